@@ -1,0 +1,215 @@
+"""Ingest benchmark: Détente vs plain pandas vs one raw DuckDB query, on a generated GDELT 2.0 export.
+
+    .venv/bin/python benchmarks/ingest.py [--rows N] [--out DIR]
+
+Generates N rows (default 5,000,000) shaped like the real GDELT 2.0 sample, then runs each pipeline in its own
+subprocess (so peak resident memory is measured separately, by polling the process tree with psutil) and computes
+country-month event counts by canonical category three ways:
+
+1. Détente: ``ingest_files`` into a fresh workspace, then an Ibis group-by over ``open_store(ws).table()``;
+2. pandas the way common GDELT scripts do it: ``read_csv(sep="\\t", header=None, dtype=str, chunksize=…)``;
+3. one DuckDB SQL query over the file (``read_csv`` + join to the CAMEO→category table + GROUP BY).
+
+Prints a Rich table with rows/s, MB/s, wall time, peak RSS and the ratios, checks the three results agree, and
+writes ``ingest-<rows>.json`` to the out dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO / "src"))
+
+PIPELINES = ("detente", "pandas", "duckdb")
+
+
+def _lookups() -> tuple[dict[str, str], dict[str, str]]:
+    """CAMEO event code -> canonical category (every 2–4 digit code), and FIPS -> ISO3."""
+    from detente.events.countries import all_countries
+    from detente.events.taxonomy import from_cameo
+
+    cats: dict[str, str] = {}
+    for width in (2, 3, 4):
+        for i in range(10**width):
+            code = str(i).zfill(width)
+            hit = from_cameo(code)
+            if hit is not None and int(code[:2]) in range(1, 21):
+                cats[code] = hit[0]
+    fips = {c.fips: c.iso3 for c in all_countries() if c.fips}
+    return cats, fips
+
+
+def run_detente(path: Path, work: Path) -> list[tuple[Any, ...]]:
+    from detente.events import open_store
+    from detente.events.ingest import ingest_files
+
+    ws = work / "workspace"
+    ws.mkdir()
+    report = ingest_files(ws, [path], fmt="auto")
+    f = report.files[0]
+    print(json.dumps({"imported": f.imported, "rejected": f.rejected, "duplicates": f.duplicates}), file=sys.stderr)
+    t = open_store(ws).table()
+    month = t.date_start.truncate("M")
+    expr = t.group_by([t.country_iso3, month.name("month"), t.category]).agg(n=t.count())
+    df = expr.to_pandas()
+    return [
+        (r.country_iso3 if isinstance(r.country_iso3, str) else None, str(r.month)[:7], r.category, int(r.n))
+        for r in df.itertuples()
+    ]
+
+
+def run_pandas(path: Path, work: Path) -> list[tuple[Any, ...]]:
+    import pandas as pd
+
+    from detente.events.adapters.gdelt_columns import GDELT2_COLUMNS
+
+    cats, fips = _lookups()
+    parts = []
+    for chunk in pd.read_csv(
+        path, sep="\t", header=None, names=list(GDELT2_COLUMNS), dtype=str, chunksize=500_000, quoting=3
+    ):
+        frame = pd.DataFrame(
+            {
+                "country": chunk["ActionGeo_CountryCode"].map(fips),
+                "month": chunk["SQLDATE"].str.slice(0, 4) + "-" + chunk["SQLDATE"].str.slice(4, 6),
+                "category": chunk["EventCode"].map(cats),
+            }
+        )
+        parts.append(frame.groupby(["country", "month", "category"], dropna=False).size())
+    total = pd.concat(parts).groupby(level=[0, 1, 2], dropna=False).sum()
+    return [(c if isinstance(c, str) else None, m, k, int(n)) for (c, m, k), n in total.items()]
+
+
+def run_duckdb(path: Path, work: Path) -> list[tuple[Any, ...]]:
+    import duckdb
+
+    from detente.events.adapters.gdelt_columns import GDELT2_COLUMNS
+
+    cats, fips = _lookups()
+    con = duckdb.connect()
+    con.execute("CREATE TABLE cats (code VARCHAR, category VARCHAR)")
+    con.executemany("INSERT INTO cats VALUES (?, ?)", list(cats.items()))
+    con.execute("CREATE TABLE fips (fips VARCHAR, iso3 VARCHAR)")
+    con.executemany("INSERT INTO fips VALUES (?, ?)", list(fips.items()))
+    cols = ", ".join(f"'{c}': 'VARCHAR'" for c in GDELT2_COLUMNS)
+    q = f"""
+        SELECT f.iso3, substr(e.SQLDATE, 1, 4) || '-' || substr(e.SQLDATE, 5, 2) AS month, c.category, count(*) AS n
+        FROM read_csv('{path}', delim = '\t', header = false, quote = '', escape = '', columns = {{{cols}}}) e
+        LEFT JOIN cats c ON c.code = e.EventCode
+        LEFT JOIN fips f ON f.fips = e.ActionGeo_CountryCode
+        GROUP BY ALL
+    """
+    return [tuple(r) for r in con.execute(q).fetchall()]
+
+
+def _child(pipeline: str, path: Path, work: Path, result: Path) -> None:
+    runner = {"detente": run_detente, "pandas": run_pandas, "duckdb": run_duckdb}[pipeline]
+    rows = runner(path, work)
+    result.write_text(json.dumps(sorted([list(r) for r in rows], key=lambda r: [str(x) for x in r])))
+
+
+def _measure(pipeline: str, path: Path, work: Path) -> dict[str, Any]:
+    import resource
+
+    import psutil
+
+    result = work / f"{pipeline}.json"
+    cmd = [sys.executable, __file__, "--child", pipeline, "--file", str(path), "--work", str(work),
+           "--result", str(result)]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    watched = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            rss = watched.memory_info().rss + sum(c.memory_info().rss for c in watched.children(recursive=True))
+            peak = max(peak, rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{pipeline} failed:\n{err}")
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak / 2**20, "stderr": err.strip()[-500:], "result": result}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=5_000_000)
+    ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data", help="real data folder")
+    ap.add_argument("--only", choices=PIPELINES, action="append", help="run only these pipelines")
+    ap.add_argument("--child", choices=PIPELINES, help=argparse.SUPPRESS)
+    ap.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        _child(args.child, args.file, args.work, args.result)
+        return 0
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from _gdelt_gen import generate
+
+    console = Console()
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = args.out / f"gdelt2-{args.rows}.export.CSV"
+    if not data.exists():
+        t0 = time.perf_counter()
+        generate(args.shared / "gdelt", data, args.rows)
+        console.print(f"generated {data} in {time.perf_counter() - t0:.1f} s")
+    size_mb = data.stat().st_size / 1e6
+    figures: dict[str, dict[str, Any]] = {}
+    results: dict[str, list[Any]] = {}
+    for name in args.only or PIPELINES:
+        with tempfile.TemporaryDirectory(dir=args.out) as tmp:
+            m = _measure(name, data, Path(tmp))
+            results[name] = json.loads(m.pop("result").read_text())
+        m["rows_per_s"] = args.rows / m["wall_s"]
+        m["mb_per_s"] = size_mb / m["wall_s"]
+        figures[name] = m
+        console.print(f"{name}: {m['wall_s']:.1f} s")
+
+    table = Table(title=f"Ingest + country-month aggregation, {args.rows:,} rows, {size_mb:,.0f} MB")
+    for col in ("pipeline", "wall s", "CPU s", "rows/s", "MB/s", "peak RSS MB"):
+        table.add_column(col, justify="right")
+    for name, m in figures.items():
+        table.add_row(name, f"{m['wall_s']:.1f}", f"{m['cpu_s']:.1f}", f"{m['rows_per_s']:,.0f}",
+                      f"{m['mb_per_s']:.1f}", f"{m['peak_rss_mb']:,.0f}")  # fmt: skip
+    console.print(table)
+    ratios: dict[str, float] = {}
+    if "detente" in figures:
+        for other, target in (("pandas", "≥ 5× faster"), ("duckdb", "within 2×")):
+            if other in figures:
+                ratios[f"detente_vs_{other}"] = figures[other]["wall_s"] / figures["detente"]["wall_s"]
+                console.print(f"Détente speed vs {other}: {ratios[f'detente_vs_{other}']:.2f}× (target {target})")
+                ratios[f"detente_vs_{other}_cpu"] = figures[other]["cpu_s"] / figures["detente"]["cpu_s"]
+                console.print(f"  by CPU time (less sensitive to other load): {ratios[f'detente_vs_{other}_cpu']:.2f}×")
+    names = list(results)
+    agree = all(results[n] == results[names[0]] for n in names)
+    console.print(f"results agree: {agree} ({len(results[names[0]])} country-month-category cells)")
+    report = {"rows": args.rows, "file_mb": size_mb, "pipelines": figures, "ratios": ratios, "agree": agree}
+    out = args.out / f"ingest-{args.rows}.json"
+    out.write_text(json.dumps(report, indent=2, default=str))
+    console.print(f"wrote {out}")
+    return 0 if agree else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The ``detente`` command line (Typer). A thin shell over the capability packages."""

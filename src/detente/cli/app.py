@@ -1,0 +1,40 @@
+"""The ``detente`` command: composition root of the CLI."""
+
+from __future__ import annotations
+
+import typer
+
+from detente import __version__
+from detente.cli import actors, cbm, events, forecast, ledger, verify
+from detente.cli.ingest import ingest_command
+from detente.cli.web import demo_command, serve_command, users_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="detente",
+    help="Détente: conflict early warning, actors, confidence-building plans and verifiable commitments.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("ingest")(ingest_command)
+app.add_typer(events.app, name="events")
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(actors.app, name="actors")
+app.add_typer(cbm.app, name="cbm")
+app.add_typer(verify.app, name="verify")
+app.add_typer(forecast.app, name="forecast")
+app.add_typer(forecast.watchlist_app, name="watchlist")
+app.command("demo")(demo_command)
+app.command("serve")(serve_command)
+app.add_typer(users_app, name="users")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()

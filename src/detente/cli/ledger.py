@@ -1,0 +1,207 @@
+"""``detente ledger``: verify a transparency-log bundle offline and produce proofs from it."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from detente.cli.common import WorkspaceOpt, resolve_workspace
+from detente.errors import DetenteError
+from detente.verification.ledger import (
+    ALG_COSIGNATURE_V1,
+    ALG_ED25519,
+    LedgerError,
+    WitnessPolicy,
+    generate_key,
+    parse_vkey,
+    verify_bundle,
+)
+from detente.verification.ledger.bundle import BundleReport, load_bundle_tree
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Transparency log: offline verification of bundles, inclusion and consistency proofs.")
+proof_app = typer.Typer(help="Inclusion and consistency proofs computed from a bundle's entries.")
+app.add_typer(proof_app, name="proof")
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _policy(log_key: str | None, witnesses: list[str], quorum: int | None) -> WitnessPolicy | None:
+    if log_key is None:
+        if witnesses or quorum is not None:
+            raise typer.BadParameter("--witness and --quorum need --log-key")
+        return None
+    keys = tuple(parse_vkey(w) for w in witnesses)
+    return WitnessPolicy(log=parse_vkey(log_key), witnesses=keys, quorum=len(keys) if quorum is None else quorum)
+
+
+def _print_report(report: BundleReport, console: Console) -> None:
+    status = "[green]VERIFIED[/green]" if report.ok else "[red]FAILED[/red]"
+    console.print(f"{status} {report.path}: log {report.origin}, {report.entry_count} entries, root {report.root}")
+    table = Table("checkpoint", "size", "log signature", "cosigned by", "matches entries")
+    for c in report.checkpoints:
+        table.add_row(
+            c.file,
+            str(c.size),
+            "yes" if c.signed else "[red]no[/red]",
+            ", ".join(c.cosigned_by) or "-",
+            "yes" if c.matches_entries else "[red]no[/red]",
+        )
+    console.print(table)
+    for f in report.findings:
+        colour = "red" if f.severity == "error" else "yellow"
+        where = f" ({f.where})" if f.where else ""
+        console.print(f"[{colour}]{f.severity}[/{colour}] {f.code}{where}: {f.message}", highlight=False)
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="bundle directory written by `detente ledger export`")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    log_key: Annotated[str | None, typer.Option(help="pin the log's verifier key (vkey)")] = None,
+    witness: Annotated[list[str] | None, typer.Option(help="pin a witness vkey (repeat)")] = None,
+    quorum: Annotated[int | None, typer.Option(help="witness cosignatures required (default: all pinned)")] = None,
+    known: Annotated[
+        list[Path] | None, typer.Option(help="a checkpoint note you saw before; the bundle must extend it")
+    ] = None,
+) -> None:
+    """Check a bundle entirely offline. Exit code 0 when it verifies, 1 when anything is wrong."""
+    try:
+        policy = _policy(log_key, witness or [], quorum)
+        notes = [p.read_text(encoding="utf-8") for p in known or []]
+    except (LedgerError, OSError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    report = verify_bundle(bundle, policy=policy, known_checkpoints=notes)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_report(report, Console())
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@proof_app.command("inclusion")
+def inclusion(
+    bundle: Path,
+    index: int,
+    size: Annotated[int | None, typer.Option(help="tree size (default: all entries)")] = None,
+) -> None:
+    """Print the inclusion proof of entry INDEX as JSON (hashes in base64)."""
+    try:
+        tree = load_bundle_tree(bundle)
+        tree_size = tree.size if size is None else size
+        proof = tree.inclusion_proof(index, tree_size)
+        out = {
+            "index": index,
+            "tree_size": tree_size,
+            "leaf_hash": _b64(tree.leaf_hash(index)),
+            "root": _b64(tree.root(tree_size)),
+            "proof": [_b64(p) for p in proof],
+        }
+    except (LedgerError, IndexError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(out, indent=2))
+
+
+@proof_app.command("consistency")
+def consistency(
+    bundle: Path,
+    size1: int,
+    size2: Annotated[int | None, typer.Option(help="newer tree size (default: all entries)")] = None,
+) -> None:
+    """Print the consistency proof from SIZE1 to SIZE2 as JSON (hashes in base64)."""
+    try:
+        tree = load_bundle_tree(bundle)
+        new = tree.size if size2 is None else size2
+        proof = tree.consistency_proof(size1, new)
+        out = {
+            "size1": size1,
+            "size2": new,
+            "root1": _b64(tree.root(size1)),
+            "root2": _b64(tree.root(new)),
+            "proof": [_b64(p) for p in proof],
+        }
+    except LedgerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(out, indent=2))
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Argument(help="bundle directory to write (must not exist or be empty)")],
+    process: Annotated[int, typer.Option("--process", help="process id")],
+    checkpoint: Annotated[
+        bool, typer.Option(help="sign a checkpoint at the current size first (needs the workspace key vault)")
+    ] = True,
+    recipient: Annotated[
+        str | None,
+        typer.Option(
+            "--for",
+            help="the user the bundle is for: entries of records they may not read are withheld (leaf hash only)",
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write the process's log from the database as a self-contained bundle (entries, checkpoints, keys).
+
+    Give --for USER when the bundle leaves the operator: it then holds only what USER may read, and the leaf hash
+    of every other entry, so USER can still verify the whole log. Without --for it holds every entry.
+    """
+    from detente import access
+    from detente.config import load_settings
+    from detente.db import Database
+    from detente.db.processes import load_subject, party_ids
+    from detente.db.users import get_user_by_username
+    from detente.db.verification import export_log, get_log, sign_log_checkpoint
+    from detente.errors import NotFoundError
+    from detente.verification.keys import KeyVault, load_vault_secret
+
+    try:
+        ws = resolve_workspace(workspace)
+        db = Database.from_settings(load_settings(workspace=ws))
+        try:
+            with db.transaction() as session:
+                labels = None
+                if recipient is not None:
+                    user = get_user_by_username(session, recipient)
+                    if user is None:
+                        raise NotFoundError(f"no user {recipient!r}")
+                    subject = load_subject(session, user.id)
+                    labels = access.readable_label_texts(subject, process, party_ids(session, process))
+                if checkpoint:
+                    vault = KeyVault(load_vault_secret(ws, create=False))
+                    sign_log_checkpoint(session, get_log(session, process).id, vault)
+                path = export_log(session, process, out, readable_labels=labels)
+        finally:
+            db.close()
+    except (DetenteError, LedgerError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if recipient is None:
+        typer.echo("note: a full bundle holds every entry, including restricted ones; use --for USER to share it",
+                   err=True)  # fmt: skip
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def keygen(
+    name: Annotated[str, typer.Argument(help="key name, e.g. detente.example/process/42")],
+    witness: Annotated[bool, typer.Option(help="a witness cosigning key (type 0x04)")] = False,
+) -> None:
+    """Print a new signer key (keep it secret) and its verifier key."""
+    try:
+        pair = generate_key(name, ALG_COSIGNATURE_V1 if witness else ALG_ED25519)
+    except LedgerError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(pair.skey)
+    typer.echo(pair.public.vkey)

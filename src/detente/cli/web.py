@@ -1,0 +1,230 @@
+"""``detente serve``, ``detente demo`` and ``detente users …``: the workbench from the command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from detente.cli.common import WorkspaceOpt, console, handle_errors, resolve_workspace
+
+__all__ = ["demo_command", "serve_command", "users_app"]
+
+HostOpt = Annotated[str, typer.Option(help="Address to listen on (default: loopback only).")]
+PortOpt = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+ProxyOpt = Annotated[
+    bool, typer.Option("--behind-proxy", help="Trust X-Forwarded-Proto/-For from a TLS-terminating reverse proxy.")
+]
+
+
+def _settings(workspace: Path | None) -> object:
+    from detente.config import load_settings
+
+    ws = resolve_workspace(workspace)
+    return load_settings(workspace=ws)
+
+
+def _serve(workspace: Path | None, host: str, port: int, behind_proxy: bool) -> None:
+    import uvicorn
+
+    from detente.config import Settings
+    from detente.web.app import WebOptions, create_app
+
+    settings = _settings(workspace)
+    assert isinstance(settings, Settings)
+    app = create_app(settings, options=WebOptions(trust_proxy=behind_proxy))
+    console.print(
+        f"Détente workbench on [bold]http://{host}:{port}/[/] (workspace {settings.workspace}); Ctrl+C stops."
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+@handle_errors
+def serve_command(
+    workspace: WorkspaceOpt = None,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    behind_proxy: ProxyOpt = False,
+) -> None:
+    """Serve the workbench for an existing workspace (its database is migrated first)."""
+    _serve(workspace, host, port, behind_proxy)
+
+
+@handle_errors
+def demo_command(
+    workspace: WorkspaceOpt = None,
+    seed: Annotated[int, typer.Option(help="Seed of the generated demo events.")] = 20240201,
+    port: PortOpt = 8000,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the workbench after setting up.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the event summary as JSON and do not serve.")] = False,
+) -> None:
+    """Create a workspace with the FICTIONAL demo (Arcadia and Borealis), print the demo accounts, serve it."""
+    from detente.cli.ingest import print_report
+    from detente.config import load_settings
+    from detente.db import Database
+    from detente.events.demo_job import run_demo
+    from detente.web.actors.demo import setup_demo_actors
+    from detente.web.cbm.demo import setup_cbm_demo
+    from detente.web.demo import DEMO_PROCESS, demo_accounts, setup_demo_process
+    from detente.web.verification.demo import add_demo_verification
+
+    ws = resolve_workspace(workspace)
+    report, summary = run_demo(Path(ws), seed=seed)
+    db = Database.from_settings(load_settings(workspace=ws))
+    try:
+        process_id = setup_demo_process(db)
+        # Each capability adds its fictional records; all are idempotent, so running demo again changes nothing.
+        add_demo_verification(db, Path(ws), process_id)
+        setup_cbm_demo(db, Path(ws), process_id)
+        setup_demo_actors(Path(ws), db, process_id)
+    finally:
+        db.close()
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    console.print(f"[bold]Demo workspace[/]: {ws} — FICTIONAL data (Arcadia and Borealis do not exist)")
+    print_report(report)
+    console.print(
+        f"Store holds [bold]{summary['total']:,}[/] events, {summary['date_range'][0]} to {summary['date_range'][1]}."
+    )
+    console.print(f"Demo process: [bold]{DEMO_PROCESS}[/]. Demo accounts (demo passwords, published — demo only):")
+    for account in demo_accounts():
+        role = account.role.replace("_", " ") + (f" of {account.party}" if account.party else "")
+        admin = " + instance administrator" if account.is_admin else ""
+        console.print(f"  {account.username:<13} {account.password:<24} {role}{admin}", highlight=False)
+    if serve:
+        _serve(ws, "127.0.0.1", port, False)
+
+
+users_app = typer.Typer(help="Administer the workbench's local accounts.", no_args_is_help=True)
+
+
+def _db(workspace: Path | None) -> object:
+    from detente.config import load_settings
+    from detente.db import Database
+
+    return Database.from_settings(load_settings(workspace=resolve_workspace(workspace)))
+
+
+@contextmanager
+def _named_user(workspace: Path | None, username: str) -> Iterator[tuple[Any, Any]]:
+    """A transaction on the workspace's database and the user called ``username`` in it (NotFoundError if none)."""
+    from detente.db import Database
+    from detente.db.users import get_user_by_username
+    from detente.errors import NotFoundError
+
+    db = _db(workspace)
+    assert isinstance(db, Database)
+    try:
+        with db.transaction() as s:
+            user = get_user_by_username(s, username)
+            if user is None:
+                raise NotFoundError(f"no user named {username!r}")
+            yield s, user
+    finally:
+        db.close()
+
+
+@users_app.command("add")
+@handle_errors
+def users_add(
+    username: str,
+    workspace: WorkspaceOpt = None,
+    display_name: Annotated[str | None, typer.Option(help="Name shown in the workbench.")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Make an instance administrator.")] = False,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+) -> None:
+    """Create a local account (the password is asked for, or read from --password)."""
+    from detente.db import Database
+    from detente.db.users import create_user
+
+    db = _db(workspace)
+    assert isinstance(db, Database)
+    try:
+        with db.transaction() as s:
+            user = create_user(s, username, password, display_name=display_name, is_admin=admin)
+            console.print(f"created user {user.username} (id {user.id}){' — administrator' if admin else ''}")
+    finally:
+        db.close()
+
+
+@users_app.command("list")
+@handle_errors
+def users_list(
+    workspace: WorkspaceOpt = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
+    """List the accounts."""
+    from detente.db import Database
+    from detente.db.users import list_users
+
+    db = _db(workspace)
+    assert isinstance(db, Database)
+    try:
+        with db.transaction() as s:
+            rows = [
+                {"id": u.id, "username": u.username, "display_name": u.display_name, "is_admin": u.is_admin}
+                for u in list_users(s)
+            ]
+    finally:
+        db.close()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        console.print(
+            f"{row['id']:>4}  {row['username']:<20} {row['display_name']}{'  [admin]' if row['is_admin'] else ''}"
+        )
+
+
+@users_app.command("passwd")
+@handle_errors
+def users_passwd(
+    username: str,
+    workspace: WorkspaceOpt = None,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+) -> None:
+    """Set a user's password (as the operator); their sessions end and any lock is lifted."""
+    from detente.db.users import change_password
+
+    with _named_user(workspace, username) as (s, user):
+        change_password(s, user.id, password, actor_id=user.id)
+        console.print(f"password of {user.username} changed")
+
+
+@users_app.command("set-admin")
+@handle_errors
+def users_set_admin(
+    username: str,
+    workspace: WorkspaceOpt = None,
+    admin: Annotated[bool, typer.Option("--yes/--no", help="Grant or withdraw instance administration.")] = True,
+) -> None:
+    """Grant (or with --no withdraw) instance administration."""
+    from detente.db.users import set_admin
+
+    with _named_user(workspace, username) as (s, user):
+        set_admin(s, user.id, admin, actor_id=user.id)
+        console.print(f"{user.username}: instance administrator = {admin}")
+
+
+@users_app.command("token")
+@handle_errors
+def users_token(
+    username: str,
+    name: Annotated[str, typer.Option(help="What the token is for.")],
+    workspace: WorkspaceOpt = None,
+    scope: Annotated[list[str] | None, typer.Option(help="read, write or admin (repeatable).")] = None,
+) -> None:
+    """Issue an API token for a script; the secret is printed once."""
+    from detente.db.tokens import create_token
+    from detente.errors import InputError
+
+    scopes = scope or ["read"]
+    if not set(scopes) <= {"read", "write", "admin"}:
+        raise InputError("scopes are read, write and admin", field="scope")
+    with _named_user(workspace, username) as (s, user):
+        issued = create_token(s, user.id, name, scopes)
+    typer.echo(issued.secret)

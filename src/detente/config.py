@@ -1,0 +1,46 @@
+"""Settings, read from ``DETENTE_*`` environment variables and validated at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from detente.errors import ConfigError
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """Process-wide settings. Every field can be set as ``DETENTE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="DETENTE_", extra="ignore", frozen=True)
+
+    workspace: Path = Field(default=Path("detente-workspace"), description="workspace directory")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file inside the workspace"
+    )
+    duckdb_memory_limit: str = Field(default="1GB", description="memory cap of the embedded DuckDB engine")
+    duckdb_threads: int = Field(default=0, ge=0, description="DuckDB threads; 0 = one per core")
+    ingest_batch_rows: int = Field(default=250_000, ge=1_000, le=10_000_000)
+    require_shared_data: bool = Field(default=False, description="tests: fail instead of skip without ../shared")
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory_limit(cls, value: str) -> str:
+        import re
+
+        if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), re.IGNORECASE):
+            raise ValueError("expected a size such as 512MB or 2GB")
+        return value.strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a bad value raises :class:`ConfigError` naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "DETENTE_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise ConfigError(f"{name}: {first['msg']}") from exc

@@ -1,0 +1,282 @@
+"""Accounts: creation, sign-in with Argon2id and lock-out bookkeeping, password change."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from detente.db.audit import record_audit
+from detente.db.models import User, WebSession
+from detente.db.types import Clock, utc_now
+from detente.errors import ConflictError, InputError, NotFoundError
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "AccountPolicy",
+    "LoginOutcome",
+    "LoginResult",
+    "authenticate",
+    "change_password",
+    "create_user",
+    "get_user",
+    "get_user_by_username",
+    "list_users",
+    "normalise_username",
+    "set_admin",
+]
+
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+
+
+@dataclass(frozen=True)
+class AccountPolicy:
+    """Password hashing (Argon2id; argon2-cffi's defaults, RFC 9106's low-memory profile) and lock-out:
+    ``max_failures`` wrong passwords in a row lock the account for ``lockout``."""
+
+    max_failures: int = 5
+    lockout: timedelta = timedelta(minutes=15)
+    min_password_length: int = 10
+    hasher: PasswordHasher = field(default_factory=PasswordHasher)
+
+
+DEFAULT_POLICY = AccountPolicy()
+
+
+class LoginOutcome(StrEnum):
+    OK = "ok"
+    BAD_CREDENTIALS = "bad_credentials"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """The web layer should show the same message for BAD_CREDENTIALS and LOCKED to an unknown caller."""
+
+    outcome: LoginOutcome
+    user: User | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is LoginOutcome.OK
+
+
+def normalise_username(username: str) -> str:
+    name = username.strip().lower()
+    if not _USERNAME.fullmatch(name):
+        raise InputError(
+            "a username is 2-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit",
+            field="username",
+        )
+    return name
+
+
+def _check_password(password: str, policy: AccountPolicy) -> None:
+    if len(password) < policy.min_password_length:
+        raise InputError(f"a password has at least {policy.min_password_length} characters", field="password")
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"no user {user_id}")
+    return user
+
+
+def get_user_by_username(session: Session, username: str) -> User | None:
+    try:
+        name = normalise_username(username)
+    except InputError:
+        return None
+    return session.scalars(select(User).where(User.username == name)).one_or_none()
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    display_name: str | None = None,
+    is_admin: bool = False,
+    actor_id: int | None = None,
+    ip: str | None = None,
+    policy: AccountPolicy = DEFAULT_POLICY,
+    clock: Clock = utc_now,
+) -> User:
+    """Create a local account. A taken username raises :class:`StoreError`."""
+    name = normalise_username(username)
+    _check_password(password, policy)
+    if session.scalars(select(User.id).where(User.username == name)).first() is not None:
+        raise ConflictError(f"the username {name!r} is already taken")
+    now = clock()
+    user = User(
+        username=name,
+        display_name=(display_name or name).strip()[:200],
+        password_hash=policy.hasher.hash(password),
+        failed_logins=0,
+        is_admin=is_admin,
+        created_at=now,
+        password_changed_at=now,
+    )
+    session.add(user)
+    session.flush()
+    record_audit(
+        session,
+        "user.created",
+        actor_id=actor_id,
+        target=f"user:{user.id}",
+        detail={"username": name, "is_admin": is_admin},
+        ip=ip,
+        clock=clock,
+    )
+    return user
+
+
+def _verify(policy: AccountPolicy, stored_hash: str, password: str) -> bool:
+    try:
+        return policy.hasher.verify(stored_hash, password)
+    except VerifyMismatchError:
+        return False
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+def _waste_time(policy: AccountPolicy, password: str) -> None:
+    """Spend the time of one verification, so an unknown username answers as slowly as a known one."""
+    key = id(policy.hasher)
+    if key not in _DUMMY_HASHES:
+        _DUMMY_HASHES[key] = policy.hasher.hash("not a password of anyone")
+    _verify(policy, _DUMMY_HASHES[key], password)
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    ip: str | None = None,
+    policy: AccountPolicy = DEFAULT_POLICY,
+    clock: Clock = utc_now,
+) -> LoginResult:
+    """Check a sign-in and keep the books: failures are counted, ``max_failures`` in a row lock the account for
+    ``lockout`` (a locked account is refused without looking at the password), success resets the count.
+    Every attempt is audited. Commit the transaction even when the result is not ok."""
+    now = clock()
+    user = get_user_by_username(session, username)
+    if user is None:
+        _waste_time(policy, password)
+        record_audit(
+            session, "auth.login_failed", actor_name=username, detail={"reason": "unknown_user"}, ip=ip, clock=clock
+        )
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+    if user.locked_until is not None and user.locked_until > now:
+        record_audit(
+            session,
+            "auth.login_failed",
+            actor_id=user.id,
+            actor_name=user.username,
+            detail={"reason": "locked", "locked_until": user.locked_until.isoformat()},
+            ip=ip,
+            clock=clock,
+        )
+        return LoginResult(LoginOutcome.LOCKED)
+    if not _verify(policy, user.password_hash, password):
+        user.failed_logins += 1
+        detail: dict[str, object] = {"reason": "bad_password", "failures": user.failed_logins}
+        locked = user.failed_logins >= policy.max_failures
+        if locked:
+            user.locked_until = now + policy.lockout
+            user.failed_logins = 0
+        record_audit(
+            session, "auth.login_failed", actor_id=user.id, actor_name=user.username, detail=detail, ip=ip, clock=clock
+        )
+        if locked:
+            assert user.locked_until is not None
+            record_audit(
+                session,
+                "auth.locked_out",
+                actor_id=user.id,
+                actor_name=user.username,
+                target=f"user:{user.id}",
+                detail={"until": user.locked_until.isoformat()},
+                ip=ip,
+                clock=clock,
+            )
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+    user.failed_logins = 0
+    user.locked_until = None
+    if policy.hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = policy.hasher.hash(password)
+    record_audit(session, "auth.login", actor_id=user.id, actor_name=user.username, ip=ip, clock=clock)
+    return LoginResult(LoginOutcome.OK, user)
+
+
+def change_password(
+    session: Session,
+    user_id: int,
+    new_password: str,
+    *,
+    current_password: str | None = None,
+    actor_id: int | None = None,
+    ip: str | None = None,
+    policy: AccountPolicy = DEFAULT_POLICY,
+    clock: Clock = utc_now,
+) -> None:
+    """Set a new password. A user changing their own passes ``current_password`` (checked); an administrator
+    resetting someone's passes ``actor_id``. Every server-side session of the user ends; the lock is lifted."""
+    user = get_user(session, user_id)
+    if current_password is not None and not _verify(policy, user.password_hash, current_password):
+        raise InputError("the current password is wrong", field="current_password")
+    if current_password is None and actor_id is None:
+        raise InputError("give the current password, or act as an administrator", field="current_password")
+    _check_password(new_password, policy)
+    now = clock()
+    user.password_hash = policy.hasher.hash(new_password)
+    user.password_changed_at = now
+    user.failed_logins = 0
+    user.locked_until = None
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    record_audit(
+        session,
+        "auth.password_changed",
+        actor_id=actor_id if actor_id is not None else user.id,
+        target=f"user:{user.id}",
+        ip=ip,
+        clock=clock,
+    )
+    session.flush()
+
+
+def list_users(session: Session) -> Sequence[User]:
+    """Every account, by username (for user administration)."""
+    return session.scalars(select(User).order_by(User.username)).all()
+
+
+def set_admin(
+    session: Session, user_id: int, is_admin: bool, *, actor_id: int, ip: str | None = None, clock: Clock = utc_now
+) -> User:
+    """Grant or withdraw instance administration (audited as ``user.admin_changed``)."""
+    user = get_user(session, user_id)
+    if user.is_admin != is_admin:
+        user.is_admin = is_admin
+        session.flush()
+        record_audit(
+            session,
+            "user.admin_changed",
+            actor_id=actor_id,
+            target=f"user:{user.id}",
+            detail={"is_admin": is_admin},
+            ip=ip,
+            clock=clock,
+        )
+    return user

@@ -1,0 +1,52 @@
+"""Server-side sessions of signed-in browsers. The cookie carries a random id; only its SHA-256 is stored."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from detente.db.models import User, WebSession
+from detente.db.secrets_ import digest, new_secret
+from detente.db.types import Clock, utc_now
+from detente.db.users import get_user
+
+__all__ = ["DEFAULT_SESSION_TTL", "end_session", "end_user_sessions", "session_user", "start_session"]
+
+DEFAULT_SESSION_TTL = timedelta(hours=12)
+
+
+def start_session(
+    session: Session, user_id: int, *, ttl: timedelta = DEFAULT_SESSION_TTL, clock: Clock = utc_now
+) -> str:
+    """Open a session for the user; returns the id to put in the cookie (never stored as such)."""
+    user = get_user(session, user_id)
+    now = clock()
+    raw = new_secret("")
+    session.add(WebSession(session_hash=digest(raw), user_id=user.id, created_at=now, expires_at=now + ttl))
+    session.flush()
+    return raw
+
+
+def session_user(session: Session, raw_id: str, *, clock: Clock = utc_now) -> User | None:
+    """The user of a live session, or None (unknown or expired; an expired one is removed)."""
+    row = session.scalars(select(WebSession).where(WebSession.session_hash == digest(raw_id))).one_or_none()
+    if row is None:
+        return None
+    if row.expires_at <= clock():
+        session.delete(row)
+        session.flush()
+        return None
+    return get_user(session, row.user_id)
+
+
+def end_session(session: Session, raw_id: str) -> None:
+    """Sign out (idempotent)."""
+    session.execute(delete(WebSession).where(WebSession.session_hash == digest(raw_id)))
+
+
+def end_user_sessions(session: Session, user_id: int) -> int:
+    """Sign the user out everywhere; returns how many sessions ended."""
+    result = session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,273 @@
+"""DuckDB-native import of plain GDELT TSV files: one ``read_csv`` → SQL transform → partitioned Parquet.
+
+The generic path (adapter → :func:`detente.events.canonical.finalize` → staging) handles every file exactly; this
+module does the same work for a *clean* plain GDELT file in one DuckDB query, and declines (returns ``None``,
+leaving nothing behind) whenever the file is not clean, so that the caller falls back to the exact path:
+
+- the file is zipped, empty, has a carriage return, a blank line or any line DuckDB cannot split into the layout's
+  fields (wrong field count, invalid UTF-8, an over-long line): then line numbers or rejects need the exact path;
+- any value would be rejected or mapped differently by the adapter (a number that is not plain digits, a bad
+  SQLDATE, an event code outside the 2–4 digit CAMEO table, a coordinate out of range): the query stops at the
+  first such row (an ``error()`` call), so a dirty file costs little before the fallback.
+
+A clean file gives exactly the rows the generic path gives (same values, ids, content hashes, provenance); the
+tests compare both paths on real and generated files. Line numbers come from ``row_number() OVER ()`` over the
+order-preserving reader, checked against a newline count made alongside the query.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from detente.events.adapters.gdelt import GdeltTsvAdapter
+from detente.events.adapters.gdelt_columns import GDELT1_COLUMNS, GDELT2_COLUMNS
+from detente.events.canonical import content_hash_sql
+from detente.events.countries import all_countries
+from detente.events.schema import EVENT_SCHEMA
+from detente.events.taxonomy import from_cameo, quad_class_of_root
+
+__all__ = ["FastResult", "fast_gdelt"]
+
+_MARK = "detente-fastpath-decline"
+#: What pyarrow's ``utf8_trim_whitespace`` trims (the adapter's ``_code``); a test checks this list.
+TRIM_CHARS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_SCAN_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class FastResult:
+    """A file imported by the fast path: its rows, written partitioned under ``out_dir``."""
+
+    rows: int
+    source: str
+    out_dir: Path
+
+
+class _LineScan(threading.Thread):
+    """Counts the lines of a file (as the adapter numbers them) and notes what the fast path cannot take."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path = path
+        self.lines = 0
+        self.clean = True
+
+    def run(self) -> None:
+        last = b"\n"  # a blank first line counts as a blank line
+        with self.path.open("rb") as fh:
+            while chunk := fh.read(_SCAN_BYTES):
+                if b"\r" in chunk or b"\n\n" in chunk or (last == b"\n" and chunk[:1] == b"\n"):
+                    self.clean = False
+                    return
+                self.lines += chunk.count(b"\n")
+                last = chunk[-1:]
+        if last != b"\n":
+            self.lines += 1
+
+
+def _sql_str(text: str | Path) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+@cache
+def _cameo_rows() -> tuple[tuple[str, str, str | None, int | None], ...]:
+    """Every 2–4 digit CAMEO code with its category, subcategory and derived QuadClass (as the adapter maps it)."""
+    rows = []
+    for width in (2, 3, 4):
+        for i in range(10**width):
+            code = str(i).zfill(width)
+            hit = from_cameo(code)
+            if hit is not None:
+                rows.append((code, hit[0], hit[1], quad_class_of_root(code[:2])))
+    return tuple(rows)
+
+
+@cache
+def _fips_rows() -> tuple[tuple[str, str, int | None], ...]:
+    """FIPS codes in every letter case (``by_fips`` upper-cases) with ISO3 and GW code."""
+    rows: dict[str, tuple[str, str, int | None]] = {}
+    for country in all_countries():
+        if not country.fips:
+            continue
+        code = country.fips.strip().upper()
+        variants = {""}
+        for ch in code:
+            variants = {v + c for v in variants for c in {ch.lower(), ch.upper()}}
+        for v in variants:
+            rows.setdefault(v, (v, country.iso3, country.gw_code))
+    return tuple(rows.values())
+
+
+def _lookups(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _fp_cameo "
+        "(code VARCHAR PRIMARY KEY, category VARCHAR, subcategory VARCHAR, quad TINYINT)"
+    )
+    con.executemany("INSERT INTO _fp_cameo VALUES (?, ?, ?, ?)", list(_cameo_rows()))
+    con.execute("CREATE OR REPLACE TEMP TABLE _fp_fips (code VARCHAR PRIMARY KEY, iso3 VARCHAR, gw SMALLINT)")
+    con.executemany("INSERT INTO _fp_fips VALUES (?, ?, ?)", list(_fips_rows()))
+
+
+def _decline(cond: str, what: str) -> str:
+    """A SQL expression that stops the query (to fall back) where ``cond`` holds, else NULL."""
+    return f"CASE WHEN {cond} THEN error('{_MARK} {what} line ' || CAST(_line AS VARCHAR)) END"
+
+
+def _text(col: str) -> str:
+    return f"nullif(\"{col}\", '')"
+
+
+def _code(col: str) -> str:
+    """Trimmed as the adapter trims; the full trim runs only where a first or last character is not printable ASCII."""
+    x = f'"{col}"'
+    printable = f"ascii({x}) BETWEEN 33 AND 126 AND ascii({x}[-1:]) BETWEEN 33 AND 126"
+    return f"nullif(CASE WHEN {printable} THEN {x} ELSE trim({x}, {_sql_str(TRIM_CHARS)}) END, '')"
+
+
+def _query(path: Path, layout: tuple[str, ...], source: str, batch: str) -> str:
+    """The SELECT giving EVENT_SCHEMA rows (plus a check column) for a clean file."""
+    columns = "{" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in layout) + "}"
+    reader = (
+        f"read_csv({_sql_str(path)}, columns = {columns}, delim = '\\t', header = false, quote = '', escape = '', "
+        "comment = '', auto_detect = false, new_line = '\\n', strict_mode = true, null_padding = false, "
+        "all_varchar = true)"
+    )
+    # The numeric fields: (column, target, DuckDB type, characters allowed besides digits).
+    numbers = (
+        ("GoldsteinScale", "intensity", "DOUBLE", ".-"),
+        ("AvgTone", "tone", "DOUBLE", ".-"),
+        ("NumMentions", "num_mentions", "INTEGER", "-"),
+        ("NumSources", "num_sources", "INTEGER", "-"),
+        ("NumArticles", "num_articles", "INTEGER", "-"),
+        ("QuadClass", "_quad", "TINYINT", "-"),
+        ("ActionGeo_Type", "_geo_type", "TINYINT", "-"),
+        ("ActionGeo_Lat", "_lat", "DOUBLE", ".-"),
+        ("ActionGeo_Long", "_lon", "DOUBLE", ".-"),
+    )
+    wanted = {"GLOBALEVENTID", "SQLDATE", "EventCode", "ActionGeo_CountryCode", "ActionGeo_ADM1Code",
+              "ActionGeo_FullName", "Actor1Name", "Actor1Code", "Actor1Type1Code", "Actor2Name", "Actor2Code",
+              "Actor2Type1Code", "SOURCEURL"} | {n[0] for n in numbers}  # fmt: skip
+    read_cols = ", ".join(f'"{c}"' for c in layout if c in wanted)
+    typed = ", ".join(f'TRY_CAST("{c}" AS {t}) AS {target}' for c, target, t, _ in numbers)
+    bad_number = " OR ".join(
+        f"(\"{c}\" IS NOT NULL AND ({target} IS NULL OR ltrim(\"{c}\", '0123456789{extra}') <> ''))"
+        for c, target, _, extra in numbers
+    )
+    url = _text("SOURCEURL") if "SOURCEURL" in layout else "CAST(NULL AS VARCHAR)"
+    raw = f"""
+        SELECT {_sql_str(source)} AS source,
+               {_code("GLOBALEVENTID")} AS source_event_id,
+               _date AS date_start, _date AS date_end, 'day' AS date_precision,
+               f.iso3 AS country_iso3, f.gw AS country_gw, CAST(NULL AS VARCHAR) AS country_name,
+               {_code("ActionGeo_ADM1Code")} AS admin1, CAST(NULL AS VARCHAR) AS admin2,
+               {_text("ActionGeo_FullName")} AS place,
+               CASE WHEN _has_geo THEN _lat END AS latitude, CASE WHEN _has_geo THEN _lon END AS longitude,
+               CAST(CASE WHEN NOT _has_geo THEN NULL WHEN _geo_type = 1 THEN 4 WHEN _geo_type IN (2, 5) THEN 3
+                    ELSE 1 END AS TINYINT) AS geo_precision,
+               c.category AS category, c.subcategory AS subcategory, _event_code AS source_event_type,
+               coalesce(_quad, c.quad) AS quad_class,
+               {_text("Actor1Name")} AS actor1_name, {_code("Actor1Code")} AS actor1_id,
+               {_code("Actor1Type1Code")} AS actor1_type,
+               {_text("Actor2Name")} AS actor2_name, {_code("Actor2Code")} AS actor2_id,
+               {_code("Actor2Type1Code")} AS actor2_type,
+               CAST(NULL AS INTEGER) AS fatalities_best, CAST(NULL AS INTEGER) AS fatalities_low,
+               CAST(NULL AS INTEGER) AS fatalities_high, CAST(NULL AS INTEGER) AS civilian_deaths,
+               intensity, tone, num_sources, num_mentions, num_articles, CAST(NULL AS VARCHAR) AS notes,
+               {url} AS source_url,
+               {_sql_str(path.name)} AS source_file, _line AS source_line,
+               coalesce(
+                   {_decline(bad_number, "number")},
+                   {_decline("_date IS NULL", "date")},
+                   {_decline(f"{_code('GLOBALEVENTID')} IS NULL", "id")},
+                   {_decline("c.category IS NULL", "event code")},
+                   {_decline("_has_geo AND ((_lat IS NULL) <> (_lon IS NULL))", "coordinates")},
+                   {_decline("_has_geo AND (_lat < -90 OR _lat > 90 OR _lon < -180 OR _lon > 180)", "coordinates")}
+               ) AS _check
+        FROM (SELECT *, coalesce(_geo_type BETWEEN 1 AND 5, false) AS _has_geo FROM (
+            SELECT *, {typed},
+                   CASE WHEN regexp_full_match("SQLDATE", '[0-9]{{8}}')
+                        THEN CAST(try_strptime("SQLDATE", '%Y%m%d') AS DATE) END AS _date,
+                   {_code("EventCode")} AS _event_code, {_code("ActionGeo_CountryCode")} AS _country_code
+            FROM (SELECT {read_cols}, row_number() OVER () AS _line FROM {reader})
+        ) r0) r
+        LEFT JOIN _fp_cameo c ON c.code = r._event_code
+        LEFT JOIN _fp_fips f ON f.code = r._country_code
+    """
+    select = []
+    for field in EVENT_SCHEMA:
+        name = field.name
+        if name == "event_id":
+            # the adapter path falls back to the content hash for a missing id; here a missing id declines
+            expr = "'ev_' || substr(sha256(source || chr(31) || source_event_id), 1, 24)"
+        elif name == "year":
+            expr = "CAST(year(date_start) AS SMALLINT)"
+        elif name == "priogrid_gid":
+            expr = (
+                "CASE WHEN latitude IS NULL THEN NULL ELSE CAST("
+                "least(floor((latitude + 90) / 0.5), 359) * 720 + least(floor((longitude + 180) / 0.5), 719) + 1"
+                " AS INTEGER) END"
+            )
+        elif name == "import_batch":
+            expr = _sql_str(batch)
+        elif name == "content_hash":
+            expr = "_hash"
+        elif name == "source_line":
+            expr = "coalesce(CAST(_check AS BIGINT), source_line)"
+        else:
+            expr = name
+        select.append(f"{expr} AS {name}")
+    return f"SELECT {', '.join(select)} FROM (SELECT *, {content_hash_sql()} AS _hash FROM ({raw}))"
+
+
+def _plain_gdelt(path: Path, adapter: object) -> tuple[tuple[str, ...], str] | None:
+    if not isinstance(adapter, GdeltTsvAdapter) or adapter.source not in ("gdelt1", "gdelt2"):
+        return None
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    if not head or head.startswith(b"PK\x03\x04"):
+        return None
+    first = head.split(b"\n", 1)[0]
+    nfields = first.count(b"\t") + 1
+    if nfields not in adapter.counts_ok:
+        return None
+    layout = GDELT2_COLUMNS if adapter.source == "gdelt2" else GDELT1_COLUMNS
+    return layout[:nfields], adapter.source
+
+
+def fast_gdelt(
+    con: duckdb.DuckDBPyConnection, path: Path, adapter: object, out_dir: Path, *, batch: str, tag: str
+) -> FastResult | None:
+    """Import a clean plain GDELT TSV file into ``out_dir`` (Hive-partitioned); ``None`` if it needs the exact path."""
+    plan = _plain_gdelt(path, adapter)
+    if plan is None:
+        return None
+    layout, source = plan
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    scan = _LineScan(path)
+    scan.start()
+    _lookups(con)
+    query = _query(path, layout, source, batch)
+    copy = (
+        f"COPY ({query}) TO {_sql_str(out_dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (source, year), "
+        f"WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{batch}-{tag}-{{i}}')"
+    )
+    try:
+        rows = int(con.execute(copy).fetchall()[0][0])
+    except duckdb.Error:
+        scan.join()
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return None
+    scan.join()
+    if not scan.clean or rows != scan.lines:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return None
+    return FastResult(rows=rows, source=source, out_dir=out_dir)

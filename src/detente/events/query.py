@@ -1,0 +1,76 @@
+"""Filters over the event store, as Ibis expressions (so they run on DuckDB by default, or any Ibis backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from detente.errors import InputError
+from detente.events.taxonomy import CATEGORIES
+
+__all__ = ["EventFilter", "parse_date"]
+
+
+def parse_date(value: str, name: str) -> date:
+    """Parse ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (the first day of the period)."""
+    text = value.strip()
+    try:
+        if len(text) == 4:
+            return date(int(text), 1, 1)
+        if len(text) == 7:
+            return date(int(text[:4]), int(text[5:7]), 1)
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError(f"bad date {value!r}: expected YYYY, YYYY-MM or YYYY-MM-DD", field=name) from exc
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What the user asked for. Empty fields do not filter."""
+
+    countries: Sequence[str] = field(default_factory=tuple)  # ISO alpha-3
+    start: date | None = None  # events ending on or after
+    end: date | None = None  # events starting on or before
+    categories: Sequence[str] = field(default_factory=tuple)
+    actor: str | None = None  # case-insensitive substring of either actor's name or id
+    sources: Sequence[str] = field(default_factory=tuple)
+    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.categories if c not in CATEGORIES]
+        if unknown:
+            raise InputError(f"unknown category {unknown[0]!r}; known: {', '.join(CATEGORIES)}", field="category")
+        bad = [c for c in self.countries if len(c) != 3 or not c.isalpha()]
+        if bad:
+            raise InputError(f"country {bad[0]!r} is not an ISO 3166 alpha-3 code", field="country")
+        if self.start and self.end and self.end < self.start:
+            raise InputError("end date is before start date", field="end")
+
+    def apply(self, table: Any) -> Any:
+        """The Ibis expression ``table`` filtered by this filter."""
+        t = table
+        preds = []
+        if self.countries:
+            preds.append(t.country_iso3.isin([c.upper() for c in self.countries]))
+        if self.start is not None:
+            preds.append(t.date_end >= self.start)
+        if self.end is not None:
+            preds.append(t.date_start <= self.end)
+        if self.categories:
+            preds.append(t.category.isin(list(self.categories)))
+        if self.sources:
+            preds.append(t.source.isin(list(self.sources)))
+        if self.actor:
+            needle = self.actor.lower()
+            preds.append(
+                t.actor1_name.lower().contains(needle).fill_null(False)
+                | t.actor2_name.lower().contains(needle).fill_null(False)
+                | t.actor1_id.lower().contains(needle).fill_null(False)
+                | t.actor2_id.lower().contains(needle).fill_null(False)
+            )
+        if self.bbox is not None:
+            min_lon, min_lat, max_lon, max_lat = self.bbox
+            preds.append(t.longitude.between(min_lon, max_lon) & t.latitude.between(min_lat, max_lat))
+        return t.filter(*preds) if preds else t

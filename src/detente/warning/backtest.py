@@ -1,0 +1,176 @@
+"""Rolling-origin (walk-forward) backtests.
+
+At origin t the panel is rebuilt from data dated ≤ t (``panel_at(t)``), the models are fitted on the rows whose
+outcome is known by t and forecast the rows of period t. Outcomes of the test rows come from a separate ``truth``
+frame and are used only for scoring. Nothing a model sees — features, windows, imputation, scaling, tuning,
+calibration — is computed from data after t.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from detente.warning import metrics
+from detente.warning.models import BinaryModel, CountModel
+
+__all__ = ["BinarySpec", "CountSpec", "score_binary", "score_counts", "walk_forward_binary", "walk_forward_counts"]
+
+FloatArray = npt.NDArray[np.float64]
+PanelAt = Callable[[int], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class BinarySpec:
+    """A binary outcome: ``target`` is the outcome column (NaN = not at risk / unknown), ``lead`` its delay.
+
+    A row of period s has its outcome known at the end of period s + ``lead``; only such rows are trained on.
+    """
+
+    target: str
+    features: tuple[str, ...]
+    lead: int = 1
+
+
+@dataclass(frozen=True)
+class CountSpec:
+    """A count outcome ``target`` forecast ``horizons`` periods ahead from ``features`` of the origin period."""
+
+    target: str
+    features: tuple[str, ...]
+    horizons: tuple[int, ...] = (1, 2, 3)
+    samples: int = 500
+    min_train_periods: int = 6
+
+
+def walk_forward_binary(
+    panel_at: PanelAt,
+    truth: pd.DataFrame,
+    origins: Sequence[int],
+    spec: BinarySpec,
+    make_models: Callable[[], Sequence[BinaryModel]],
+) -> pd.DataFrame:
+    """Predictions (``origin``, ``unit``, ``model``, ``p``, ``y``) for every origin and model."""
+    truth_y = truth.set_index(["unit", "period"])[spec.target]
+    rows: list[pd.DataFrame] = []
+    for t in origins:
+        panel = panel_at(t)
+        train = panel[(panel["period"] <= t - spec.lead) & panel[spec.target].notna()]
+        test = panel[panel["period"] == t]
+        keys = pd.MultiIndex.from_arrays([test["unit"], test["period"]])
+        y = truth_y.reindex(keys).to_numpy(dtype=np.float64)
+        keep = ~np.isnan(y)
+        test, y = test[keep], y[keep]
+        if test.empty or train.empty:
+            continue
+        X, Xt = train[list(spec.features)], test[list(spec.features)]
+        ytr = train[spec.target].to_numpy(dtype=np.float64)
+        periods = train["period"].to_numpy(dtype=np.float64)
+        for model in make_models():
+            p = model.fit(X, ytr, periods).predict(Xt)
+            rows.append(
+                pd.DataFrame({"origin": t, "unit": test["unit"].to_numpy(), "model": model.name, "p": p, "y": y})
+            )
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["origin", "unit", "model", "p", "y"])
+
+
+def score_binary(predictions: pd.DataFrame, *, k: int, prefix: str = "") -> dict[str, dict[str, float]]:
+    """Metrics per model: AUROC, AUPR, Brier, ECE (10 bins), recall in the top k per origin, counts."""
+    out: dict[str, dict[str, float]] = {}
+    for name, frame in predictions.groupby("model", sort=False):
+        y, p = frame["y"].to_numpy(dtype=np.float64), frame["p"].to_numpy(dtype=np.float64)
+        hits = 0.0
+        for _, f in frame.groupby("origin"):
+            top = f.sort_values("p", ascending=False, kind="mergesort").head(k)
+            hits += float(top["y"].sum())
+        positives = float(y.sum())
+        out[str(name)] = {
+            f"{prefix}auroc": metrics.auroc(y, p),
+            f"{prefix}aupr": metrics.aupr(y, p),
+            f"{prefix}brier": metrics.brier(y, p),
+            f"{prefix}ece": metrics.expected_calibration_error(y, p),
+            f"{prefix}recall_top{k}": hits / positives if positives else float("nan"),
+            f"{prefix}positives_in_top{k}": hits,
+            f"{prefix}positives": positives,
+            f"{prefix}n": float(y.size),
+        }
+    return out
+
+
+def walk_forward_counts(
+    panel_at: PanelAt,
+    truth: pd.DataFrame,
+    origins: Sequence[int],
+    spec: CountSpec,
+    make_models: Callable[[], Sequence[CountModel]],
+    *,
+    seed: int = 20240201,
+) -> pd.DataFrame:
+    """Per-row scores (``origin``, ``horizon``, ``unit``, ``model``, ``y``, ``crps``, ``ignorance``, ``interval``,
+    ``q05``, ``q50``, ``q95``) for every origin, horizon and model."""
+    truth_y = truth.set_index(["unit", "period"])[spec.target]
+    rows: list[pd.DataFrame] = []
+    for t in origins:
+        panel = panel_at(t)
+        target_by_key = panel.set_index(["unit", "period"])[spec.target]
+        test = panel[panel["period"] == t]
+        for h in spec.horizons:
+            keys = pd.MultiIndex.from_arrays([test["unit"], test["period"] + h])
+            y = truth_y.reindex(keys).to_numpy(dtype=np.float64)
+            keep = ~np.isnan(y)
+            if not keep.any():
+                continue
+            tst, yt = test[keep], y[keep]
+            train = panel[panel["period"] <= t - h].copy()
+            # the outcome of a training row is the target h periods later, read from the as-of-t panel
+            ykeys = pd.MultiIndex.from_arrays([train["unit"], train["period"] + h])
+            train["_y"] = target_by_key.reindex(ykeys).to_numpy(dtype=np.float64)
+            train = train[train["_y"].notna()]
+            if train["period"].nunique() < spec.min_train_periods:
+                continue
+            X, Xt = train[list(spec.features)], tst[list(spec.features)]
+            ytr = train["_y"].to_numpy(dtype=np.float64)
+            periods = train["period"].to_numpy(dtype=np.float64)
+            for model in make_models():
+                rng = np.random.default_rng([seed, t, h])
+                draws = model.fit(X, ytr, periods).sample(Xt, spec.samples, rng)
+                q = np.quantile(draws, [0.05, 0.5, 0.95], axis=1)
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "origin": t,
+                            "horizon": h,
+                            "unit": tst["unit"].to_numpy(),
+                            "model": model.name,
+                            "y": yt,
+                            "crps": metrics.crps_samples(yt, draws),
+                            "ignorance": metrics.ignorance_samples(yt, draws),
+                            "interval": metrics.interval_score_samples(yt, draws, alpha=0.1),
+                            "q05": q[0],
+                            "q50": q[1],
+                            "q95": q[2],
+                        }
+                    )
+                )
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def score_counts(scores: pd.DataFrame, *, prefix: str = "") -> dict[str, dict[str, float]]:
+    """Mean CRPS, ignorance and 90 % interval score per model, per horizon and over all horizons."""
+    out: dict[str, dict[str, float]] = {}
+    for name, frame in scores.groupby("model", sort=False):
+        entry: dict[str, float] = {}
+        for h, f in frame.groupby("horizon"):
+            entry[f"{prefix}h{h}_crps"] = float(f["crps"].mean())
+            entry[f"{prefix}h{h}_ignorance"] = float(f["ignorance"].mean())
+            entry[f"{prefix}h{h}_mis90"] = float(f["interval"].mean())
+        entry[f"{prefix}crps"] = float(frame["crps"].mean())
+        entry[f"{prefix}ignorance"] = float(frame["ignorance"].mean())
+        entry[f"{prefix}mis90"] = float(frame["interval"].mean())
+        entry[f"{prefix}n"] = float(len(frame))
+        out[str(name)] = entry
+    return out

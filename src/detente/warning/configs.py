@@ -1,0 +1,230 @@
+"""The named backtest configurations: ``ucdp-country-year``, ``ewp-mass-killing``, ``ged-syria-monthly``.
+
+Each takes the data folder (laid out as ``shared/data``: ``ucdp_brd/``, ``ucdp_acd/``, ``country_codes/``,
+``early_warning_project/``, ``ucdp_ged/``) and ``reduced`` (fewer origins, for CI) and returns a
+:class:`BacktestResult`. See ``docs/warning.md`` for the protocols.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from detente.warning.backtest import (
+    BinarySpec,
+    CountSpec,
+    score_binary,
+    score_counts,
+    walk_forward_binary,
+    walk_forward_counts,
+)
+from detente.warning.country_year import COUNTRY_YEAR_FEATURES, CountryYearData, build_country_year
+from detente.warning.errors import UnknownConfigError
+from detente.warning.models import (
+    BinaryModel,
+    BoostClassifier,
+    ColumnBaseline,
+    ConstantBaseline,
+    CountModel,
+    ElasticNetLogit,
+    EmpiricalCountBaseline,
+    HurdleBoost,
+    PointCountBaseline,
+)
+from detente.warning.monthly import MONTHLY_FEATURES, MonthlyPanels, syria_panels
+from detente.warning.sources import EWP_PREDICTORS, read_ewp_predictors
+
+__all__ = ["CONFIGS", "BacktestResult", "run_backtest"]
+
+
+@dataclass
+class BacktestResult:
+    """Metrics per model (``models``), and the per-row predictions or scores behind them (``tables``)."""
+
+    config: str
+    reduced: bool
+    models: dict[str, dict[str, float]]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    protocol: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        def clean(v: float) -> float | None:
+            return None if v is None or (isinstance(v, float) and np.isnan(v)) else round(float(v), 6)
+
+        return {
+            "config": self.config,
+            "reduced": self.reduced,
+            "protocol": self.protocol,
+            "models": {m: {k: clean(v) for k, v in vals.items()} for m, vals in self.models.items()},
+        }
+
+
+def _merge(target: dict[str, dict[str, float]], extra: dict[str, dict[str, float]]) -> None:
+    for model, vals in extra.items():
+        target.setdefault(model, {}).update(vals)
+
+
+# -- ucdp-country-year ------------------------------------------------------------------------------------------
+
+
+#: Détente's tree settings per outcome: onsets are rare (about 3 % of at-risk rows), so shallower trees
+DETENTE_PARAMS: dict[str, dict[str, Any]] = {
+    "y_bd25": {},
+    "y_onset": {"num_leaves": 3, "min_child_samples": 50, "n_estimators": 200},
+}
+
+
+def country_year_models(outcome: str) -> Callable[[], Sequence[BinaryModel]]:
+    last = {"y_bd25": "bd25", "y_onset": "onset"}[outcome]
+    hist = {"y_bd25": "bd25_freq_all", "y_onset": "onset_freq_all"}[outcome]
+    conf = {"y_bd25": "bd25_freq10", "y_onset": "acd_freq10"}[outcome]
+
+    def make() -> Sequence[BinaryModel]:
+        return [
+            ConstantBaseline("zero", 0.0),
+            ColumnBaseline("last_value", last),
+            ColumnBaseline("historical_average", hist),
+            ColumnBaseline("conflictology", conf),
+            BoostClassifier("detente_gbm", **DETENTE_PARAMS[outcome]),
+        ]
+
+    return make
+
+
+def ucdp_country_year(data: Path, *, reduced: bool = False) -> BacktestResult:
+    """P(≥ 25 state-based battle deaths in t+1) and P(ACD onset in t+1), outcome years 2000–2021, walk-forward."""
+    source = CountryYearData.from_dir(data)
+    last = source.last_year
+    test_years = list(range(2000, last + 1, 3 if reduced else 1))
+    origins = [y - 1 for y in test_years]
+    truth = build_country_year(source, as_of=last)
+    cache: dict[int, pd.DataFrame] = {}
+
+    def panel_at(t: int) -> pd.DataFrame:
+        if t not in cache:
+            cache[t] = build_country_year(source, as_of=t)
+        return cache[t]
+
+    models: dict[str, dict[str, float]] = {}
+    tables: dict[str, pd.DataFrame] = {}
+    for outcome, prefix, k in (("y_bd25", "bd25_", 20), ("y_onset", "onset_", 10)):
+        spec = BinarySpec(target=outcome, features=COUNTRY_YEAR_FEATURES, lead=1)
+        preds = walk_forward_binary(panel_at, truth, origins, spec, country_year_models(outcome))
+        _merge(models, score_binary(preds, k=k, prefix=prefix))
+        tables[f"predictions_{prefix.rstrip('_')}"] = preds
+    protocol = {
+        "outcomes": {
+            "bd25": ">= 25 state-based battle deaths (UCDP BRD 25.1, summed over dyads by battle location) in t+1",
+            "onset": "an ACD 22.1 conflict located in the country in t+1 after none in t (at-risk rows only)",
+        },
+        "test_years": test_years,
+        "origins": origins,
+        "training": "all country-years 1989..t-1 with known outcome, features from data dated <= t",
+    }
+    return BacktestResult("ucdp-country-year", reduced, models, tables, protocol)
+
+
+# -- ewp-mass-killing -------------------------------------------------------------------------------------------
+
+
+def ewp_mass_killing(data: Path, *, reduced: bool = False) -> BacktestResult:
+    """The Early Warning Project's protocol: onset in t+1 or t+2, walk-forward over training end-years."""
+    table = read_ewp_predictors(data / "early_warning_project" / "prepared2024predictors-2025-09-03.csv.gz")
+    table = table.rename(columns={"ccode": "ccode_"}).assign(unit=lambda f: f["ewp_name"], period=lambda f: f["year"])
+    last_observed = int(table["year"].max())  # onsets are coded through this year
+    features = EWP_PREDICTORS
+    spec = BinarySpec(target="mk_onset_1or2", features=features, lead=2)
+    truth = table[table["year"] <= last_observed - 2][["unit", "period", "mk_onset_1or2"]]
+    last_origin = last_observed - 2
+    origins = list(range(2010, last_origin + 1, 4)) if reduced else list(range(1990, last_origin + 1))
+
+    def panel_at(t: int) -> pd.DataFrame:
+        frame = table[table["year"] <= t].copy()
+        # an outcome for year s needs onsets in s+1 and s+2: unknown at t unless s <= t - 2
+        frame.loc[frame["year"] > t - 2, "mk_onset_1or2"] = np.nan
+        return frame
+
+    def make() -> Sequence[BinaryModel]:
+        return [ElasticNetLogit("ewp_elastic_net"), BoostClassifier("detente_gbm", calibration_periods=5)]
+
+    preds = walk_forward_binary(panel_at, truth, origins, spec, make)
+    models = score_binary(preds, k=30)
+    protocol = {
+        "outcome": "mk_onset_1or2: onset of a state-led mass killing in t+1 or t+2 (Early Warning Project)",
+        "origins": origins,
+        "training": "country-years 1960..t-2 (outcome known by t); predictors as prepared by the project",
+        "top_k": 30,
+    }
+    return BacktestResult("ewp-mass-killing", reduced, models, {"predictions": preds}, protocol)
+
+
+# -- ged-syria-monthly ------------------------------------------------------------------------------------------
+
+
+def count_models(reduced: bool = False) -> Sequence[CountModel]:
+    return [
+        PointCountBaseline("zero", None),
+        PointCountBaseline("last_value", "lag0"),
+        PointCountBaseline("historical_average", "fat_mean_all"),
+        EmpiricalCountBaseline("conflictology", tuple(f"lag{k}" for k in range(12))),
+        HurdleBoost("detente_hurdle", n_estimators=80 if reduced else 200, folds=2 if reduced else 4),
+    ]
+
+
+def ged_syria_monthly(data: Path, *, reduced: bool = False, workspace: Path | None = None) -> BacktestResult:
+    """Monthly fatalities, admin1-month and PRIO-GRID-month, horizons 1–3, ViEWS metrics."""
+    with tempfile.TemporaryDirectory(prefix="detente-syria-") as tmp:
+        panels: MonthlyPanels = syria_panels(data, Path(workspace) if workspace else Path(tmp))
+        models: dict[str, dict[str, float]] = {}
+        tables: dict[str, pd.DataFrame] = {}
+        step = 8 if reduced else 1
+        for level in ("admin1", "priogrid"):
+            origins = list(range(panels.first + 12, panels.last, step))
+            spec = CountSpec(target="fatalities", features=MONTHLY_FEATURES[level], samples=200 if reduced else 500)
+
+            def panel_at(t: int, level: str = level) -> pd.DataFrame:
+                return panels.at(level, t)
+
+            def make() -> Sequence[CountModel]:
+                return count_models(reduced)
+
+            scores = walk_forward_counts(
+                panel_at,
+                panels.at(level, panels.last),
+                origins,
+                spec,
+                make,
+            )
+            _merge(models, score_counts(scores, prefix=f"{level}_"))
+            tables[f"scores_{level}"] = scores
+        protocol = {
+            "data": "UCDP GED Syria 2016-01..2019-11 (19.1 codebook), fatalities_best per unit-month",
+            "levels": ["admin1", "priogrid"],
+            "horizons": [1, 2, 3],
+            "first_origin": panels.first + 12,
+            "origin_step": step,
+            "metrics": "CRPS, ignorance (ViEWS bins, +1 per category), 90% mean interval score",
+        }
+        return BacktestResult("ged-syria-monthly", reduced, models, tables, protocol)
+
+
+CONFIGS: dict[str, Callable[..., BacktestResult]] = {
+    "ucdp-country-year": ucdp_country_year,
+    "ewp-mass-killing": ewp_mass_killing,
+    "ged-syria-monthly": ged_syria_monthly,
+}
+
+
+def run_backtest(name: str, data: Path | str, *, reduced: bool = False) -> BacktestResult:
+    """Run the named configuration on the data folder."""
+    try:
+        func = CONFIGS[name]
+    except KeyError as exc:
+        raise UnknownConfigError(f"no backtest configuration {name!r}; known: {', '.join(CONFIGS)}") from exc
+    return func(Path(data), reduced=reduced)

@@ -1,0 +1,205 @@
+"""Forecasts in use: fit Détente's model as of a period and forecast every unit, with rank, change and drivers.
+
+The columns of the forecast CSV are stable and documented in ``docs/forecast-files.md``. Drivers are TreeSHAP
+contributions (LightGBM ``pred_contrib``) to the log-odds of the forecast (for counts: of P(fatalities > 0)); the
+three largest in absolute value are reported with their sign. The change is the difference to the forecast of the
+same model made one period earlier from the data available then (or to a previous forecast file, if given).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from detente.warning.configs import DETENTE_PARAMS
+from detente.warning.country_year import COUNTRY_YEAR_FEATURES, CountryYearData, build_country_year
+from detente.warning.errors import UnknownConfigError, WarningDataError
+from detente.warning.models import BoostClassifier, HurdleBoost
+from detente.warning.monthly import MONTHLY_FEATURES, MonthlyPanels, syria_panels
+from detente.warning.panels import month_label
+from detente.warning.sources import EWP_PREDICTORS, read_ewp_predictors
+
+__all__ = ["BINARY_COLUMNS", "COUNT_COLUMNS", "ForecastRun", "parse_period", "run_forecast", "top_drivers"]
+
+N_DRIVERS = 3
+_DRIVER_COLUMNS = [c for i in range(1, N_DRIVERS + 1) for c in (f"driver_{i}", f"driver_{i}_contribution")]
+BINARY_COLUMNS = [
+    "config", "model", "unit", "unit_name", "as_of", "target", "probability", "rank", "previous_probability",
+    "change", *_DRIVER_COLUMNS,
+]  # fmt: skip
+COUNT_COLUMNS = [
+    "config", "model", "unit", "unit_name", "as_of", "target", "horizon", "mean", "q05", "q50", "q95",
+    "probability", "rank", "previous_mean", "change", *_DRIVER_COLUMNS,
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ForecastRun:
+    """A forecast table and the config it came from."""
+
+    config: str
+    as_of: str
+    table: pd.DataFrame
+
+    def write_csv(self, path: Path | str) -> Path:
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        self.table.to_csv(p, index=False, float_format="%.6g")
+        return p
+
+
+def top_drivers(contrib: pd.DataFrame, n: int = N_DRIVERS) -> pd.DataFrame:
+    """The n features with the largest absolute contribution per row, as driver_i / driver_i_contribution."""
+    values = contrib.to_numpy(dtype=np.float64)
+    order = np.argsort(-np.abs(values), axis=1, kind="mergesort")[:, :n]
+    out: dict[str, object] = {}
+    names = np.asarray(contrib.columns)
+    for i in range(n):
+        idx = order[:, i]
+        out[f"driver_{i + 1}"] = names[idx]
+        out[f"driver_{i + 1}_contribution"] = np.round(values[np.arange(len(values)), idx], 6)
+    return pd.DataFrame(out, index=contrib.index)
+
+
+def parse_period(config: str, text: str) -> int:
+    """A year (``2020``) for annual configs, a month (``2019-06``) as a month index for monthly ones."""
+    try:
+        if config == "ged-syria-monthly":
+            year, month = text.split("-")
+            return int(year) * 12 + int(month) - 1
+        return int(text)
+    except ValueError as exc:
+        raise WarningDataError(f"bad period {text!r} for {config} (expected YYYY or YYYY-MM)", field="as_of") from exc
+
+
+def _binary_forecast(
+    panel: pd.DataFrame, t: int, target: str, features: tuple[str, ...], lead: int, params: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    params = params or {}
+    train = panel[(panel["period"] <= t - lead) & panel[target].notna()]
+    test = panel[panel["period"] == t]
+    if train.empty or test.empty:
+        raise WarningDataError(f"no data to fit or forecast as of {t}", field="as_of")
+    model = BoostClassifier("detente_gbm", **params)
+    model.fit(train[list(features)], train[target].to_numpy(dtype=np.float64), train["period"].to_numpy(float))
+    p = model.predict(test[list(features)])
+    drivers = top_drivers(model.contributions(test[list(features)]))
+    out = pd.DataFrame({"unit": test["unit"].to_numpy(), "probability": np.round(p, 6)})
+    return pd.concat([out, drivers.reset_index(drop=True)], axis=1)
+
+
+def _finish_binary(
+    cur: pd.DataFrame, prev: pd.DataFrame | None, names: dict[str, str], meta: dict[str, str]
+) -> pd.DataFrame:
+    cur = cur.copy()
+    cur["rank"] = cur["probability"].rank(ascending=False, method="first").astype(int)
+    if prev is not None:
+        prev_p = prev.set_index("unit")["probability"]
+        cur["previous_probability"] = cur["unit"].map(prev_p)
+    else:
+        cur["previous_probability"] = np.nan
+    cur["change"] = (cur["probability"] - cur["previous_probability"]).round(6)
+    cur["unit_name"] = cur["unit"].map(names).fillna(cur["unit"])
+    for k, v in meta.items():
+        cur[k] = v
+    return cur[BINARY_COLUMNS].sort_values("rank").reset_index(drop=True)
+
+
+def run_forecast(
+    config: str, data: Path | str, as_of: str, *, previous: pd.DataFrame | None = None, outcome: str = "bd25"
+) -> ForecastRun:
+    """Forecast every unit of ``config`` as of ``as_of`` (see the module docstring)."""
+    root = Path(data)
+    t = parse_period(config, as_of)
+    if config == "ucdp-country-year":
+        source = CountryYearData.from_dir(root)
+        target = {"bd25": "y_bd25", "onset": "y_onset"}[outcome]
+        params = DETENTE_PARAMS[target]
+        cur = _binary_forecast(build_country_year(source, as_of=t), t, target, COUNTRY_YEAR_FEATURES, 1, params)
+        prev = (
+            previous
+            if previous is not None
+            else _binary_forecast(
+                build_country_year(source, as_of=t - 1), t - 1, target, COUNTRY_YEAR_FEATURES, 1, params
+            )
+        )
+        names = {str(g): str(n) for g, n in source.states[["gw", "name"]].drop_duplicates("gw").itertuples(index=False)}
+        meta = {"config": config, "model": "detente_gbm", "as_of": str(t), "target": f"{outcome} in {t + 1}"}
+        return ForecastRun(config, str(t), _finish_binary(cur, prev, names, meta))
+    if config == "ewp-mass-killing":
+        table = read_ewp_predictors(root / "early_warning_project" / "prepared2024predictors-2025-09-03.csv.gz")
+        table = table.assign(unit=table["ewp_name"], period=table["year"])
+
+        def at(s: int) -> pd.DataFrame:
+            frame = table[table["year"] <= s].copy()
+            frame.loc[frame["year"] > s - 2, "mk_onset_1or2"] = np.nan
+            return _binary_forecast(frame, s, "mk_onset_1or2", EWP_PREDICTORS, 2, {"calibration_periods": 5})
+
+        cur = at(t)
+        prev = previous if previous is not None else at(t - 1)
+        meta = {"config": config, "model": "detente_gbm", "as_of": str(t), "target": f"mk_onset in {t + 1}-{t + 2}"}
+        return ForecastRun(config, str(t), _finish_binary(cur, prev, {}, meta))
+    if config == "ged-syria-monthly":
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="detente-forecast-") as tmp:
+            panels = syria_panels(root, Path(tmp))
+            return ForecastRun(config, month_label(t), count_forecast(panels, "admin1", t, previous=previous))
+    raise UnknownConfigError(f"no forecast configuration {config!r}")
+
+
+def count_forecast(
+    panels: MonthlyPanels, level: str, t: int, *, horizon: int = 1, previous: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Quantiles, mean, P(> 0), rank and drivers of fatalities in month t + horizon for every unit of ``level``."""
+    if not panels.first + 6 <= t <= panels.last:
+        raise WarningDataError(
+            f"as-of month {month_label(t)} outside the data (need 6 months of history)", field="as_of"
+        )
+
+    def at(s: int) -> tuple[pd.DataFrame, HurdleBoost, pd.DataFrame]:
+        panel = panels.at(level, s)
+        feats = list(MONTHLY_FEATURES[level])
+        target = panel.set_index(["unit", "period"])["fatalities"]
+        train = panel[panel["period"] <= s - horizon].copy()
+        train["_y"] = target.reindex(pd.MultiIndex.from_arrays([train["unit"], train["period"] + horizon])).to_numpy()
+        train = train[train["_y"].notna()]
+        model = HurdleBoost().fit(train[feats], train["_y"].to_numpy(float), train["period"].to_numpy(float))
+        test = panel[panel["period"] == s]
+        draws = model.sample(test[feats], 1000, np.random.default_rng([20240201, s, horizon]))
+        q = np.quantile(draws, [0.05, 0.5, 0.95], axis=1)
+        frame = pd.DataFrame(
+            {
+                "unit": test["unit"].to_numpy(),
+                "mean": draws.mean(axis=1).round(3),
+                "q05": q[0],
+                "q50": q[1],
+                "q95": q[2],
+                "probability": model.prob_positive(test[feats]).round(6),
+            }
+        )
+        return frame, model, test
+
+    cur, model, test = at(t)
+    prev = previous if previous is not None else at(t - 1)[0]
+    contrib = pd.DataFrame(
+        np.asarray(model._clf.predict(test[model.features], pred_contrib=True))[:, :-1]
+        if model._clf is not None
+        else np.zeros((len(test), len(model.features))),
+        columns=model.features,
+    )
+    cur = pd.concat([cur, top_drivers(contrib)], axis=1)
+    cur["rank"] = cur["mean"].rank(ascending=False, method="first").astype(int)
+    cur["previous_mean"] = cur["unit"].map(prev.set_index("unit")["mean"])
+    cur["change"] = (cur["mean"] - cur["previous_mean"]).round(3)
+    cur["unit_name"] = cur["unit"].str.split(":").str[-1]
+    cur["config"] = "ged-syria-monthly"
+    cur["model"] = "detente_hurdle"
+    cur["as_of"] = month_label(t)
+    cur["target"] = f"fatalities in {month_label(t + horizon)}"
+    cur["horizon"] = horizon
+    return cur[COUNT_COLUMNS].sort_values("rank").reset_index(drop=True)

@@ -1,0 +1,353 @@
+"""Forecasting models: the named baselines, the Early Warning Project's elastic-net and Détente's own models.
+
+Binary models expose ``fit(X, y)`` and ``predict(X)`` (probabilities). Count models expose ``fit(X, y)`` and
+``sample(X, n, rng)`` (a units × draws array of non-negative integers), so every model is scored the same way.
+
+Baselines are named as ViEWS names them. For annual binary outcomes: *zero* (p = 0), *last value* (1 when the
+condition holds in the forecast year, else 0), *historical average* (the unit's frequency over all its observed years)
+and *conflictology* (the unit's frequency over its last 10 years). For counts: *zero*, *last value* and *historical
+average* (point masses at 0, the last observed value and the unit's mean) and *conflictology* (draws from the unit's
+last 12 observed values).
+
+Détente's binary model is gradient-boosted trees (LightGBM, the ``boost`` extra) with Platt calibration fitted out of
+time (trees fitted on the older part of the training window, the calibrator on its most recent periods, then the trees
+refitted on all of it). Its count model is a hurdle: a boosted classifier for P(y > 0) and a boosted regressor of
+log1p(y) on the positive rows, with out-of-fold residuals giving the spread of the predictive distribution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from detente.warning.errors import MissingExtraError
+
+__all__ = [
+    "BinaryModel",
+    "BoostClassifier",
+    "ColumnBaseline",
+    "ConstantBaseline",
+    "CountModel",
+    "ElasticNetLogit",
+    "EmpiricalCountBaseline",
+    "HurdleBoost",
+    "PointCountBaseline",
+    "load_lightgbm",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def load_lightgbm() -> Any:
+    """Import LightGBM, or fail with the install hint."""
+    try:
+        import lightgbm
+    except ImportError as exc:  # pragma: no cover - the dev environment has it
+        raise MissingExtraError("Détente's forecasting model needs LightGBM: pip install 'detente[boost]'") from exc
+    return lightgbm
+
+
+class BinaryModel(Protocol):
+    name: str
+
+    def fit(self, X: pd.DataFrame, y: FloatArray, periods: FloatArray) -> BinaryModel: ...
+
+    def predict(self, X: pd.DataFrame) -> FloatArray: ...
+
+
+class CountModel(Protocol):
+    name: str
+
+    def fit(self, X: pd.DataFrame, y: FloatArray, periods: FloatArray) -> CountModel: ...
+
+    def sample(self, X: pd.DataFrame, n: int, rng: np.random.Generator) -> FloatArray: ...
+
+
+@dataclass
+class ConstantBaseline:
+    """p = value for every unit (``zero`` with value 0)."""
+
+    name: str = "zero"
+    value: float = 0.0
+
+    def fit(self, X: pd.DataFrame, y: FloatArray, periods: FloatArray) -> ConstantBaseline:
+        return self
+
+    def predict(self, X: pd.DataFrame) -> FloatArray:
+        return np.full(len(X), self.value, dtype=np.float64)
+
+
+@dataclass
+class ColumnBaseline:
+    """The forecast is one feature column (already a probability or 0/1); missing values count as 0."""
+
+    name: str
+    column: str
+
+    def fit(self, X: pd.DataFrame, y: FloatArray, periods: FloatArray) -> ColumnBaseline:
+        return self
+
+    def predict(self, X: pd.DataFrame) -> FloatArray:
+        out: FloatArray = np.clip(X[self.column].fillna(0.0).to_numpy(dtype=np.float64), 0.0, 1.0)
+        return out
+
+
+def _platt_fit(scores: FloatArray, y: FloatArray) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+    if len(np.unique(y)) < 2:
+        return 1.0, 0.0
+    lr = LogisticRegression(C=1e4, max_iter=1000)
+    lr.fit(scores.reshape(-1, 1), y)
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def _logit(p: FloatArray) -> FloatArray:
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    out: FloatArray = np.log(q / (1 - q))
+    return out
+
+
+@dataclass
+class BoostClassifier:
+    """Gradient-boosted trees with out-of-time Platt calibration (see the module docstring)."""
+
+    name: str = "detente_gbm"
+    n_estimators: int = 300
+    learning_rate: float = 0.03
+    num_leaves: int = 7
+    min_child_samples: int = 30
+    calibration_periods: int = 3
+    seed: int = 20240201
+    features: list[str] = field(default_factory=list)
+    _booster: Any = None
+    _platt: tuple[float, float] = (1.0, 0.0)
+
+    def _new(self) -> Any:
+        lgb = load_lightgbm()
+        return lgb.LGBMClassifier(
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves,
+            min_child_samples=self.min_child_samples,
+            subsample=0.8,
+            subsample_freq=1,
+            colsample_bytree=0.8,
+            reg_lambda=1.0,
+            random_state=self.seed,
+            n_jobs=1,
+            deterministic=True,
+            force_row_wise=True,
+            verbose=-1,
+        )
+
+    def fit(self, X: pd.DataFrame, y: FloatArray, periods: FloatArray) -> BoostClassifier:
+        self.features = list(X.columns)
+        cut = np.unique(periods)
+        self._platt = (1.0, 0.0)
+        if self.calibration_periods and cut.size > self.calibration_periods + 3:
+            split = cut[-self.calibration_periods]
+            early, late = periods < split, periods >= split
+            if len(np.unique(y[early])) == 2 and len(np.unique(y[late])) == 2:
+                m = self._new().fit(X[early], y[early])
+                self._platt = _platt_fit(_logit(m.predict_proba(X[late])[:, 1]), y[late])
+        if len(np.unique(y)) < 2:
+            self._booster = float(y.mean()) if y.size else 0.0
+            return self
+        self._booster = self._new().fit(X, y)
+        return self
+
+    def raw(self, X: pd.DataFrame) -> FloatArray:
+        if isinstance(self._booster, float):
+            return np.full(len(X), self._booster)
+        out: FloatArray = self._booster.predict_proba(X[self.features])[:, 1]
+        return out
+
+    def predict(self, X: pd.DataFrame) -> FloatArray:
+        a, b = self._platt
+        out: FloatArray = 1.0 / (1.0 + np.exp(-(a * _logit(self.raw(X)) + b)))
+        return out
+
+    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        """TreeSHAP contributions of each feature to the uncalibrated log-odds (LightGBM ``pred_contrib``)."""
+        if isinstance(self._booster, float):
+            return pd.DataFrame(0.0, index=X.index, columns=self.features)
+        values = self._booster.predict(X[self.features], pred_contrib=True)
+        return pd.DataFrame(np.asarray(values)[:, :-1], index=X.index, columns=self.features)
+
+
+@dataclass
+class ElasticNetLogit:
+    """Elastic-net logistic regression (α = 0.5 mixing, as the Early Warning Project's glmnet model), re-estimated.
+
+    Predictors are median-imputed and standardised with statistics of the training rows only; the penalty strength is
+    chosen by 5-fold cross-validated log-loss within the training rows (as ``cv.glmnet`` does).
+    """
+
+    name: str = "ewp_elastic_net"
+    l1_ratio: float = 0.5
+    cs: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0)
+    seed: int = 20240201
+    _model: Any = None
+    _median: pd.Series | None = None
+    _mean: pd.Series | None = None
+    _std: pd.Series | None = None
+
+    def _prep(self, X: pd.DataFrame) -> FloatArray:
+        assert self._median is not None and self._mean is not None and self._std is not None
+        Z = (X.fillna(self._median) - self._mean) / self._std
+        return Z.to_numpy(dtype=np.float64)
+
+    def fit(self, X: pd.DataFrame, y: FloatArray, periods: FloatArray) -> ElasticNetLogit:
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
+        from sklearn.linear_model import LogisticRegressionCV
+        from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
+
+        self._median = X.median()
+        filled = X.fillna(self._median)
+        self._mean = filled.mean()
+        self._std = filled.std().replace(0.0, 1.0).fillna(1.0)
+        model = LogisticRegressionCV(
+            Cs=list(self.cs),
+            l1_ratios=(self.l1_ratio,),
+            solver="saga",
+            cv=StratifiedKFold(5, shuffle=True, random_state=self.seed),
+            scoring="neg_log_loss",
+            max_iter=300,
+            tol=1e-3,
+            random_state=self.seed,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            model.fit(self._prep(X), y)
+        self._model = model
+        return self
+
+    def predict(self, X: pd.DataFrame) -> FloatArray:
+        out: FloatArray = self._model.predict_proba(self._prep(X))[:, 1]
+        return out
+
+
+@dataclass
+class PointCountBaseline:
+    """A point mass at a feature column (``zero`` when ``column`` is None)."""
+
+    name: str
+    column: str | None = None
+
+    def fit(self, X: pd.DataFrame, y: FloatArray, periods: FloatArray) -> PointCountBaseline:
+        return self
+
+    def sample(self, X: pd.DataFrame, n: int, rng: np.random.Generator) -> FloatArray:
+        values = np.zeros(len(X)) if self.column is None else X[self.column].fillna(0.0).to_numpy(dtype=np.float64)
+        return np.repeat(values[:, None], n, axis=1)
+
+
+@dataclass
+class EmpiricalCountBaseline:
+    """Draws spread evenly over the unit's last values (columns ``columns``, e.g. lags 0..11: conflictology)."""
+
+    name: str
+    columns: tuple[str, ...]
+
+    def fit(self, X: pd.DataFrame, y: FloatArray, periods: FloatArray) -> EmpiricalCountBaseline:
+        return self
+
+    def sample(self, X: pd.DataFrame, n: int, rng: np.random.Generator) -> FloatArray:
+        values = X[list(self.columns)].to_numpy(dtype=np.float64)
+        out = np.empty((len(X), n))
+        for i, row in enumerate(values):
+            seen = row[~np.isnan(row)]
+            if seen.size == 0:
+                out[i] = 0.0
+            else:
+                out[i] = np.resize(np.sort(seen), n)
+        return out
+
+
+@dataclass
+class HurdleBoost:
+    """Hurdle model for counts: boosted P(y > 0) × boosted log1p(y | y > 0) with out-of-fold residuals."""
+
+    name: str = "detente_hurdle"
+    n_estimators: int = 200
+    learning_rate: float = 0.05
+    num_leaves: int = 15
+    min_child_samples: int = 20
+    folds: int = 4
+    seed: int = 20240201
+    features: list[str] = field(default_factory=list)
+    _clf: Any = None
+    _reg: Any = None
+    _resid: FloatArray = field(default_factory=lambda: np.zeros(1))
+    _p_const: float | None = None
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "n_estimators": self.n_estimators,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "subsample": 0.8,
+            "subsample_freq": 1,
+            "colsample_bytree": 0.8,
+            "random_state": self.seed,
+            "n_jobs": 1,
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbose": -1,
+        }
+
+    def fit(self, X: pd.DataFrame, y: FloatArray, periods: FloatArray) -> HurdleBoost:
+        lgb = load_lightgbm()
+        self.features = list(X.columns)
+        pos = y > 0
+        if len(np.unique(pos)) < 2:
+            self._p_const = float(pos.mean()) if y.size else 0.0
+            self._clf = None
+        else:
+            self._p_const = None
+            self._clf = lgb.LGBMClassifier(**self._params()).fit(X, pos.astype(int))
+        if pos.sum() >= 10:
+            Xp, yp = X[pos], np.log1p(y[pos])
+            self._reg = lgb.LGBMRegressor(**self._params()).fit(Xp, yp)
+            # out-of-fold residuals (folds by period blocks, inside the training window)
+            blocks = np.unique(periods[pos])
+            folds = np.array_split(blocks, min(self.folds, blocks.size))
+            resid: list[FloatArray] = []
+            for fold in folds:
+                test = np.isin(periods[pos], fold)
+                if test.all() or not test.any():
+                    continue
+                m = lgb.LGBMRegressor(**self._params()).fit(Xp[~test], yp[~test])
+                resid.append(yp[test] - m.predict(Xp[test]))
+            self._resid = np.concatenate(resid) if resid else yp - self._reg.predict(Xp)
+        else:
+            self._reg = float(np.log1p(y[pos]).mean()) if pos.any() else 0.0
+            self._resid = np.zeros(1)
+        return self
+
+    def prob_positive(self, X: pd.DataFrame) -> FloatArray:
+        if self._clf is None:
+            return np.full(len(X), self._p_const or 0.0)
+        out: FloatArray = self._clf.predict_proba(X[self.features])[:, 1]
+        return out
+
+    def sample(self, X: pd.DataFrame, n: int, rng: np.random.Generator) -> FloatArray:
+        p = self.prob_positive(X)
+        mu = np.full(len(X), self._reg) if isinstance(self._reg, float) else self._reg.predict(X[self.features])
+        # stratified draws: the same quantiles of the residuals for every unit, Bernoulli via sorted uniforms
+        u = (np.arange(n) + 0.5) / n
+        resid_q = np.quantile(self._resid, u)
+        positive = np.maximum(np.rint(np.expm1(mu[:, None] + resid_q[None, :])), 1.0)
+        gate = rng.random((len(X), n)) < p[:, None]
+        out: FloatArray = np.where(gate, positive, 0.0)
+        return out

@@ -1,0 +1,343 @@
+"""The watchlist: ranked units with forecast, uncertainty, change, alerts, drivers and recent history.
+
+:func:`syria_watchlist` (and :func:`build_watchlist` for any forecast table and panel) return plain dictionaries a
+web page or the CLI can render: one entry per unit, in rank order, each with the last 12 periods of history (for a
+small chart) and the event ids behind its alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from detente.warning.alerts import Alert, AlertRule, measure_rates, scan_panel
+from detente.warning.errors import WarningDataError
+from detente.warning.forecast import count_forecast, parse_period
+from detente.warning.monthly import MonthlyPanels, syria_panels
+from detente.warning.panels import month_label, period_end
+from detente.warning.store_config import (
+    StoreConfig,
+    latest_complete_month,
+    manifest_version,
+    open_store_panels,
+    store_backtest,
+    store_events,
+    store_forecast,
+)
+
+__all__ = [
+    "RunStore",
+    "build_watchlist",
+    "describe_driver",
+    "describe_feature",
+    "parse_month",
+    "store_watchlist",
+    "syria_watchlist",
+]
+
+
+def build_watchlist(
+    forecast: pd.DataFrame,
+    panel: pd.DataFrame,
+    alerts: list[Alert],
+    *,
+    value_column: str = "fatalities",
+    history: int = 12,
+    rule: AlertRule = AlertRule(),
+) -> dict[str, Any]:
+    """Combine a forecast table, its panel and the alerts into the watchlist document."""
+    by_unit = {a.unit: a for a in alerts}
+    entries: list[dict[str, Any]] = []
+    for row in forecast.to_dict(orient="records"):
+        unit = str(row["unit"])
+        series = panel[panel["unit"] == unit].sort_values("period").tail(history)
+        alert = by_unit.get(unit)
+        entries.append(
+            {
+                "rank": int(row["rank"]),
+                "unit": unit,
+                "unit_name": row["unit_name"],
+                "forecast": row.get("mean", row.get("probability")),
+                "probability": row.get("probability"),
+                "interval90": [row["q05"], row["q95"]] if "q05" in row else None,
+                "change": row.get("change"),
+                "alert": alert.as_dict() if alert and alert.level in ("surge", "sharp increase") else None,
+                "level": alert.level if alert else "none",
+                "drivers": [
+                    {"feature": row[f"driver_{i}"], "contribution": row[f"driver_{i}_contribution"]} for i in (1, 2, 3)
+                ],
+                "history": [
+                    {"period": int(p), "value": float(v)}
+                    for p, v in zip(series["period"], series[value_column], strict=True)
+                ],
+            }
+        )
+    return {
+        "target": str(forecast["target"].iloc[0]) if len(forecast) else None,
+        "as_of": str(forecast["as_of"].iloc[0]) if len(forecast) else None,
+        "alert_rule": {
+            "test": "negative-binomial exceedance vs. the unit's own trailing history (method of moments)",
+            "window": rule.window,
+            "alpha": rule.alpha,
+            "min_count": rule.min_count,
+            **measure_rates(rule, trials=300),
+        },
+        "units": entries,
+    }
+
+
+def _events(panels: MonthlyPanels, t: int) -> pd.DataFrame:
+    import ibis
+
+    tbl = panels.table
+    tbl = tbl.filter((tbl.country_iso3 == panels.country) & (tbl.date_start <= ibis.literal(period_end(t, "month"))))
+    tbl = tbl.filter(tbl.date_start.year() * 12 + tbl.date_start.month() - 1 == t)
+    frame: pd.DataFrame = tbl.select("event_id", "admin1", "fatalities_best").to_pandas()
+    frame["unit"] = panels.country + ":" + frame["admin1"].astype(str)
+    frame["period"] = t
+    frame["fatalities_best"] = frame["fatalities_best"].fillna(0)
+    return frame
+
+
+def syria_watchlist(data: Path | str, as_of: str, *, rule: AlertRule = AlertRule()) -> dict[str, Any]:
+    """The admin1 watchlist of the GED Syria file as of month ``as_of`` (``YYYY-MM``)."""
+    t = parse_period("ged-syria-monthly", as_of)
+    with tempfile.TemporaryDirectory(prefix="detente-watchlist-") as tmp:
+        panels = syria_panels(Path(data), Path(tmp))
+        forecast = count_forecast(panels, "admin1", t)
+        panel = panels.at("admin1", t)
+        alerts = scan_panel(panel, "fatalities", t, rule, events=_events(panels, t))
+        doc = build_watchlist(forecast, panel, alerts, rule=rule)
+        doc["as_of"] = month_label(t)
+        return doc
+
+
+# -- the watchlist of any workspace's event store ---------------------------------------------------------------
+
+_QUANTITY = {
+    "fatalities": "deaths",
+    "fat_state_based": "deaths in state-based fighting",
+    "fat_non_state": "deaths in fighting between non-state groups",
+    "fat_one_sided": "deaths in one-sided violence against civilians",
+    "events": "recorded events",
+    "n_remote_violence": "shelling and other remote-violence events",
+    "n_battle": "battles",
+    "n_violence_against_civilians": "attacks on civilians",
+    "actors": "active actors",
+    "dyads": "pairs of actors in contact",
+    "cells": "places with events",
+}
+
+
+def describe_feature(feature: str) -> str:
+    """A feature name in plain words: ``fatalities_r3`` → "deaths over the last 3 months"."""
+    if feature.startswith("lag") and feature[3:].isdigit():
+        k = int(feature[3:])
+        if k == 0:
+            return "deaths in the latest month"
+        return f"deaths {k} month{'s' if k > 1 else ''} before the latest month"
+    if feature == "since_fatalities":
+        return "months since the last deaths"
+    if feature == "decay_fatalities":
+        return "how recent the last deaths are"
+    if feature == "fat_mean_all":
+        return "the long-run average of deaths"
+    base, _, window = feature.rpartition("_r")
+    if base in _QUANTITY and window.isdigit():
+        w = int(window)
+        return f"{_QUANTITY[base]} in the latest month" if w == 1 else f"{_QUANTITY[base]} over the last {w} months"
+    return feature.replace("_", " ")
+
+
+def describe_driver(feature: str, contribution: float) -> str:
+    """One sentence an analyst can say out loud: what pushed this unit's forecast, and which way."""
+    text = describe_feature(feature)
+    way = "raise" if contribution > 0 else "lower"
+    return f"{text[0].upper()}{text[1:]} {way} the risk"
+
+
+def _clean(value: Any) -> Any:
+    """JSON-ready: NumPy scalars to Python, NaN/inf to None, recursively."""
+    import math
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class RunStore:
+    """Forecast runs kept in the workspace (``<workspace>/warning/runs/<id>.csv`` + ``<id>.json``), and the
+    computed watchlists (``<workspace>/warning/cache/``), so the next run can report the change since this one."""
+
+    def __init__(self, workspace: Path | str) -> None:
+        self.root = Path(workspace) / "warning"
+        self.runs = self.root / "runs"
+        self.cache = self.root / "cache"
+
+    @staticmethod
+    def run_id(as_of: str, version: str) -> str:
+        return f"{as_of}_{version}"
+
+    def _write(self, path: Path, data: bytes) -> None:
+        from detente.workspace import atomic_write_bytes
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+
+    def save_run(self, table: pd.DataFrame, meta: dict[str, Any]) -> None:
+        run = str(meta["id"])
+        self._write(self.runs / f"{run}.csv", table.to_csv(index=False, float_format="%.6g").encode())
+        self._write(self.runs / f"{run}.json", json.dumps(_clean(meta), indent=1).encode())
+
+    def load_run(self, run: str) -> pd.DataFrame:
+        return pd.read_csv(self.runs / f"{run}.csv", dtype={"unit": str})
+
+    def metas(self) -> list[dict[str, Any]]:
+        out = []
+        for path in sorted(self.runs.glob("*.json")) if self.runs.exists() else []:
+            try:
+                meta = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                continue  # a damaged run file is skipped, not fatal
+            if isinstance(meta, dict) and (self.runs / f"{meta.get('id')}.csv").exists():
+                out.append(meta)
+        return out
+
+    def previous(self, as_of: str, version: str) -> dict[str, Any] | None:
+        """The latest run before this one: an earlier as-of month, or the same month on an earlier store version."""
+        current = self.run_id(as_of, version)
+        older = [m for m in self.metas() if m["id"] != current and str(m["as_of"]) <= as_of]
+        return max(older, key=lambda m: (str(m["computed_at"]), str(m["as_of"]))) if older else None
+
+    def cached(self, name: str) -> dict[str, Any] | None:
+        path = self.cache / f"{name}.json"
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        return doc if isinstance(doc, dict) else None
+
+    def store_cached(self, name: str, doc: dict[str, Any]) -> None:
+        self._write(self.cache / f"{name}.json", json.dumps(_clean(doc)).encode())
+
+
+def _window(first: int, last: int) -> dict[str, str]:
+    start = period_end(first - 1, "month") + dt.timedelta(days=1)
+    return {"start": start.isoformat(), "end": period_end(last, "month").isoformat()}
+
+
+def _events_query(unit: str, level: str, first: int, last: int) -> dict[str, str]:
+    return {"country": unit.partition(":")[0], **_window(first, last)}
+
+
+def store_watchlist(
+    workspace: Path | str,
+    *,
+    now: dt.datetime,
+    as_of: str | None = None,
+    config: StoreConfig = StoreConfig(),
+    rule: AlertRule = AlertRule(),
+    budget_seconds: float = 60.0,
+) -> dict[str, Any]:
+    """The watchlist of a workspace's event store as of ``as_of`` (default: the latest complete month before
+    ``now``), cached per store version and as-of month; the forecast run is kept for the next run's change."""
+    import time
+
+    from detente.events import open_store
+
+    started = time.monotonic()
+    store = open_store(workspace)
+    version = manifest_version(store.manifest().to_json())
+    table = store.table()
+    panels, last_event = open_store_panels(table, config)
+    t = latest_complete_month(last_event, now.date()) if as_of is None else parse_month(as_of)
+    label = month_label(t)
+    runs = RunStore(workspace)
+    cache_name = f"watchlist-{label}-{version}-{config.key()}"
+    hit = runs.cached(cache_name)
+    if hit is not None:
+        return hit
+    current_id = runs.run_id(label, version)
+    prev_meta = runs.previous(label, version)
+    previous: pd.DataFrame | None
+    if prev_meta is None and t - 1 >= panels.first + config.min_history:
+        previous = store_forecast(panels, t - 1, config)  # no earlier run: make the one a month before
+        prev_meta = {"id": runs.run_id(month_label(t - 1), version), "as_of": month_label(t - 1), "version": version,
+                     "computed_at": now.isoformat(), "backfilled": True}  # fmt: skip
+        runs.save_run(previous, prev_meta)
+    else:
+        previous = runs.load_run(str(prev_meta["id"])) if prev_meta is not None else None
+    forecast = store_forecast(panels, t, config, previous=previous)
+    panel = panels.at(t)
+    events = store_events(panels, t)
+    alerts = scan_panel(panel, "fatalities", t, rule, events=events)
+    doc = build_watchlist(forecast, panel, alerts, rule=rule)
+    details: dict[str, dict[str, Any]] = {
+        str(r["event_id"]): {
+            "event_id": str(r["event_id"]),
+            "date": str(r["date_start"])[:10],
+            "place": r["place"],
+            "category": r["category"],
+            "fatalities": r["fatalities_best"],
+        }
+        for r in events.to_dict(orient="records")
+    }
+    for entry, row in zip(doc["units"], forecast.to_dict(orient="records"), strict=True):
+        entry["p_exceed"] = row["p_exceed"]
+        entry["previous_p_exceed"] = row["previous_p_exceed"]
+        entry["previous_mean"] = row["previous_mean"]
+        entry["q50"] = row["q50"]
+        for d in entry["drivers"]:
+            d["text"] = describe_driver(str(d["feature"]), float(d["contribution"]))
+        for h in entry["history"]:
+            h["month"] = month_label(int(h["period"]))
+        entry["events_query"] = _events_query(entry["unit"], panels.level, t - 11, t)
+        if entry["alert"] is not None:
+            entry["alert"]["month"] = label
+            entry["alert"]["events_query"] = _events_query(entry["unit"], panels.level, t, t)
+            entry["alert"]["event_details"] = [details[e] for e in entry["alert"]["events"] if e in details]
+    deadline = started + budget_seconds
+    model = store_backtest(panels, t, config, deadline=deadline)
+    runs.save_run(forecast, {"id": current_id, "as_of": label, "version": version, "computed_at": now.isoformat()})
+    doc.update(
+        {
+            "store_version": version,
+            "level": panels.level,
+            "as_of": label,
+            "threshold": config.threshold,
+            "computed_at": now.isoformat(),
+            "duration_seconds": round(time.monotonic() - started, 2),
+            "run": current_id,
+            "previous_run": None if prev_meta is None else {k: prev_meta[k] for k in ("id", "as_of", "computed_at")},
+            "config": asdict(config),
+            "model": model,
+        }
+    )
+    clean: dict[str, Any] = _clean(doc)
+    runs.store_cached(cache_name, clean)
+    return clean
+
+
+def parse_month(text: str) -> int:
+    """``2025-11`` → month index; a bad value names the ``as_of`` field."""
+    try:
+        year, month = (int(p) for p in text.split("-"))
+        if not 1 <= month <= 12 or not 1900 <= year <= 2200:
+            raise ValueError(text)
+    except ValueError as exc:
+        raise WarningDataError(f"bad month {text!r} (expected YYYY-MM)", field="as_of") from exc
+    return year * 12 + month - 1

@@ -1,0 +1,216 @@
+"""The actor pages of a process: stakeholder matrix, actor page, power–interest grid, network, merge suggestions.
+
+Forms post a CSRF token (checked by :func:`detente.web.deps.page_guard`) and redirect with a fixed message code.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+
+from detente.errors import InputError
+from detente.web.actors.network import network_view
+from detente.web.actors.params import ActorPath, Filter, ProcessPath, parse_date, parse_unit
+from detente.web.actors.scope import NetFilter, Scope, open_scope
+from detente.web.actors.svg import grid_svg, network_svg, shape_icon
+from detente.web.actors.views import (
+    actor_detail,
+    decisions_view,
+    grid_view,
+    matrix_view,
+    store_facts,
+    suggestions_view,
+)
+from detente.web.actors.writes import ENTRY_KINDS, EntryInput, ProfileInput, add_entry, record_decision, set_profile
+from detente.web.deps import Ctx, User, page_guard
+from detente.web.security import client_ip
+
+__all__ = ["MESSAGES", "page_router"]
+
+page_router = APIRouter(dependencies=[Depends(page_guard)], include_in_schema=False)
+
+#: the flash messages an actor page's redirect may name (``?done=<code>``)
+MESSAGES = {
+    "profile_saved": "The profile is saved.",
+    "entry_added": "The entry is added to the profile.",
+    "merged": "The actors are merged; the decision is logged and can be undone.",
+    "rejected": "The pair is rejected and will not be suggested again.",
+    "undone": "The decision is undone.",
+}
+
+_Short = Annotated[str, Form(max_length=300)]
+_Long = Annotated[str, Form(max_length=2000)]
+
+
+def _render(request: Request, scope: Scope, name: str, tab: str, context: dict[str, Any]) -> Response:
+    from detente.web.pages import render
+
+    base = f"/processes/{scope.process_id}/actors"
+    full = {
+        "scope": scope,
+        "tab": tab,
+        "base": base,
+        "perms": scope.perms,
+        "label_text": scope.label_text,
+        **context,
+    }
+    done = request.query_params.get("done", "")
+    if done in MESSAGES:
+        full["flash"] = MESSAGES[done]
+    return render(request, name, full)
+
+
+def _see(url: str, done: str) -> RedirectResponse:
+    return RedirectResponse(f"{url}?done={done}", status_code=303)
+
+
+def _filter_context(scope: Scope, filt: NetFilter) -> dict[str, Any]:
+    return {"filt": filt, "facts": store_facts(scope), "qs": lambda **kw: urlencode(filt.query(**kw))}
+
+
+@page_router.get("/processes/{process_id}/actors", name="actors_matrix")
+def matrix_page(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    process_id: ProcessPath,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    attitude: Annotated[str | None, Query(max_length=20)] = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    profiled: Annotated[str | None, Query(max_length=5)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    scope = open_scope(ctx, request, p, process_id)
+    only = profiled in ("1", "on", "true")
+    view = matrix_view(scope, q=q, attitude=attitude or None, kind=kind or None, profiled=only, page=page)
+    params = {"q": q or "", "attitude": attitude or "", "kind": kind or "", "profiled": "1" if only else ""}
+    query = urlencode({k: v for k, v in params.items() if v})
+    context = {"view": view, "params": params, "query": query}
+    return _render(request, scope, "actors/matrix.html", "matrix", context)
+
+
+@page_router.get("/processes/{process_id}/actors/grid", name="actors_grid")
+def grid_page(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, filt: Filter) -> Response:
+    scope = open_scope(ctx, request, p, process_id)
+    view = grid_view(scope, filt)
+    link = f"/processes/{process_id}/actors/{{id}}"
+    context = {"view": view, "svg": Markup(grid_svg(view["placements"], link)), **_filter_context(scope, filt)}
+    return _render(request, scope, "actors/grid.html", "grid", context)
+
+
+@page_router.get("/processes/{process_id}/actors/network", name="actors_network")
+def network_page(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, filt: Filter) -> Response:
+    scope = open_scope(ctx, request, p, process_id)
+    view = network_view(scope, filt)
+    link = f"/processes/{process_id}/actors/{{id}}"
+    names = {n.id: n.name for n in view.nodes}
+    context = {
+        "view": view,
+        "names": names,
+        "svg": Markup(network_svg(view, link)),
+        "icons": {s: Markup(shape_icon(s)) for s, _ in view.shapes},
+        "spoiler_icon": Markup(shape_icon("circle", spoiler=True)),
+        **_filter_context(scope, filt),
+    }
+    return _render(request, scope, "actors/network.html", "network", context)
+
+
+@page_router.get("/processes/{process_id}/actors/suggestions", name="actors_suggestions")
+def suggestions_page(request: Request, ctx: Ctx, p: User, process_id: ProcessPath) -> Response:
+    scope = open_scope(ctx, request, p, process_id)
+    context = {"suggestions": suggestions_view(scope), "decisions": decisions_view(scope)}
+    return _render(request, scope, "actors/suggestions.html", "suggestions", context)
+
+
+@page_router.post("/processes/{process_id}/actors/decisions")
+def decision_form(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    process_id: ProcessPath,
+    kind: Annotated[str, Form(max_length=10)],
+    a: _Short = "",
+    b: _Short = "",
+    target: Annotated[str, Form(max_length=20)] = "",
+    note: _Long = "",
+    score: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    scope = open_scope(ctx, request, p, process_id)
+    ip = client_ip(request, ctx.trust_proxy)
+    record_decision(
+        ctx, scope, kind, a=a or None, b=b or None, target=target or None, note=note.strip(),
+        score=parse_unit(score, "score"), ip=ip,
+    )  # fmt: skip
+    done = {"merge": "merged", "reject": "rejected", "undo": "undone"}[kind]
+    return _see(f"/processes/{process_id}/actors/suggestions", done)
+
+
+@page_router.get("/processes/{process_id}/actors/{actor_id}", name="actor_page")
+def actor_page(
+    request: Request, ctx: Ctx, p: User, process_id: ProcessPath, actor_id: ActorPath, filt: Filter
+) -> Response:
+    scope = open_scope(ctx, request, p, process_id)
+    detail = actor_detail(scope, actor_id, filt)
+    own = {pr["label"] for pr in detail["profiles"]}
+    context = {
+        "d": detail,
+        "entry_kinds": ENTRY_KINDS,
+        "attitudes": ["champion", "supporter", "neutral", "sceptic", "spoiler"],
+        "creatable": [lab for lab in scope.labels if lab in scope.perms.creatable],
+        "profile_labels": [lab for lab in scope.labels if lab in own],
+        **_filter_context(scope, filt),
+    }
+    return _render(request, scope, "actors/actor.html", "matrix", context)
+
+
+@page_router.post("/processes/{process_id}/actors/{actor_id}/profile")
+def profile_form(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    process_id: ProcessPath,
+    actor_id: ActorPath,
+    label: Annotated[str, Form(max_length=40)],
+    attitude: Annotated[str, Form(max_length=20)],
+    attitude_evidence: _Long,
+    attitude_date: Annotated[str, Form(max_length=10)],
+    power: Annotated[str, Form(max_length=20)] = "",
+    interest: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    scope = open_scope(ctx, request, p, process_id)
+    day = parse_date(attitude_date, "attitude_date")
+    if day is None:
+        raise InputError("give the date of the evidence", field="attitude_date")
+    data = ProfileInput(
+        label, attitude, attitude_evidence, day, parse_unit(power, "power"), parse_unit(interest, "interest")
+    )
+    set_profile(ctx, scope, actor_id, data)
+    return _see(f"/processes/{process_id}/actors/{actor_id}", "profile_saved")
+
+
+@page_router.post("/processes/{process_id}/actors/{actor_id}/entries")
+def entry_form(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    process_id: ProcessPath,
+    actor_id: ActorPath,
+    label: Annotated[str, Form(max_length=40)],
+    kind: Annotated[str, Form(max_length=20)],
+    text: _Long,
+    evidence: _Long,
+    date: Annotated[str, Form(max_length=10)],
+    issue: _Short = "",
+    over: _Long = "",
+) -> Response:
+    scope = open_scope(ctx, request, p, process_id)
+    day = parse_date(date, "date")
+    if day is None:
+        raise InputError("give the date of the evidence", field="date")
+    refs = tuple(x.strip() for x in over.split(";") if x.strip())
+    add_entry(ctx, scope, actor_id, EntryInput(label, kind, text, evidence, day, issue, refs))
+    return _see(f"/processes/{process_id}/actors/{actor_id}", "entry_added")

@@ -1,0 +1,116 @@
+"""The application factory: the composition root of the workbench.
+
+``create_app`` opens the application database (running its migrations), the workspace, the templates and the
+static files (all served from the package: no CDN, nothing fetched at run time), and mounts the pages, the JSON
+API under ``/api/v1`` (OpenAPI at ``/openapi.json``) and, when it is installed, the event explorer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.routing import NoMatchFound
+
+from detente import __version__
+from detente.config import Settings, load_settings
+from detente.db import Clock, Database, utc_now
+from detente.db.users import DEFAULT_POLICY, AccountPolicy
+from detente.web import api, pages
+from detente.web.errors import install_error_handlers
+from detente.web.security import RateLimiter, WebContext
+from detente.workspace import Workspace
+
+__all__ = ["WebOptions", "create_app"]
+
+HERE = Path(__file__).resolve().parent
+
+#: the explorer's module; its ``router`` is included when present
+EXPLORER_MODULE = "detente.web.explorer"
+
+
+class WebOptions:
+    """Knobs of the web layer that are not process-wide settings."""
+
+    def __init__(
+        self,
+        *,
+        trust_proxy: bool = False,
+        policy: AccountPolicy = DEFAULT_POLICY,
+        session_ttl: timedelta = timedelta(hours=12),
+        login_attempts_per_minute: int = 10,
+        bad_token_attempts_per_minute: int = 600,
+    ) -> None:
+        self.trust_proxy = trust_proxy
+        self.policy = policy
+        self.session_ttl = session_ttl
+        self.login_attempts_per_minute = login_attempts_per_minute
+        self.bad_token_attempts_per_minute = bad_token_attempts_per_minute
+
+
+def _explorer_router() -> APIRouter | None:
+    if importlib.util.find_spec(EXPLORER_MODULE) is None:
+        return None
+    router = getattr(importlib.import_module(EXPLORER_MODULE), "router", None)
+    return router if isinstance(router, APIRouter) else None
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock = utc_now, options: WebOptions | None = None
+) -> FastAPI:
+    """Build the workbench for the settings' workspace and database."""
+    settings = settings if settings is not None else load_settings()
+    options = options or WebOptions()
+    workspace = Workspace.open(settings.workspace, create=True)
+    db = Database.from_settings(settings, clock=clock)
+    minute = timedelta(minutes=1)
+    ctx = WebContext(
+        db=db,
+        workspace=str(workspace.root),
+        clock=clock,
+        policy=options.policy,
+        session_ttl=options.session_ttl,
+        trust_proxy=options.trust_proxy,
+        login_limiter=RateLimiter(options.login_attempts_per_minute, minute, clock),
+        token_limiter=RateLimiter(options.bad_token_attempts_per_minute, minute, clock),
+    )
+    app = FastAPI(
+        title="Détente workbench",
+        version=__version__,
+        description="Preventive diplomacy workbench: processes, roles, need-to-know records, event data.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.ctx = ctx
+    app.state.settings = settings
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["version"] = __version__
+    app.state.templates = templates
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    explorer = _explorer_router()
+    templates.env.globals["explorer_url"] = None
+    if explorer is not None:
+        app.include_router(explorer)
+        try:  # the explorer names its page route "explorer"
+            templates.env.globals["explorer_url"] = app.url_path_for("explorer")
+        except NoMatchFound:
+            templates.env.globals["explorer_url"] = None
+    if importlib.util.find_spec("detente.web.verification") is not None:  # verification pages and API (issue 5)
+        app.include_router(importlib.import_module("detente.web.verification").router)
+    if importlib.util.find_spec("detente.web.cbm") is not None:  # CBM pages and API (docs/cbm-pages.md)
+        app.include_router(importlib.import_module("detente.web.cbm").router)
+    if importlib.util.find_spec("detente.web.actors") is not None:  # the actor pages (docs/actors-pages.md)
+        app.include_router(importlib.import_module("detente.web.actors").router)
+    if importlib.util.find_spec("detente.web.watchlist") is not None:  # forecasts, alerts, backtest (issue 4)
+        app.include_router(importlib.import_module("detente.web.watchlist").router)
+    app.router.add_event_handler("shutdown", db.close)
+    return app

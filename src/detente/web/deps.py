@@ -1,0 +1,73 @@
+"""FastAPI dependencies: the context, the principal, and the guards every router installs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from detente.web.errors import AuthRequired
+from detente.web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    UNSAFE_METHODS,
+    Principal,
+    WebContext,
+    check_csrf,
+    resolve_principal,
+)
+
+__all__ = ["Ctx", "MaybeUser", "User", "api_guard", "get_ctx", "maybe_principal", "page_guard", "require_principal"]
+
+
+def get_ctx(request: Request) -> WebContext:
+    ctx = request.app.state.ctx
+    assert isinstance(ctx, WebContext)
+    return ctx
+
+
+def maybe_principal(request: Request) -> Principal | None:
+    """The principal, resolved once per request."""
+    if not hasattr(request.state, "principal"):
+        request.state.principal = resolve_principal(request, get_ctx(request))
+    principal = request.state.principal
+    assert principal is None or isinstance(principal, Principal)
+    return principal
+
+
+def require_principal(request: Request) -> Principal:
+    principal = maybe_principal(request)
+    if principal is None:
+        raise AuthRequired("sign in first")
+    return principal
+
+
+async def api_guard(request: Request) -> None:
+    """Every /api/v1 route: a token needs 'read' to read and 'write' to change; a session needs the CSRF header
+    on every state-changing request."""
+    principal = maybe_principal(request)
+    if principal is None:
+        return
+    if principal.via == "token":
+        principal.require_scope("write" if request.method in UNSAFE_METHODS else "read")
+        return
+    check_csrf(request, principal, request.headers.get(CSRF_HEADER))
+
+
+async def page_guard(request: Request) -> None:
+    """Every page route: a state-changing form must carry the CSRF token (form field or header)."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    submitted = request.headers.get(CSRF_HEADER)
+    if submitted is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            submitted = value if isinstance(value, str) else None
+    check_csrf(request, maybe_principal(request), submitted)
+
+
+Ctx = Annotated[WebContext, Depends(get_ctx)]
+MaybeUser = Annotated[Principal | None, Depends(maybe_principal)]
+User = Annotated[Principal, Depends(require_principal)]

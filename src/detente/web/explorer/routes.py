@@ -1,0 +1,235 @@
+"""The explorer's routes: the page ``/events`` and the JSON API under ``/api/v1/events``."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from markupsafe import Markup
+
+from detente.access import Decision
+from detente.db.audit import record_audit
+from detente.events.store import open_store
+from detente.web.deps import Ctx, User, api_guard, page_guard
+from detente.web.errors import Forbidden
+from detente.web.explorer.boundaries import boundaries_available, load_boundaries
+from detente.web.explorer.groups import GROUPS, group_of
+from detente.web.explorer.params import MAX_PAGE, MAX_PAGE_SIZE, ExplorerQuery, parse_query
+from detente.web.explorer.policy import may_explore, may_export
+from detente.web.explorer.queries import EventQueries, MapData
+from detente.web.explorer.streaming import stream_export
+from detente.web.explorer.svg import bucket_label, cell_levels, map_svg, timeline_svg
+from detente.web.security import Principal, WebContext, client_ip
+
+__all__ = ["api_router", "page_router"]
+
+page_router = APIRouter(dependencies=[Depends(page_guard)], include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1/events", dependencies=[Depends(api_guard)], tags=["events"])
+
+_Text = Annotated[str | None, Query(max_length=200)]
+_Many = Annotated[list[str] | None, Query(max_length=300)]
+
+
+def explorer_query(
+    request: Request,
+    country: Annotated[list[str] | None, Query(description="ISO 3166 alpha-3; repeat or separate by commas")] = None,
+    start: Annotated[str | None, Query(max_length=10, description="events ending on or after (YYYY[-MM[-DD]])")] = None,
+    end: Annotated[str | None, Query(max_length=10, description="events starting on or before")] = None,
+    category: Annotated[list[str] | None, Query(description="canonical category; repeatable")] = None,
+    actor: _Text = None,
+    source: Annotated[list[str] | None, Query(description="source slug; repeatable")] = None,
+    bbox: Annotated[str | None, Query(max_length=100, description="min_lon,min_lat,max_lon,max_lat")] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 25,
+) -> ExplorerQuery:
+    """The filter and paging of the request (the typed parameters document the API; parsing is one function)."""
+    return parse_query(request.query_params.multi_items())
+
+
+Q = Annotated[ExplorerQuery, Depends(explorer_query)]
+
+
+def _require(decision: Decision) -> None:
+    if not decision:
+        raise Forbidden(decision.reason)
+
+
+def _queries(ctx: WebContext, request: Request) -> EventQueries:
+    found = ctx.extras.get("explorer.queries")
+    if isinstance(found, EventQueries):
+        return found
+    settings = getattr(request.app.state, "settings", None)
+    queries = EventQueries(open_store(ctx.workspace, settings=settings))
+    ctx.extras["explorer.queries"] = queries
+    return queries
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _explore(p: Principal) -> None:
+    _require(may_explore(p.subject))
+
+
+# -- JSON API ------------------------------------------------------------------------------------------------------
+@api_router.get("", summary="Events, filtered and paged (newest first, then by event id)")
+def list_events(request: Request, ctx: Ctx, p: User, q: Q) -> dict[str, Any]:
+    _explore(p)
+    page = _queries(ctx, request).page(q)
+    return {
+        "total": page.total,
+        "page": page.page,
+        "page_size": page.page_size,
+        "pages": page.pages,
+        "events": [{k: _plain(v) for k, v in row.items()} for row in page.rows],
+    }
+
+
+@api_router.get("/timeline", summary="Event counts per period and category (period chosen from the span)")
+def timeline(request: Request, ctx: Ctx, p: User, q: Q) -> dict[str, Any]:
+    _explore(p)
+    tl = _queries(ctx, request).timeline(q)
+    return {
+        "bucket": tl.bucket,
+        "total": tl.total,
+        "counts": [
+            {"period": d.isoformat(), "label": bucket_label(d, tl.bucket), "category": c, "count": n}
+            for d, c, n in tl.counts
+        ],
+        "groups": [{"key": g.key, "label": g.label, "categories": list(g.categories)} for g in GROUPS],
+    }
+
+
+def _map_geojson(data: MapData) -> dict[str, Any]:
+    features: list[dict[str, Any]] = []
+    if data.mode == "points":
+        for lon, lat, category, event_id, day in data.items:
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": event_id,
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": {"category": category, "group": group_of(category).key, "date": _plain(day)},
+                }
+            )
+    else:
+        s = data.cell_size or 1.0
+        for x, y, count, top in data.items:
+            ring = [[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "properties": {"count": count, "top_category": top, "group": group_of(top).key},
+                }
+            )
+    return {
+        "type": "FeatureCollection",
+        "mode": data.mode,
+        "total": data.total,
+        "without_coordinates": data.without_coordinates,
+        "bbox": list(data.bbox) if data.bbox else None,
+        "cell_size": data.cell_size,
+        "truncated": data.truncated,
+        "features": features,
+    }
+
+
+@api_router.get("/map", summary="GeoJSON of the filtered events: points, or grid cells with counts when many")
+def map_data(request: Request, ctx: Ctx, p: User, q: Q) -> JSONResponse:
+    _explore(p)
+    return JSONResponse(_map_geojson(_queries(ctx, request).map(q)), media_type="application/geo+json")
+
+
+@api_router.get("/facets", summary="Counts of the filtered events by country, category and source")
+def facets(request: Request, ctx: Ctx, p: User, q: Q) -> dict[str, Any]:
+    _explore(p)
+    f = _queries(ctx, request).facets(q)
+    return {
+        "total": f.total,
+        "date_range": [_plain(f.date_range[0]), _plain(f.date_range[1])],
+        "countries": [{"iso3": c, "name": n, "count": k} for c, n, k in f.countries],
+        "categories": [{"category": c, "count": k} for c, k in f.categories],
+        "sources": [{"source": s, "count": k} for s, k in f.sources],
+    }
+
+
+def _export(request: Request, ctx: WebContext, p: Principal, q: ExplorerQuery, fmt: str) -> Response:
+    _require(may_export(p.subject))
+    queries = _queries(ctx, request)
+    count = queries.page(dataclasses.replace(q, page=1, page_size=1)).total
+    with ctx.db.transaction() as s:
+        record_audit(
+            s,
+            "events.exported",
+            actor_id=p.user_id,
+            actor_name=p.username,
+            target="events",
+            detail={"format": fmt, "count": count, "filter": q.query_string(), "via": p.via},
+            ip=client_ip(request, ctx.trust_proxy),
+            clock=ctx.clock,
+        )
+
+    def body() -> Iterator[bytes]:
+        yield from stream_export(lambda: queries.batches(q), fmt)
+
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/geo+json"
+    name = f"detente-events.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Detente-Count": str(count)}
+    return StreamingResponse(body(), media_type=media, headers=headers)
+
+
+@api_router.get("/export.csv", summary="The filtered events as CSV (every canonical column; audited)")
+def export_csv(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
+    return _export(request, ctx, p, q, "csv")
+
+
+@api_router.get("/export.geojson", summary="The filtered events with coordinates as GeoJSON (audited)")
+def export_geojson(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
+    return _export(request, ctx, p, q, "geojson")
+
+
+# -- the page ------------------------------------------------------------------------------------------------------
+@page_router.get("/events", name="explorer")
+def events_page(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
+    from detente.web.pages import render
+
+    _explore(p)
+    queries = _queries(ctx, request)
+    page = queries.page(q)
+    tl = queries.timeline(q)
+    data = queries.map(q)
+    everything = queries.facets()
+    shown = queries.facets(q) if q.is_filtered else everything
+    countries = load_boundaries(Path(ctx.workspace) / "cache")
+    labelled = [c for c, _, _ in shown.countries[:12]]
+    context = {
+        "q": q,
+        "page": page,
+        "timeline": tl,
+        "map": data,
+        "facets": everything,
+        "shown": shown,
+        "groups": GROUPS,
+        "group_of": group_of,
+        "map_svg": Markup(map_svg(data, countries, labelled)),
+        "timeline_svg": Markup(timeline_svg(tl)),
+        "cell_levels": cell_levels(data) if data.mode == "cells" else [],
+        "boundaries_available": boundaries_available(),
+        "may_export": bool(may_export(p.subject)),
+        "query_string": q.query_string(),
+        "no_bbox_url": "/events?" + dataclasses.replace(q, bbox=None).query_string(),
+        "page_url": lambda n: "/events?" + q.query_string(paging=True, page=n),
+    }
+    return render(request, "explorer/events.html", context)

@@ -1,0 +1,308 @@
+"""Server-rendered pages: sign-in, processes, a process (parties, members, notes), account, administration.
+
+Every state-changing form posts a CSRF token (checked by :func:`detente.web.deps.page_guard`) and redirects
+(post/redirect/get) with a fixed message code, never with text taken from the request.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from detente.db.users import authenticate, change_password
+from detente.db.web_sessions import end_session, start_session
+from detente.errors import InputError
+from detente.web import ops
+from detente.web.deps import Ctx, MaybeUser, User, page_guard
+from detente.web.security import (
+    PRE_CSRF_COOKIE,
+    SESSION_COOKIE,
+    client_ip,
+    pre_csrf_token,
+    set_pre_csrf_cookie,
+    set_session_cookie,
+)
+
+__all__ = ["MESSAGES", "render", "router"]
+
+router = APIRouter(dependencies=[Depends(page_guard)], include_in_schema=False)
+
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+#: the flash messages a redirect may name (``?done=<code>``)
+MESSAGES = {
+    "signed_out": "You are signed out.",
+    "note_created": "The note is saved.",
+    "note_deleted": "The note is deleted.",
+    "member_set": "The membership is saved.",
+    "member_removed": "The membership is removed.",
+    "party_added": "The party is added.",
+    "process_created": "The process is created.",
+    "password_changed": "Your password is changed; other sessions were signed out.",
+    "token_revoked": "The token is revoked.",
+    "user_created": "The account is created.",
+    "admin_changed": "Administration rights are changed.",
+}
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    principal = getattr(request.state, "principal", None)
+    templates = request.app.state.templates
+    pre_token, new = (None, False) if principal is not None else pre_csrf_token(request)
+    csrf = principal.csrf_token if principal is not None else pre_token
+    done = request.query_params.get("done", "")
+    full = {"user": principal, "csrf_token": csrf, "flash": MESSAGES.get(done), **context}
+    response: Response = templates.TemplateResponse(request, name, full, status_code=status)
+    if new and pre_token is not None:
+        set_pre_csrf_cookie(response, request, request.app.state.ctx, pre_token)
+    return response
+
+
+def _see(url: str, done: str | None = None) -> RedirectResponse:
+    return RedirectResponse(url + (f"?done={done}" if done else ""), status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/processes"
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(p: MaybeUser) -> Response:
+    return _see("/processes" if p else "/login")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, p: MaybeUser, next: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    ctx: Ctx,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str | None, Form(max_length=500)] = None,
+) -> Response:
+    ip = client_ip(request, ctx.trust_proxy)
+    if ctx.login_limiter is not None:
+        ctx.login_limiter.hit(ip)
+    with ctx.db.transaction() as s:
+        result = authenticate(s, username, password, ip=ip, policy=ctx.policy, clock=ctx.clock)
+        raw = start_session(s, result.user.id, ttl=ctx.session_ttl, clock=ctx.clock) if result.user else None
+    if raw is None:
+        context = {"next": _safe_next(next), "error": "Wrong username or password, or the account is locked."}
+        return render(request, "login.html", context, status=401)
+    response = _see(_safe_next(next))
+    set_session_cookie(response, request, ctx, raw)
+    response.delete_cookie(PRE_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, ctx: Ctx, p: MaybeUser) -> Response:
+    if p is not None and p.session_id:
+        with ctx.db.transaction() as s:
+            end_session(s, p.session_id)
+    response = _see("/login", "signed_out")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/processes", response_class=HTMLResponse)
+def processes(request: Request, ctx: Ctx, p: User) -> Response:
+    return render(request, "processes.html", {"processes": ops.list_processes(ctx, p)})
+
+
+@router.post("/processes")
+def create_process(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    name: Annotated[str, Form(max_length=200)],
+    parties: Annotated[str, Form(max_length=2000)] = "",
+    description: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    names = [line.strip() for line in parties.splitlines() if line.strip()]
+    made = ops.create_process(ctx, p, name, description, names, client_ip(request, ctx.trust_proxy))
+    return _see(f"/processes/{made['id']}", "process_created")
+
+
+@router.get("/processes/{process_id}", response_class=HTMLResponse)
+def process(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    process_id: IdPath,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    view = ops.process_view(ctx, p, process_id)
+    per_page = 20
+    notes, total = ops.list_notes(ctx, p, process_id, query=q or None, limit=per_page, offset=(page - 1) * per_page)
+    parties = {party["id"]: party["name"] for party in view.parties}
+    context = {
+        "view": view,
+        "notes": notes,
+        "total": total,
+        "q": q or "",
+        "page": page,
+        "pages": max(1, -(-total // per_page)),
+        "party_names": parties,
+        "roles": ["administrator", "analyst", "mediator", "observer", "party_representative", "viewer"],
+    }
+    return render(request, "process.html", context)
+
+
+@router.post("/processes/{process_id}/notes")
+def create_note(
+    ctx: Ctx,
+    p: User,
+    process_id: IdPath,
+    title: Annotated[str, Form(max_length=200)],
+    label: Annotated[str, Form(max_length=40)],
+    body: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    note = ops.create_note(ctx, p, process_id, title, body, label)
+    return _see(f"/processes/{process_id}/notes/{note['id']}", "note_created")
+
+
+@router.get("/processes/{process_id}/notes/{note_id}", response_class=HTMLResponse)
+def note(request: Request, ctx: Ctx, p: User, process_id: IdPath, note_id: IdPath) -> Response:
+    view = ops.process_view(ctx, p, process_id)
+    found = ops.get_note(ctx, p, process_id, note_id)
+    parties = {party["id"]: party["name"] for party in view.parties}
+    return render(request, "note.html", {"view": view, "note": found, "party_names": parties})
+
+
+@router.post("/processes/{process_id}/notes/{note_id}/delete")
+def delete_note(request: Request, ctx: Ctx, p: User, process_id: IdPath, note_id: IdPath) -> Response:
+    ops.delete_note(ctx, p, process_id, note_id, client_ip(request, ctx.trust_proxy))
+    return _see(f"/processes/{process_id}", "note_deleted")
+
+
+@router.post("/processes/{process_id}/members")
+def set_member(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    process_id: IdPath,
+    username: Annotated[str, Form(max_length=64)],
+    role: Annotated[str, Form(max_length=32)],
+    party_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    party = _optional_int(party_id, "party_id")
+    ops.set_member(ctx, p, process_id, username, role, party, client_ip(request, ctx.trust_proxy))
+    return _see(f"/processes/{process_id}", "member_set")
+
+
+@router.post("/processes/{process_id}/members/{user_id}/remove")
+def remove_member(request: Request, ctx: Ctx, p: User, process_id: IdPath, user_id: IdPath) -> Response:
+    ops.remove_member(ctx, p, process_id, user_id, client_ip(request, ctx.trust_proxy))
+    return _see(f"/processes/{process_id}", "member_removed")
+
+
+@router.post("/processes/{process_id}/parties")
+def add_party(
+    request: Request, ctx: Ctx, p: User, process_id: IdPath, name: Annotated[str, Form(max_length=200)]
+) -> Response:
+    ops.add_party(ctx, p, process_id, name, client_ip(request, ctx.trust_proxy))
+    return _see(f"/processes/{process_id}", "party_added")
+
+
+def _optional_int(text: str, field: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        raise InputError("expected a positive whole number", field=field)
+    return int(text)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, ctx: Ctx, p: User) -> Response:
+    return render(request, "account.html", {"tokens": ops.list_tokens(ctx, p), "issued": None, "error": None})
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def account_password(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    current_password: Annotated[str, Form(max_length=1024)],
+    new_password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    ip = client_ip(request, ctx.trust_proxy)
+    try:
+        with ctx.db.transaction() as s:
+            change_password(
+                s, p.user_id, new_password, current_password=current_password, ip=ip, policy=ctx.policy, clock=ctx.clock
+            )
+            raw = start_session(s, p.user_id, ttl=ctx.session_ttl, clock=ctx.clock)
+    except InputError as exc:
+        context = {"tokens": ops.list_tokens(ctx, p), "issued": None, "error": exc.reason}
+        return render(request, "account.html", context, status=422)
+    response = _see("/account", "password_changed")
+    set_session_cookie(response, request, ctx, raw)
+    return response
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def account_token(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    name: Annotated[str, Form(max_length=100)],
+    scopes: Annotated[list[str], Form()],
+) -> Response:
+    issued = ops.create_token(ctx, p, name, scopes, client_ip(request, ctx.trust_proxy))
+    return render(request, "account.html", {"tokens": ops.list_tokens(ctx, p), "issued": issued, "error": None})
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def account_token_revoke(request: Request, ctx: Ctx, p: User, token_id: IdPath) -> Response:
+    ops.revoke_token(ctx, p, token_id, client_ip(request, ctx.trust_proxy))
+    return _see("/account", "token_revoked")
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def admin_users(request: Request, ctx: Ctx, p: User) -> Response:
+    return render(request, "users.html", {"users": ops.list_users(ctx, p)})
+
+
+@router.post("/admin/users")
+def admin_create_user(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    is_admin: Annotated[bool, Form()] = False,
+) -> Response:
+    ops.create_user(ctx, p, username, password, display_name or None, is_admin, client_ip(request, ctx.trust_proxy))
+    return _see("/admin/users", "user_created")
+
+
+@router.post("/admin/users/{user_id}/admin")
+def admin_set_admin(
+    request: Request, ctx: Ctx, p: User, user_id: IdPath, is_admin: Annotated[bool, Form()] = False
+) -> Response:
+    ops.set_admin(ctx, p, user_id, is_admin, client_ip(request, ctx.trust_proxy))
+    return _see("/admin/users", "admin_changed")
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def admin_audit(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    events = ops.list_audit(ctx, p, action=action or None, before_id=before_id, limit=100)
+    return render(request, "audit.html", {"events": events, "action": action or ""})

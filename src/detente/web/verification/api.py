@@ -1,0 +1,203 @@
+"""The verification operations through the JSON API, under ``/api/v1/processes/{id}/verification``: the same
+service calls as the pages, the same access rules, the one error shape."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, UploadFile
+from pydantic import BaseModel, Field
+
+from detente.web.api import ErrorBody
+from detente.web.deps import Ctx, User, api_guard
+from detente.web.verification import proofs, service
+from detente.web.verification.svg import track_record_svg
+from detente.web.verification.uploads import read_uploads
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/api/v1/processes/{process_id}/verification", dependencies=[Depends(api_guard)], tags=["verification"]
+)
+
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Label = Annotated[str, Field(max_length=40)]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": "the error shape"} for status in (401, 403, 404, 409, 413, 422)
+}
+
+
+class ScheduleIn(BaseModel):
+    deadline: str | None = Field(default=None, max_length=40, description="date or ISO 8601 time with zone")
+    start: str | None = Field(default=None, max_length=40)
+    period_days: int | None = Field(default=None, ge=1, le=3660)
+
+
+class IndicatorIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    target: str = Field(min_length=1, max_length=200)
+
+
+class ZoneIn(BaseModel):
+    polygon: list[Annotated[list[Annotated[str, Field(max_length=30)]], Field(min_length=2, max_length=2)]] = Field(
+        min_length=3, max_length=500, description="[longitude, latitude] decimal strings"
+    )
+    start: str = Field(max_length=10, description="YYYY-MM-DD")
+    end: str = Field(max_length=10)
+    categories: list[Annotated[str, Field(max_length=60)]] = Field(min_length=1, max_length=30)
+
+
+class CommitmentIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=20_000)
+    parties: list[Annotated[str, Field(max_length=200)]] = Field(min_length=1, max_length=20)
+    category: str = Field(max_length=40)
+    schedule: ScheduleIn
+    methods: list[Annotated[str, Field(max_length=40)]] = Field(min_length=1, max_length=10)
+    verifier: str = Field(min_length=1, max_length=200)
+    label: Label
+    indicators: list[IndicatorIn] = Field(default_factory=list, max_length=50)
+    measure_id: str | None = Field(default=None, max_length=100)
+    geo: ZoneIn | None = None
+
+
+class AssessmentIn(BaseModel):
+    period: str = Field(min_length=1, max_length=40)
+    status: str = Field(max_length=40)
+    rationale: str = Field(min_length=1, max_length=20_000)
+    label: Label
+    report_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=100)
+    score: int | None = Field(default=None, ge=0, le=3)
+
+
+class AllegationIn(BaseModel):
+    summary: str = Field(min_length=1, max_length=20_000)
+    label: Label
+
+
+class MoveIn(BaseModel):
+    to: str = Field(min_length=1, max_length=80, description="next state, e.g. under_review, step:notification")
+    reason: str = Field(min_length=1, max_length=20_000)
+
+
+@router.get("/commitments", responses=_ERRORS)
+def commitments(
+    process_id: IdPath,
+    ctx: Ctx,
+    p: User,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    party: Annotated[str | None, Query(max_length=200)] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    overdue: bool = False,
+) -> dict[str, Any]:
+    """The commitments board: status, PAM score, next due date, overdue assessment; the implementation scores."""
+    _, rows, scores = service.board(
+        ctx, p, process_id, status=status or None, party=party or None, category=category or None, overdue_only=overdue
+    )
+    return {"commitments": [r.to_dict() for r in rows], "implementation": scores}
+
+
+@router.post("/commitments", status_code=201, responses=_ERRORS)
+def create_commitment(process_id: IdPath, body: CommitmentIn, ctx: Ctx, p: User) -> dict[str, Any]:
+    return service.create(ctx, p, process_id, body.model_dump(exclude_none=True))
+
+
+@router.get("/commitments/{commitment_id}", responses=_ERRORS)
+def commitment(process_id: IdPath, commitment_id: IdPath, ctx: Ctx, p: User) -> dict[str, Any]:
+    return service.commitment_detail(ctx, p, process_id, commitment_id)
+
+
+@router.get("/commitments/{commitment_id}/candidates", responses=_ERRORS)
+def candidates(process_id: IdPath, commitment_id: IdPath, ctx: Ctx, p: User) -> dict[str, Any]:
+    """Events in a ceasefire zone: candidates for a person to assess, never judged automatically."""
+    return {"candidates": service.candidates(ctx, p, process_id, commitment_id)}
+
+
+@router.post("/reports", status_code=201, responses=_ERRORS)
+def file_report(
+    process_id: IdPath,
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    narrative: Annotated[str, Form(min_length=1, max_length=20_000)],
+    label: Annotated[str, Form(max_length=40)],
+    place: Annotated[str, Form(max_length=200)] = "",
+    time: Annotated[str, Form(max_length=40)] = "",
+    commitment_id: Annotated[str, Form(max_length=12)] = "",
+    files: Annotated[list[UploadFile] | None, Form()] = None,
+) -> dict[str, Any]:
+    """File a report (multipart form) signed with your key, with up to 5 evidence files."""
+    uploads = read_uploads(request, files or [])
+    return service.file(
+        ctx, p, process_id, narrative=narrative, place=place, time=time or None, label=label,
+        commitment_id=commitment_id, uploads=uploads,
+    )  # fmt: skip
+
+
+@router.get("/reports/{report_id}", responses=_ERRORS)
+def report(process_id: IdPath, report_id: IdPath, ctx: Ctx, p: User) -> dict[str, Any]:
+    return service.report_detail(ctx, p, process_id, report_id)
+
+
+@router.post("/commitments/{commitment_id}/assessments", status_code=201, responses=_ERRORS)
+def assess(process_id: IdPath, commitment_id: IdPath, body: AssessmentIn, ctx: Ctx, p: User) -> dict[str, Any]:
+    return service.assess(
+        ctx, p, process_id, commitment_id, period=body.period, status=body.status, rationale=body.rationale,
+        label=body.label, report_ids=body.report_ids, score=body.score,
+    )  # fmt: skip
+
+
+@router.post("/commitments/{commitment_id}/violations", status_code=201, responses=_ERRORS)
+def allege(process_id: IdPath, commitment_id: IdPath, body: AllegationIn, ctx: Ctx, p: User) -> dict[str, Any]:
+    return service.allege(ctx, p, process_id, commitment_id, summary=body.summary, label=body.label)
+
+
+@router.get("/violations/{violation_id}", responses=_ERRORS)
+def violation(process_id: IdPath, violation_id: IdPath, ctx: Ctx, p: User) -> dict[str, Any]:
+    return service.violation_detail(ctx, p, process_id, violation_id)
+
+
+@router.post("/violations/{violation_id}/transitions", status_code=201, responses=_ERRORS)
+def move(process_id: IdPath, violation_id: IdPath, body: MoveIn, ctx: Ctx, p: User) -> dict[str, Any]:
+    """Move along the agreed procedure; an illegal move is a 422 ``illegal_transition`` naming what is allowed."""
+    return service.move(ctx, p, process_id, violation_id, to=body.to, reason=body.reason)
+
+
+@router.get("/track-record", responses=_ERRORS)
+def track_record(process_id: IdPath, ctx: Ctx, p: User) -> dict[str, Any]:
+    """Implementation scores and each party's Beta posterior after each assessment (mean, 90 % interval)."""
+    info, scores, series = service.record(ctx, p, process_id)
+    return {
+        "implementation": scores,
+        "parties": {
+            party: [
+                {"time": pt.time.isoformat(), "alpha": pt.alpha, "beta": pt.beta, "mean": pt.mean, "low": pt.low,
+                 "high": pt.high, "n": pt.n}
+                for pt in points
+            ]
+            for party, points in series.items()
+        },
+        "chart_svg": track_record_svg(series, now=ctx.clock(), title=f"Track record, {info.name}"),
+    }  # fmt: skip
+
+
+@router.get("/records/{kind}/{record_id}/proof", responses=_ERRORS)
+def proof(
+    process_id: IdPath,
+    kind: Annotated[str, Path(pattern="^(commitment|report|assessment|transition)$")],
+    record_id: IdPath,
+    ctx: Ctx,
+    p: User,
+    seen_size: Annotated[int | None, Query(ge=0, le=2**40)] = None,
+    seen_root: Annotated[str | None, Query(max_length=100, description="base64 or hex root you saw")] = None,
+) -> dict[str, Any]:
+    """A record's log entry, leaf hash, inclusion proof against the latest checkpoint, witnesses, and the
+    consistency proof from a checkpoint you saw (``seen_size``, ``seen_root``)."""
+    root = proofs.parse_root(seen_root)
+    return proofs.record_proof(ctx, p, process_id, kind, record_id, seen_size=seen_size, seen_root=root)
+
+
+@router.post("/checkpoints", status_code=201, responses=_ERRORS)
+def checkpoint(process_id: IdPath, ctx: Ctx, p: User) -> dict[str, Any]:
+    """Sign a checkpoint at the log's current size."""
+    return proofs.sign_now(ctx, p, process_id)

@@ -1,0 +1,272 @@
+"""Verification pages of a process: the commitments board, a commitment (reports, assessments, candidate
+violations, allegations), report filing with evidence, a violation's procedure, track records and "verify this
+record". Server-rendered; every form carries the CSRF token and redirects (post/redirect/get) with a fixed code.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from detente.cbm.measure import VerificationMethod
+from detente.errors import InputError
+from detente.verification.assessments import Outcome
+from detente.verification.commitments import Category
+from detente.web.deps import Ctx, User, page_guard
+from detente.web.pages import render
+from detente.web.verification import proofs, service
+from detente.web.verification.forms import indicators_from_lines, optional_id, parse_score, polygon_from_lines
+from detente.web.verification.svg import track_record_svg
+from detente.web.verification.uploads import read_uploads
+
+__all__ = ["MESSAGES", "router"]
+
+router = APIRouter(prefix="/processes/{process_id}/verification", dependencies=[Depends(page_guard)],
+                   include_in_schema=False)  # fmt: skip
+
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Text = Annotated[str, Form(max_length=20_000)]
+Short = Annotated[str, Form(max_length=200)]
+
+MESSAGES = {
+    "commitment_created": "The commitment is recorded and logged.",
+    "report_filed": "The report is signed, stored and logged.",
+    "assessed": "The assessment is recorded and logged.",
+    "alleged": "The violation is alleged and logged; the procedure has started.",
+    "moved": "The step is recorded and logged.",
+    "signed": "A checkpoint is signed at the log's current size.",
+}
+
+
+def _base(process_id: int) -> str:
+    return f"/processes/{process_id}/verification"
+
+
+def _see(url: str, done: str) -> RedirectResponse:
+    return RedirectResponse(f"{url}?done={done}", status_code=303)
+
+
+def _page(
+    request: Request, name: str, info: service.ProcessInfo, context: dict[str, Any], status: int = 200
+) -> Response:
+    done = request.query_params.get("done", "")
+    full = {"info": info, "base": _base(info.id), "party_names": info.party_names, **context}
+    if done in MESSAGES:
+        full["flash"] = MESSAGES[done]
+    return render(request, f"verification/{name}", full, status=status)
+
+
+@router.get("", response_class=HTMLResponse, name="verification_board")
+def board(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    process_id: IdPath,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    party: Annotated[str | None, Query(max_length=200)] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    overdue: Annotated[bool, Query()] = False,
+) -> Response:
+    info, rows, scores = service.board(
+        ctx, p, process_id, status=status or None, party=party or None, category=category or None, overdue_only=overdue
+    )
+    filters = {"status": status or "", "party": party or "", "category": category or "", "overdue": overdue}
+    statuses = ["not_assessed", *(o.value for o in Outcome)]
+    context = {"rows": rows, "scores": scores, "filters": filters, "statuses": statuses, "categories": list(Category)}
+    return _page(request, "board.html", info, context)
+
+
+@router.get("/commitments/new", response_class=HTMLResponse)
+def new_commitment(request: Request, ctx: Ctx, p: User, process_id: IdPath) -> Response:
+    info = service.process_info(ctx, p, process_id)
+    context = {"categories": list(Category), "methods": list(VerificationMethod)}
+    return _page(request, "new_commitment.html", info, context)
+
+
+@router.post("/commitments")
+def create_commitment(
+    ctx: Ctx,
+    p: User,
+    process_id: IdPath,
+    title: Short,
+    text: Text,
+    category: Annotated[str, Form(max_length=40)],
+    verifier: Short,
+    label: Annotated[str, Form(max_length=40)],
+    parties: Annotated[list[str], Form()],
+    methods: Annotated[list[str], Form()],
+    deadline: Annotated[str, Form(max_length=40)] = "",
+    start: Annotated[str, Form(max_length=40)] = "",
+    period_days: Annotated[str, Form(max_length=6)] = "",
+    indicators: Text = "",
+    measure_id: Annotated[str, Form(max_length=100)] = "",
+    zone: Annotated[str, Form(max_length=5000)] = "",
+    zone_start: Annotated[str, Form(max_length=10)] = "",
+    zone_end: Annotated[str, Form(max_length=10)] = "",
+    zone_categories: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    data: dict[str, Any] = {
+        "title": title,
+        "text": text,
+        "category": category,
+        "verifier": verifier,
+        "label": label,
+        "parties": parties,
+        "methods": methods,
+        "schedule": {"deadline": deadline} if deadline.strip() else {"start": start, "period_days": period_days},
+        "indicators": indicators_from_lines(indicators),
+        "measure_id": measure_id.strip() or None,
+    }
+    if zone.strip():
+        data["geo"] = {
+            "polygon": polygon_from_lines(zone),
+            "start": zone_start,
+            "end": zone_end,
+            "categories": zone_categories or [],
+        }
+    made = service.create(ctx, p, process_id, data)
+    return _see(f"{_base(process_id)}/commitments/{made['id']}", "commitment_created")
+
+
+@router.get("/commitments/{commitment_id}", response_class=HTMLResponse)
+def commitment(request: Request, ctx: Ctx, p: User, process_id: IdPath, commitment_id: IdPath) -> Response:
+    info = service.process_info(ctx, p, process_id)
+    detail = service.commitment_detail(ctx, p, process_id, commitment_id)
+    found = service.candidates(ctx, p, process_id, commitment_id) if detail["commitment"].get("geo") else []
+    context = {**detail, "candidates": found, "outcomes": [o.value for o in Outcome]}
+    return _page(request, "commitment.html", info, context)
+
+
+@router.post("/reports")
+def file_report(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    process_id: IdPath,
+    narrative: Text,
+    label: Annotated[str, Form(max_length=40)],
+    place: Short = "",
+    time: Annotated[str, Form(max_length=40)] = "",
+    commitment_id: Annotated[str, Form(max_length=12)] = "",
+    files: Annotated[list[UploadFile] | None, Form()] = None,
+) -> Response:
+    uploads = read_uploads(request, files or [])
+    made = service.file(
+        ctx, p, process_id, narrative=narrative, place=place, time=time, label=label,
+        commitment_id=commitment_id, uploads=uploads,
+    )  # fmt: skip
+    return _see(f"{_base(process_id)}/reports/{made['id']}", "report_filed")
+
+
+@router.get("/reports/{report_id}", response_class=HTMLResponse)
+def report(request: Request, ctx: Ctx, p: User, process_id: IdPath, report_id: IdPath) -> Response:
+    info = service.process_info(ctx, p, process_id)
+    return _page(request, "report.html", info, {"report": service.report_detail(ctx, p, process_id, report_id)})
+
+
+@router.get("/reports/{report_id}/evidence/{sha256}")
+def evidence(
+    ctx: Ctx, p: User, process_id: IdPath, report_id: IdPath, sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")]
+) -> Response:
+    data, media_type, filename = service.evidence_file(ctx, p, process_id, report_id, sha256)
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in filename) or "evidence"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{safe}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+    return Response(data, media_type=media_type, headers=headers)
+
+
+@router.post("/commitments/{commitment_id}/assessments")
+def assess(
+    ctx: Ctx,
+    p: User,
+    process_id: IdPath,
+    commitment_id: IdPath,
+    period: Annotated[str, Form(max_length=40)],
+    status: Annotated[str, Form(max_length=40)],
+    rationale: Text,
+    label: Annotated[str, Form(max_length=40)],
+    report_ids: Annotated[list[str] | None, Form()] = None,
+    score: Annotated[str, Form(max_length=2)] = "",
+) -> Response:
+    ids = [i for i in (optional_id(r, "report_ids") for r in report_ids or []) if i is not None]
+    service.assess(
+        ctx, p, process_id, commitment_id, period=period, status=status, rationale=rationale, label=label,
+        report_ids=ids, score=parse_score(score),
+    )  # fmt: skip
+    return _see(f"{_base(process_id)}/commitments/{commitment_id}", "assessed")
+
+
+@router.post("/commitments/{commitment_id}/violations")
+def allege(
+    ctx: Ctx,
+    p: User,
+    process_id: IdPath,
+    commitment_id: IdPath,
+    summary: Text,
+    label: Annotated[str, Form(max_length=40)],
+) -> Response:
+    made = service.allege(ctx, p, process_id, commitment_id, summary=summary, label=label)
+    return _see(f"{_base(process_id)}/violations/{made['id']}", "alleged")
+
+
+@router.get("/violations/{violation_id}", response_class=HTMLResponse)
+def violation(request: Request, ctx: Ctx, p: User, process_id: IdPath, violation_id: IdPath) -> Response:
+    info = service.process_info(ctx, p, process_id)
+    detail = service.violation_detail(ctx, p, process_id, violation_id)
+    return _page(request, "violation.html", info, {"v": detail, "error": None})
+
+
+@router.post("/violations/{violation_id}/move", response_class=HTMLResponse)
+def move(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    process_id: IdPath,
+    violation_id: IdPath,
+    to: Annotated[str, Form(max_length=80)],
+    reason: Text,
+) -> Response:
+    try:
+        service.move(ctx, p, process_id, violation_id, to=to, reason=reason)
+    except InputError as exc:
+        info = service.process_info(ctx, p, process_id)
+        detail = service.violation_detail(ctx, p, process_id, violation_id)
+        return _page(request, "violation.html", info, {"v": detail, "error": exc.reason}, status=422)
+    return _see(f"{_base(process_id)}/violations/{violation_id}", "moved")
+
+
+@router.get("/record", response_class=HTMLResponse)
+def record(request: Request, ctx: Ctx, p: User, process_id: IdPath) -> Response:
+    info, scores, series = service.record(ctx, p, process_id)
+    chart = track_record_svg(series, now=ctx.clock(), title=f"Track record of the parties of {info.name}")
+    return _page(request, "record.html", info, {"scores": scores, "series": series, "chart": chart})
+
+
+@router.get("/verify/{kind}/{record_id}", response_class=HTMLResponse)
+def verify(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    process_id: IdPath,
+    kind: Annotated[str, Path(pattern="^(commitment|report|assessment|transition)$")],
+    record_id: IdPath,
+    seen_size: Annotated[int | None, Query(ge=0, le=2**40)] = None,
+    seen_root: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    info = service.process_info(ctx, p, process_id)
+    root = proofs.parse_root(seen_root)
+    found = proofs.record_proof(ctx, p, process_id, kind, record_id, seen_size=seen_size, seen_root=root)
+    context = {"proof": found, "seen_size": seen_size, "seen_root": seen_root or ""}
+    return _page(request, "verify.html", info, context)
+
+
+@router.post("/checkpoint")
+def checkpoint(ctx: Ctx, p: User, process_id: IdPath, back: Annotated[str, Form(max_length=300)] = "") -> Response:
+    proofs.sign_now(ctx, p, process_id)
+    target = back if back.startswith(_base(process_id) + "/") and "//" not in back else _base(process_id)
+    return _see(target, "signed")

@@ -1,0 +1,156 @@
+"""The watchlist's routes: the pages ``/watchlist`` and ``/watchlist/model``, the JSON API under
+``/api/v1/watchlist``. A thin shell over :class:`~detente.web.watchlist.service.WatchlistService`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from markupsafe import Markup
+
+from detente.warning.errors import WarningDataError
+from detente.warning.store_config import StoreConfig
+from detente.web.deps import Ctx, User, api_guard, page_guard
+from detente.web.errors import Forbidden
+from detente.web.security import Principal, WebContext
+from detente.web.watchlist.policy import may_view_watchlist
+from detente.web.watchlist.service import Pending, WatchlistService
+from detente.web.watchlist.svg import reliability_svg, sparkline_svg
+
+__all__ = ["api_router", "page_router"]
+
+page_router = APIRouter(dependencies=[Depends(page_guard)], include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1/watchlist", dependencies=[Depends(api_guard)], tags=["watchlist"])
+
+AsOf = Annotated[
+    str | None,
+    Query(pattern=r"^\d{4}-\d{2}$", description="forecast origin YYYY-MM (default: the latest complete month)"),
+]
+Top = Annotated[int, Query(ge=1, le=1000, description="the first N units by rank")]
+
+#: names a model's row in plain words on the model page
+MODEL_NAMES = {
+    "detente_hurdle": "Détente (boosted hurdle model)",
+    "conflictology": "Conflictology (the unit's last 12 months)",
+    "historical_average": "Historical average",
+    "last_value": "Last value",
+    "zero": "Zero",
+}
+
+
+def _seconds(value: object, default: float) -> float:
+    return float(value) if isinstance(value, int | float) else default
+
+
+def service(ctx: WebContext) -> WatchlistService:
+    """The workspace's watchlist service (tests and deployments may put a ``watchlist.config`` in ``ctx.extras``)."""
+    found = ctx.extras.get("watchlist.service")
+    if isinstance(found, WatchlistService):
+        return found
+    config = ctx.extras.get("watchlist.config")
+    made = WatchlistService(
+        ctx.workspace,
+        ctx.clock,
+        config=config if isinstance(config, StoreConfig) else None,
+        wait_seconds=_seconds(ctx.extras.get("watchlist.wait_seconds"), 20.0),
+        budget_seconds=_seconds(ctx.extras.get("watchlist.budget_seconds"), 60.0),
+    )
+    ctx.extras["watchlist.service"] = made
+    return made
+
+
+def _allow(p: Principal) -> None:
+    decision = may_view_watchlist(p.subject)
+    if not decision:
+        raise Forbidden(decision.reason)
+
+
+def events_url(query: dict[str, str]) -> str:
+    return "/events?" + urlencode(query)
+
+
+def _pending_json(pending: Pending) -> JSONResponse:
+    return JSONResponse(
+        {"status": "computing", "started_at": pending.started_at.isoformat(), "retry_after": pending.retry_after},
+        status_code=202,
+        headers={"Retry-After": str(pending.retry_after)},
+    )
+
+
+# -- JSON API ------------------------------------------------------------------------------------------------------
+@api_router.get("", summary="Ranked units: forecast, 90% interval, change, alerts with their events, drivers")
+def watchlist_api(ctx: Ctx, p: User, as_of: AsOf = None, top: Top = 1000) -> Any:
+    _allow(p)
+    doc = service(ctx).get(as_of)
+    if isinstance(doc, Pending):
+        return _pending_json(doc)
+    return {k: v for k, v in doc.items() if k != "model"} | {"units": doc["units"][:top]}
+
+
+@api_router.get("/model", summary="The model's rolling-origin backtest: metrics per model and reliability tables")
+def model_api(ctx: Ctx, p: User, as_of: AsOf = None) -> Any:
+    _allow(p)
+    doc = service(ctx).get(as_of)
+    if isinstance(doc, Pending):
+        return _pending_json(doc)
+    keep = ("as_of", "target", "threshold", "level", "store_version", "computed_at", "config")
+    return {k: doc[k] for k in keep} | {"backtest": doc["model"]}
+
+
+# -- pages ---------------------------------------------------------------------------------------------------------
+def _page(request: Request, ctx: WebContext, p: Principal, as_of: str | None, name: str, extra: Any) -> Response:
+    from detente.web.pages import render
+
+    _allow(p)
+    try:
+        doc = service(ctx).get(as_of)
+    except WarningDataError as exc:
+        return render(request, "watchlist/unavailable.html", {"reason": exc.reason}, status=200)
+    if isinstance(doc, Pending):
+        response = render(request, "watchlist/computing.html", {"pending": doc, "as_of": as_of})
+        response.headers["Retry-After"] = str(doc.retry_after)
+        return response
+    return render(request, name, {"doc": doc, "as_of_param": as_of, **extra(doc)})
+
+
+@page_router.get("/watchlist", name="watchlist")
+def watchlist_page(request: Request, ctx: Ctx, p: User, as_of: AsOf = None, top: Top = 50) -> Response:
+    def extra(doc: dict[str, Any]) -> dict[str, Any]:
+        units = doc["units"][:top]
+        return {
+            "units": units,
+            "more": len(doc["units"]) - len(units),
+            "sparks": {u["unit"]: Markup(sparkline_svg(u["history"], width=112)) for u in units},
+            "events_url": events_url,
+            "alerts": [u for u in doc["units"] if u["alert"]],
+        }
+
+    return _page(request, ctx, p, as_of, "watchlist/watchlist.html", extra)
+
+
+@page_router.get("/watchlist/model", name="watchlist_model")
+def model_page(request: Request, ctx: Ctx, p: User, as_of: AsOf = None) -> Response:
+    def extra(doc: dict[str, Any]) -> dict[str, Any]:
+        models = doc["model"]["models"]
+        return {
+            "models": models,
+            "model_names": MODEL_NAMES,
+            "reliability": Markup(reliability_svg(doc["model"]["reliability"])),
+            "shown": [m for m, rows in doc["model"]["reliability"].items() if len(rows) > 1],
+            "best": {
+                **{
+                    metric: min((v[metric], m) for m, v in models.items() if v.get(metric) is not None)[1]
+                    for metric in ("crps", "ignorance", "mis90", "brier", "ece")
+                    if any(v.get(metric) is not None for v in models.values())
+                },
+                **{
+                    metric: max((v[metric], m) for m, v in models.items() if v.get(metric) is not None)[1]
+                    for metric in ("auroc", "aupr")
+                    if any(v.get(metric) is not None for v in models.values())
+                },
+            },
+        }
+
+    return _page(request, ctx, p, as_of, "watchlist/model.html", extra)

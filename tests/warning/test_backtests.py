@@ -1,0 +1,79 @@
+"""The three backtest configurations, reduced, through the CLI on the real data; forecasts in use."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from detente.cli.forecast import app
+
+runner = CliRunner()
+pytestmark = pytest.mark.shared_data
+
+
+def _backtest(config: str, data: Path, out: Path) -> dict[str, dict[str, float]]:
+    args = ["backtest", "--config", config, "--data", str(data), "--reduced", "--json", "--out-dir", str(out)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["config"] == config and doc["reduced"] is True
+    assert (out / "metrics.json").exists() and (out / "metrics.csv").exists()
+    models: dict[str, dict[str, float]] = doc["models"]
+    return models
+
+
+def test_ucdp_country_year_beats_conflictology_and_last_value(shared_data: Path, tmp_path: Path) -> None:
+    m = _backtest("ucdp-country-year", shared_data, tmp_path)
+    assert set(m) == {"zero", "last_value", "historical_average", "conflictology", "detente_gbm"}
+    for outcome in ("bd25", "onset"):
+        ours = m["detente_gbm"]
+        for base in ("conflictology", "last_value"):
+            assert ours[f"{outcome}_aupr"] > m[base][f"{outcome}_aupr"], (outcome, base)
+            assert ours[f"{outcome}_brier"] < m[base][f"{outcome}_brier"], (outcome, base)
+    assert (tmp_path / "reliability_predictions_bd25.png").exists()
+    assert (tmp_path / "reliability_predictions_bd25.svg").exists()
+
+
+def test_ewp_mass_killing_reports_auroc_and_top30(shared_data: Path, tmp_path: Path) -> None:
+    m = _backtest("ewp-mass-killing", shared_data, tmp_path)
+    for model in ("ewp_elastic_net", "detente_gbm"):
+        assert 0.5 < m[model]["auroc"] <= 1.0
+        assert 0 <= m[model]["positives_in_top30"] <= m[model]["positives"]
+
+
+def test_ged_syria_monthly_scores_every_level_and_horizon(shared_data: Path, tmp_path: Path) -> None:
+    m = _backtest("ged-syria-monthly", shared_data, tmp_path)
+    assert set(m) == {"zero", "last_value", "historical_average", "conflictology", "detente_hurdle"}
+    for level in ("admin1", "priogrid"):
+        for h in (1, 2, 3):
+            for metric in ("crps", "ignorance", "mis90"):
+                assert m["detente_hurdle"][f"{level}_h{h}_{metric}"] >= 0
+        assert m["detente_hurdle"][f"{level}_crps"] < m["zero"][f"{level}_crps"]
+
+
+def test_forecast_run_writes_documented_columns(shared_data: Path, tmp_path: Path) -> None:
+    from detente.warning.forecast import BINARY_COLUMNS
+
+    out = tmp_path / "f.csv"
+    res = runner.invoke(
+        app, ["run", "--config", "ucdp-country-year", "--as-of", "2020", "--data", str(shared_data), "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == BINARY_COLUMNS
+    assert frame["rank"].tolist() == list(range(1, len(frame) + 1))
+    assert frame["probability"].between(0, 1).all() and frame["change"].notna().any()
+    top = frame.iloc[0]
+    assert top["probability"] > 0.5 and isinstance(top["driver_1"], str)
+    doc = Path(__file__).resolve().parents[2] / "docs" / "forecast-files.md"
+    text = doc.read_text(encoding="utf-8")
+    assert all(f"`{c}`" in text for c in BINARY_COLUMNS)
+
+
+def test_unknown_config_is_a_clean_error(shared_data: Path) -> None:
+    res = runner.invoke(app, ["backtest", "--config", "nope", "--data", str(shared_data)])
+    assert res.exit_code == 1

@@ -1,0 +1,120 @@
+"""What every browser test needs: Debian's Chromium through Playwright, a real server on a free loopback port,
+the demo workspace, and screenshots in the git-ignored ``screenshots/`` folder."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "SCREENSHOTS",
+    "SIZES",
+    "follow",
+    "free_port",
+    "launch",
+    "need_browser",
+    "serve",
+    "shot",
+]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+SIZES = ((1280, 800), (1024, 640))
+
+
+def need_browser() -> Any:
+    """Playwright's ``sync_playwright``; skip (or fail under DETENTE_REQUIRE_BROWSER=1) without Chromium."""
+    required = os.environ.get("DETENTE_REQUIRE_BROWSER") == "1"
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        problem = "the playwright package is not installed"
+    if problem is not None:
+        if required:
+            pytest.fail(f"DETENTE_REQUIRE_BROWSER=1 but {problem}")
+        pytest.skip(problem)
+    return sync_playwright
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(app: Any, name: str = "uvicorn") -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread on a free loopback port; yields its base URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def launch() -> Iterator[Any]:
+    """A headless Debian Chromium driven by Playwright."""
+    sync_playwright = need_browser()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def shot(page: Any, name: str, *, full: bool = False) -> Path:
+    """Save a screenshot named after the page and the viewport size."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    size = page.viewport_size
+    path = SCREENSHOTS / f"{name}-{size['width']}x{size['height']}.png"
+    page.screenshot(path=str(path), full_page=full)
+    return path
+
+
+def follow(page: Any, target: Any) -> None:
+    """Click ``target`` (a selector or a locator) and return only once the page it leads to has loaded.
+
+    ``page.click`` returns as soon as the navigation has started; reading the page then races the load and can
+    see an empty document. Every click that leaves the page goes through here."""
+    with page.expect_navigation(wait_until="load"):
+        if isinstance(target, str):
+            page.click(target)
+        else:
+            target.click()

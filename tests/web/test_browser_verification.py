@@ -1,0 +1,145 @@
+"""Browser tests of the verification pages: Debian's Chromium (Playwright) against a real server holding the
+fictional demo (events, process, accounts) and its demo commitments. Walks commitment → report with an evidence
+upload → assessment → violation through the pages, checks that each step is provable from the log, and saves a
+screenshot of every verification page at 1280×800 and 1024×640 to ``screenshots/``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from detente.config import Settings
+from detente.db.users import AccountPolicy
+from detente.events.demo_job import run_demo
+from web.browser_support import SIZES, follow, launch, need_browser, serve, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    need_browser()
+    from argon2 import PasswordHasher
+
+    from detente.web.app import WebOptions, create_app
+    from detente.web.demo import setup_demo_process
+    from detente.web.verification.demo import add_demo_verification
+
+    ws = tmp_path_factory.mktemp("vbrowser") / "ws"
+    run_demo(ws)
+    policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    app = create_app(Settings(workspace=ws), options=WebOptions(policy=policy, login_attempts_per_minute=100))
+    db = app.state.ctx.db
+    pid = setup_demo_process(db, policy=policy)
+    assert add_demo_verification(db, ws, pid) is True
+    assert add_demo_verification(db, ws, pid) is False  # idempotent
+    with serve(app) as url:
+        yield url, pid
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def chromium(demo_site: tuple[str, int]) -> Iterator[Any]:
+    with launch() as b:
+        yield b
+
+
+def _page(chromium: Any, url: str, username: str, password: str) -> Any:
+    page = chromium.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    follow(page, "button[type=submit]")
+    page.wait_for_url(f"{url}/processes")
+    return page
+
+
+def _shoot(page: Any, name: str) -> None:
+    for width, height in SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        shot(page, f"verification-{name}")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int], tmp_path: Path) -> None:
+    url, pid = demo_site
+    base = f"{url}/processes/{pid}/verification"
+    page = _page(chromium, url, "observer", "observer-demo-password")
+    page.goto(f"{url}/processes/{pid}")
+    follow(page, "text=Commitments and verification")
+    assert page.locator("h1").inner_text().startswith("Commitments board")
+    assert page.locator("table.board tbody tr").count() == 3
+    _shoot(page, "board")
+
+    follow(page, "text=Ceasefire along the Lowvale–Cinder Plain line")
+    assert "candidates for a person to assess" in page.content()
+    _shoot(page, "commitment")
+
+    page.goto(f"{base}/commitments/new")
+    page.fill("input[name=title]", "Exchange of prisoner lists")
+    page.fill("textarea[name=text]", "Both sides hand over complete lists of prisoners to the mediators.")
+    page.check("input[name=parties] >> nth=0")
+    page.check("input[name=parties] >> nth=1")
+    page.select_option("select[name=category]", "information_exchange")
+    page.fill("input[name=verifier]", "Mediation team (fictional)")
+    page.check("input[name=methods][value=third_party_observer]")
+    page.fill("input[name=deadline]", "2024-05-01")
+    _shoot(page, "new-commitment")
+    follow(page, "text=Record the commitment")
+    assert "The commitment is recorded and logged." in page.content()
+    commitment_url = page.url.split("?")[0]
+
+    evidence = tmp_path / "lists.txt"
+    evidence.write_text("FICTIONAL: both lists received, 212 names in total.\n", encoding="utf-8")
+    page.click("text=File a report on this commitment")
+    page.fill("textarea[name=narrative]", "Both lists were handed over on time (fictional).")
+    page.set_input_files("input[type=file]", str(evidence))
+    assert "To sign and send: lists.txt" in page.locator(".upload-note").inner_text()
+    follow(page, "text=Sign and file the report")
+    assert "valid Ed25519 signature" in page.content()
+    _shoot(page, "report")
+
+    page.goto(commitment_url)
+    page.locator("details:has(select[name=status])").evaluate("d => { d.open = true; }")
+    page.select_option("select[name=status]", "compliant")
+    page.fill("textarea[name=rationale]", "Both lists complete.")
+    page.check("input[name=report_ids] >> nth=0")
+    follow(page, "text=Record the assessment")
+    assert "The assessment is recorded and logged." in page.content()
+    page.locator("details#allege").evaluate("d => { d.open = true; }")
+    page.fill("#allege-summary", "One name missing from the list (fictional).")
+    follow(page, "text=Allege the violation")
+    assert "Violation #" in page.locator("h1").inner_text()
+    violation_url = page.url.split("?")[0]
+    page.close()
+
+    mediator = _page(chromium, url, "mediator", "mediator-demo-password")
+    mediator.goto(violation_url)
+    mediator.select_option("select[name=to]", "under_review")
+    mediator.fill("textarea[name=reason]", "Lists compared by the team.")
+    follow(mediator, "text=Record the step")
+    assert "under review" in mediator.locator("h1").inner_text()
+    _shoot(mediator, "violation")
+    follow(mediator, "ol.steps >> text=verify >> nth=1")
+    assert "✔ Included" in mediator.content()
+    mediator.reload()
+    assert mediator.locator("#seen-hint button").count() == 1  # the browser remembers the checkpoint it saw
+    follow(mediator, "#seen-hint button")
+    assert "✔ Consistent" in mediator.content()
+    _shoot(mediator, "verify")
+    mediator.goto(f"{base}/record")
+    assert mediator.locator("svg.vchart").count() == 1
+    _shoot(mediator, "record")
+    mediator.goto(base + "?overdue=true")
+    _shoot(mediator, "board-overdue")
+    mediator.close()
+
+    viewer = _page(chromium, url, "viewer", "viewer-demo-password")
+    viewer.goto(base)
+    assert viewer.locator("table.board tbody tr").count() == 1  # only the public commitment
+    response = viewer.goto(commitment_url)
+    assert response is not None and response.status == 404
+    viewer.close()
