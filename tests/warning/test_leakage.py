@@ -26,17 +26,25 @@ def _scramble(frame: pd.DataFrame, after: int, seed: int) -> pd.DataFrame:
     return out
 
 
-def test_country_year_forecasts_ignore_data_after_origin(shared_data: Path) -> None:
+@pytest.mark.parametrize("target", ["y_bd25", "y_onset"])
+def test_country_year_forecasts_ignore_data_after_origin(shared_data: Path, target: str) -> None:
+    """Forecasts *and the tree settings tuned inside the training window* are the same when all data after t change."""
     data = CountryYearData.from_dir(shared_data)
     t = 2008
     bad = CountryYearData(brd=_scramble(data.brd, t, 1), acd=_scramble(data.acd, t, 2), states=data.states)
     truth = build_country_year(data, as_of=data.last_year)
-    spec = BinarySpec(target="y_bd25", features=COUNTRY_YEAR_FEATURES)
+    spec = BinarySpec(target=target, features=COUNTRY_YEAR_FEATURES)
+    tuned_a: list[dict[str, object]] = []
+    tuned_b: list[dict[str, object]] = []
     a = walk_forward_binary(
-        lambda s: build_country_year(data, as_of=s), truth, [t], spec, country_year_models("y_bd25")
+        lambda s: build_country_year(data, as_of=s), truth, [t], spec, country_year_models(target), tuning=tuned_a
     )
-    b = walk_forward_binary(lambda s: build_country_year(bad, as_of=s), truth, [t], spec, country_year_models("y_bd25"))
+    b = walk_forward_binary(
+        lambda s: build_country_year(bad, as_of=s), truth, [t], spec, country_year_models(target), tuning=tuned_b
+    )
     pd.testing.assert_frame_equal(a, b)
+    assert tuned_a == tuned_b
+    assert [r["model"] for r in tuned_a] == ["detente_gbm"] and tuned_a[0]["tuned"] is True
     # and the perturbation is real: the panel as of the last year differs
     assert not build_country_year(bad, as_of=2015)["bd_log"].equals(build_country_year(data, as_of=2015)["bd_log"])
 

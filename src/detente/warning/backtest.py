@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -53,8 +54,14 @@ def walk_forward_binary(
     origins: Sequence[int],
     spec: BinarySpec,
     make_models: Callable[[], Sequence[BinaryModel]],
+    *,
+    tuning: list[dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
-    """Predictions (``origin``, ``unit``, ``model``, ``p``, ``y``) for every origin and model."""
+    """Predictions (``origin``, ``unit``, ``model``, ``p``, ``y``) for every origin and model.
+
+    When ``tuning`` is a list, the settings each model chose inside its training window (its ``tuning`` record, for
+    models that tune) are appended to it, one dict per origin and model with ``origin`` and ``model`` keys.
+    """
     truth_y = truth.set_index(["unit", "period"])[spec.target]
     rows: list[pd.DataFrame] = []
     for t in origins:
@@ -72,6 +79,9 @@ def walk_forward_binary(
         periods = train["period"].to_numpy(dtype=np.float64)
         for model in make_models():
             p = model.fit(X, ytr, periods).predict(Xt)
+            record = getattr(model, "tuning", None)
+            if tuning is not None and isinstance(record, dict) and record:
+                tuning.append({"origin": t, "model": model.name, **record})
             rows.append(
                 pd.DataFrame({"origin": t, "unit": test["unit"].to_numpy(), "model": model.name, "p": p, "y": y})
             )

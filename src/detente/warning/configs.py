@@ -27,6 +27,9 @@ from detente.warning.backtest import (
 from detente.warning.country_year import COUNTRY_YEAR_FEATURES, CountryYearData, build_country_year
 from detente.warning.errors import UnknownConfigError
 from detente.warning.models import (
+    DEFAULT_TREES,
+    TREE_COUNTS,
+    TREE_GRID,
     BinaryModel,
     BoostClassifier,
     ColumnBaseline,
@@ -70,14 +73,44 @@ def _merge(target: dict[str, dict[str, float]], extra: dict[str, dict[str, float
         target.setdefault(model, {}).update(vals)
 
 
-# -- ucdp-country-year ------------------------------------------------------------------------------------------
+# -- tuning record ----------------------------------------------------------------------------------------------
 
-
-#: Détente's tree settings per outcome: onsets are rare (about 3 % of at-risk rows), so shallower trees
-DETENTE_PARAMS: dict[str, dict[str, Any]] = {
-    "y_bd25": {},
-    "y_onset": {"num_leaves": 3, "min_child_samples": 50, "n_estimators": 200},
+#: How Détente's classifier chooses its tree settings (inside each training window; see ``BoostClassifier``).
+TUNING_PROTOCOL: dict[str, Any] = {
+    "grid": {
+        "num_leaves x min_child_samples": [list(shape) for shape in TREE_GRID],
+        "n_estimators": list(TREE_COUNTS),
+        "learning_rate": 0.03,
+    },
+    "rule": "fit each setting on the training periods before the last few, lowest log loss on those last few wins, "
+    "Platt calibrator on them, refit on all training rows",
+    "validation_periods": 3,
+    "min_positives": 5,
+    "default": DEFAULT_TREES.as_dict(),
 }
+
+
+def _tuning_summary(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The settings Détente's classifier chose at each origin, compact enough for the JSON protocol."""
+    out = []
+    for r in records:
+        if r["model"] != "detente_gbm":
+            continue
+        loss = r["validation_logloss"]
+        out.append(
+            {
+                "origin": int(r["origin"]),
+                "num_leaves": int(r["num_leaves"]),
+                "min_child_samples": int(r["min_child_samples"]),
+                "n_estimators": int(r["n_estimators"]),
+                "tuned": bool(r["tuned"]),
+                "validation_logloss": None if np.isnan(loss) else round(float(loss), 5),
+            }
+        )
+    return out
+
+
+# -- ucdp-country-year ------------------------------------------------------------------------------------------
 
 
 def country_year_models(outcome: str) -> Callable[[], Sequence[BinaryModel]]:
@@ -91,7 +124,7 @@ def country_year_models(outcome: str) -> Callable[[], Sequence[BinaryModel]]:
             ColumnBaseline("last_value", last),
             ColumnBaseline("historical_average", hist),
             ColumnBaseline("conflictology", conf),
-            BoostClassifier("detente_gbm", **DETENTE_PARAMS[outcome]),
+            BoostClassifier("detente_gbm"),
         ]
 
     return make
@@ -113,11 +146,15 @@ def ucdp_country_year(data: Path, *, reduced: bool = False) -> BacktestResult:
 
     models: dict[str, dict[str, float]] = {}
     tables: dict[str, pd.DataFrame] = {}
+    tuning: dict[str, list[dict[str, Any]]] = {}
     for outcome, prefix, k in (("y_bd25", "bd25_", 20), ("y_onset", "onset_", 10)):
         spec = BinarySpec(target=outcome, features=COUNTRY_YEAR_FEATURES, lead=1)
-        preds = walk_forward_binary(panel_at, truth, origins, spec, country_year_models(outcome))
+        chosen: list[dict[str, Any]] = []
+        preds = walk_forward_binary(panel_at, truth, origins, spec, country_year_models(outcome), tuning=chosen)
         _merge(models, score_binary(preds, k=k, prefix=prefix))
         tables[f"predictions_{prefix.rstrip('_')}"] = preds
+        tables[f"tuning_{prefix.rstrip('_')}"] = pd.DataFrame(chosen)
+        tuning[prefix.rstrip("_")] = _tuning_summary(chosen)
     protocol = {
         "outcomes": {
             "bd25": ">= 25 state-based battle deaths (UCDP BRD 25.1, summed over dyads by battle location) in t+1",
@@ -126,6 +163,7 @@ def ucdp_country_year(data: Path, *, reduced: bool = False) -> BacktestResult:
         "test_years": test_years,
         "origins": origins,
         "training": "all country-years 1989..t-1 with known outcome, features from data dated <= t",
+        "tuning": {**TUNING_PROTOCOL, "chosen": tuning},
     }
     return BacktestResult("ucdp-country-year", reduced, models, tables, protocol)
 
@@ -153,15 +191,18 @@ def ewp_mass_killing(data: Path, *, reduced: bool = False) -> BacktestResult:
     def make() -> Sequence[BinaryModel]:
         return [ElasticNetLogit("ewp_elastic_net"), BoostClassifier("detente_gbm", calibration_periods=5)]
 
-    preds = walk_forward_binary(panel_at, truth, origins, spec, make)
+    chosen: list[dict[str, Any]] = []
+    preds = walk_forward_binary(panel_at, truth, origins, spec, make, tuning=chosen)
     models = score_binary(preds, k=30)
     protocol = {
         "outcome": "mk_onset_1or2: onset of a state-led mass killing in t+1 or t+2 (Early Warning Project)",
         "origins": origins,
         "training": "country-years 1960..t-2 (outcome known by t); predictors as prepared by the project",
         "top_k": 30,
+        "tuning": {**TUNING_PROTOCOL, "validation_periods": 5, "chosen": {"mk_onset_1or2": _tuning_summary(chosen)}},
     }
-    return BacktestResult("ewp-mass-killing", reduced, models, {"predictions": preds}, protocol)
+    tables = {"predictions": preds, "tuning": pd.DataFrame(chosen)}
+    return BacktestResult("ewp-mass-killing", reduced, models, tables, protocol)
 
 
 # -- ged-syria-monthly ------------------------------------------------------------------------------------------

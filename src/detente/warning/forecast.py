@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from detente.warning.configs import DETENTE_PARAMS
 from detente.warning.country_year import COUNTRY_YEAR_FEATURES, CountryYearData, build_country_year
 from detente.warning.errors import UnknownConfigError, WarningDataError
 from detente.warning.models import BoostClassifier, HurdleBoost
@@ -118,14 +117,11 @@ def run_forecast(
     if config == "ucdp-country-year":
         source = CountryYearData.from_dir(root)
         target = {"bd25": "y_bd25", "onset": "y_onset"}[outcome]
-        params = DETENTE_PARAMS[target]
-        cur = _binary_forecast(build_country_year(source, as_of=t), t, target, COUNTRY_YEAR_FEATURES, 1, params)
+        cur = _binary_forecast(build_country_year(source, as_of=t), t, target, COUNTRY_YEAR_FEATURES, 1)
         prev = (
             previous
             if previous is not None
-            else _binary_forecast(
-                build_country_year(source, as_of=t - 1), t - 1, target, COUNTRY_YEAR_FEATURES, 1, params
-            )
+            else _binary_forecast(build_country_year(source, as_of=t - 1), t - 1, target, COUNTRY_YEAR_FEATURES, 1)
         )
         names = {str(g): str(n) for g, n in source.states[["gw", "name"]].drop_duplicates("gw").itertuples(index=False)}
         meta = {"config": config, "model": "detente_gbm", "as_of": str(t), "target": f"{outcome} in {t + 1}"}

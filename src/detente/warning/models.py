@@ -9,10 +9,13 @@ and *conflictology* (the unit's frequency over its last 10 years). For counts: *
 average* (point masses at 0, the last observed value and the unit's mean) and *conflictology* (draws from the unit's
 last 12 observed values).
 
-Détente's binary model is gradient-boosted trees (LightGBM, the ``boost`` extra) with Platt calibration fitted out of
-time (trees fitted on the older part of the training window, the calibrator on its most recent periods, then the trees
-refitted on all of it). Its count model is a hurdle: a boosted classifier for P(y > 0) and a boosted regressor of
-log1p(y) on the positive rows, with out-of-fold residuals giving the spread of the predictive distribution.
+Détente's binary model is gradient-boosted trees (LightGBM, the ``boost`` extra), tuned and calibrated out of time
+inside the training window only: the tree settings are chosen from the fixed grid ``TREE_GRID`` × ``TREE_COUNTS`` by
+the log loss on the window's most recent periods of trees fitted on its older periods, the Platt calibrator is fitted
+on those same recent periods, then the trees are refitted on all of it with the chosen settings (``DEFAULT_TREES``
+when the recent periods hold too few positives to score the grid). Its count model is a hurdle: a boosted classifier
+for P(y > 0) and a boosted regressor of log1p(y) on the positive rows, with out-of-fold residuals giving the spread of
+the predictive distribution.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ import pandas as pd
 from detente.warning.errors import MissingExtraError
 
 __all__ = [
+    "DEFAULT_TREES",
+    "TREE_COUNTS",
+    "TREE_GRID",
     "BinaryModel",
     "BoostClassifier",
     "ColumnBaseline",
@@ -36,7 +42,9 @@ __all__ = [
     "EmpiricalCountBaseline",
     "HurdleBoost",
     "PointCountBaseline",
+    "TreeSettings",
     "load_lightgbm",
+    "log_loss",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -112,28 +120,71 @@ def _logit(p: FloatArray) -> FloatArray:
     return out
 
 
+@dataclass(frozen=True)
+class TreeSettings:
+    """The tree settings Détente's classifier tunes: leaves per tree, minimum rows per leaf, number of trees."""
+
+    num_leaves: int
+    min_child_samples: int
+    n_estimators: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "n_estimators": self.n_estimators,
+        }
+
+
+#: The a-priori grid of tree shapes (leaves, minimum rows per leaf), fixed before any backtest was run with it.
+#: Country-year and EWP training windows hold a few thousand rows and a few dozen to a few hundred positives, so the
+#: grid stays on the shallow, well-regularised side: stumps-with-one-interaction up to 15 leaves.
+TREE_GRID: tuple[tuple[int, int], ...] = ((3, 50), (3, 20), (7, 50), (7, 20), (15, 50), (15, 20))
+#: Tree counts scored for every shape (read off one fit by truncating the ensemble; learning rate 0.03).
+TREE_COUNTS: tuple[int, ...] = (100, 200, 400)
+#: Used when the inner validation split has too few positives (or negatives) to score the grid.
+DEFAULT_TREES = TreeSettings(num_leaves=7, min_child_samples=50, n_estimators=200)
+
+
+def log_loss(y: FloatArray, p: FloatArray) -> float:
+    """Mean negative log-likelihood of 0/1 outcomes ``y`` under probabilities ``p`` (clipped to [1e-6, 1 - 1e-6])."""
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+
 @dataclass
 class BoostClassifier:
-    """Gradient-boosted trees with out-of-time Platt calibration (see the module docstring)."""
+    """Gradient-boosted trees, tuned and Platt-calibrated inside the training window (see the module docstring).
+
+    ``fit`` splits the rows it is given by period: the last ``calibration_periods`` periods are the validation part,
+    the older ones the fitting part. Every shape of ``grid`` is fitted on the older part and scored, at every count of
+    ``tree_counts``, by the log loss of its raw probabilities on the validation part; the lowest wins (ties go to the
+    earlier, simpler setting). The winner's validation scores fit the Platt calibrator, and the trees are refitted on
+    all rows with the winning settings. When either part has fewer than ``min_positives`` positives or negatives,
+    ``default`` is used instead (and calibrated as before when both parts hold both classes). Nothing but the rows
+    passed to ``fit`` is looked at. ``tuning`` records what was chosen and why.
+    """
 
     name: str = "detente_gbm"
-    n_estimators: int = 300
     learning_rate: float = 0.03
-    num_leaves: int = 7
-    min_child_samples: int = 30
     calibration_periods: int = 3
+    grid: tuple[tuple[int, int], ...] = TREE_GRID
+    tree_counts: tuple[int, ...] = TREE_COUNTS
+    default: TreeSettings = DEFAULT_TREES
+    min_positives: int = 5
     seed: int = 20240201
     features: list[str] = field(default_factory=list)
+    tuning: dict[str, Any] = field(default_factory=dict)
     _booster: Any = None
     _platt: tuple[float, float] = (1.0, 0.0)
 
-    def _new(self) -> Any:
+    def _new(self, settings: TreeSettings) -> Any:
         lgb = load_lightgbm()
         return lgb.LGBMClassifier(
-            n_estimators=self.n_estimators,
+            n_estimators=settings.n_estimators,
             learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves,
-            min_child_samples=self.min_child_samples,
+            num_leaves=settings.num_leaves,
+            min_child_samples=settings.min_child_samples,
             subsample=0.8,
             subsample_freq=1,
             colsample_bytree=0.8,
@@ -145,20 +196,55 @@ class BoostClassifier:
             verbose=-1,
         )
 
+    def _select(
+        self, X: pd.DataFrame, y: FloatArray, early: npt.NDArray[np.bool_], late: npt.NDArray[np.bool_]
+    ) -> tuple[TreeSettings, FloatArray, float]:
+        """The grid setting with the lowest validation log loss, its validation probabilities and that loss."""
+        best: tuple[TreeSettings, FloatArray, float] | None = None
+        most = max(self.tree_counts)
+        for leaves, min_child in self.grid:
+            model = self._new(TreeSettings(leaves, min_child, most)).fit(X[early], y[early])
+            for count in self.tree_counts:
+                p: FloatArray = model.predict_proba(X[late], num_iteration=count)[:, 1]
+                loss = log_loss(y[late], p)
+                if best is None or loss < best[2]:
+                    best = (TreeSettings(leaves, min_child, count), p, loss)
+        assert best is not None
+        return best
+
     def fit(self, X: pd.DataFrame, y: FloatArray, periods: FloatArray) -> BoostClassifier:
         self.features = list(X.columns)
-        cut = np.unique(periods)
         self._platt = (1.0, 0.0)
-        if self.calibration_periods and cut.size > self.calibration_periods + 3:
+        settings, reason, loss = self.default, "no validation split", float("nan")
+        cut = np.unique(periods)
+        val_pos = 0
+        if len(np.unique(y)) < 2:
+            reason = "one class only"
+        elif self.calibration_periods and cut.size > self.calibration_periods + 3:
             split = cut[-self.calibration_periods]
             early, late = periods < split, periods >= split
-            if len(np.unique(y[early])) == 2 and len(np.unique(y[late])) == 2:
-                m = self._new().fit(X[early], y[early])
-                self._platt = _platt_fit(_logit(m.predict_proba(X[late])[:, 1]), y[late])
-        if len(np.unique(y)) < 2:
+            val_pos = int(y[late].sum())
+            fewest = min(y[early].sum(), (1 - y[early]).sum(), y[late].sum(), (1 - y[late]).sum())
+            if self.grid and self.tree_counts and fewest >= self.min_positives:
+                settings, p_late, loss = self._select(X, y, early, late)
+                reason = "lowest validation log loss"
+                self._platt = _platt_fit(_logit(p_late), y[late])
+            else:
+                reason = "grid disabled" if not (self.grid and self.tree_counts) else "too few validation positives"
+                if len(np.unique(y[early])) == 2 and len(np.unique(y[late])) == 2:
+                    m = self._new(settings).fit(X[early], y[early])
+                    self._platt = _platt_fit(_logit(m.predict_proba(X[late])[:, 1]), y[late])
+        self.tuning = {
+            **settings.as_dict(),
+            "tuned": reason == "lowest validation log loss",
+            "reason": reason,
+            "validation_logloss": loss,
+            "validation_positives": val_pos,
+        }
+        if reason == "one class only":
             self._booster = float(y.mean()) if y.size else 0.0
-            return self
-        self._booster = self._new().fit(X, y)
+        else:
+            self._booster = self._new(settings).fit(X, y)
         return self
 
     def raw(self, X: pd.DataFrame) -> FloatArray:
