@@ -51,7 +51,8 @@ def test_watchlist_json(shared_data: Path) -> None:
 
     from detente.cli.forecast import watchlist_app
 
-    res = CliRunner().invoke(watchlist_app, ["--as-of", "2019-06", "--data", str(shared_data), "--json"])
+    args = ["--config", "ged-syria-monthly", "--as-of", "2019-06", "--data", str(shared_data), "--json"]
+    res = CliRunner().invoke(watchlist_app, args)
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
     units = doc["units"]

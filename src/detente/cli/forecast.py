@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from detente.cli.common import console, handle_errors
+from detente.cli.common import WorkspaceOpt, console, handle_errors, resolve_workspace
 
 __all__ = ["app", "watchlist_app"]
 
@@ -26,6 +26,27 @@ DataOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+CovariatesOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--covariates",
+        help="A covariate CSV (unit, period, numeric columns) joined onto the panel as features of Détente's model; "
+        "repeatable. Periods are years (YYYY) or months (YYYY-MM) as the config's. See docs/warning.md.",
+        show_default=False,
+    ),
+]
+CovUnitOpt = Annotated[str, typer.Option("--covariate-unit", help="Name of the unit column of the covariate files.")]
+CovPeriodOpt = Annotated[
+    str, typer.Option("--covariate-period", help="Name of the period column of the covariate files.")
+]
+
+
+def _covariates(config: str, paths: list[Path] | None, unit: str, period: str) -> list[Any]:
+    from detente.warning.covariates import load_for_config
+
+    return load_for_config(config, paths or [], unit=unit, period=period)
 
 
 def _data(data: Path | None) -> Path:
@@ -49,12 +70,17 @@ def backtest(
     out_dir: Annotated[
         Path | None, typer.Option("--out-dir", help="Write metric tables, predictions and reliability diagrams here.")
     ] = None,
+    covariates: CovariatesOpt = None,
+    covariate_unit: CovUnitOpt = "unit",
+    covariate_period: CovPeriodOpt = "period",
 ) -> None:
-    """Run a named rolling-origin backtest and print every metric of every model."""
+    """Run a named rolling-origin backtest and print every metric of every model (and, for ged-syria-monthly, the
+    detection and false-alarm rates of the escalation alerts)."""
     from detente.warning import run_backtest
     from detente.warning.report import write_report
 
-    result = run_backtest(config, _data(data), reduced=reduced)
+    covs = _covariates(config, covariates, covariate_unit, covariate_period)
+    result = run_backtest(config, _data(data), reduced=reduced, covariates=covs)
     if out_dir is not None:
         write_report(result, out_dir)
     doc = result.as_json()
@@ -66,6 +92,25 @@ def backtest(
     for m in metrics:
         table.add_row(m, *(f"{v[m]:.4f}" if v.get(m) is not None else "-" for v in doc["models"].values()))
     console.print(table)
+    if doc.get("alerts"):
+        _print_alert_rates(doc["alerts"])
+
+
+def _print_alert_rates(alerts: dict[str, Any]) -> None:
+    def num(value: float | None, fmt: str = ".3f") -> str:
+        return "-" if value is None else format(value, fmt)
+
+    for level, block in alerts.items():
+        table = Table("alpha", "alerts", "escalations", "detection", "false alarm", "precision", "episodes warned",
+                      "lead time (mean, months)",
+                      title=f"Escalation alerts, {level}: {block['origins'][0]}..{block['origins'][-1]}, stated alpha "
+                      f"{block['rule']['alpha']}")  # fmt: skip
+        for r in block["thresholds"]:
+            table.add_row(f"{r['alpha']:g}", f"{r['alerts']:g}", f"{r['escalations']:g}", num(r["detection_rate"]),
+                          num(r["false_alarm_rate"]), num(r["precision"]),
+                          f"{r['episodes_warned']:g}/{r['episodes']:g}", num(r["lead_time_mean"], ".2f"))  # fmt: skip
+        console.print(table)
+        console.print(f"event: {block['event']}")
 
 
 @app.command()
@@ -79,6 +124,9 @@ def run(
         Path | None, typer.Option("--previous", help="A previous forecast CSV to compute the change against.")
     ] = None,
     outcome: Annotated[str, typer.Option(help="ucdp-country-year only: bd25 or onset.")] = "bd25",
+    covariates: CovariatesOpt = None,
+    covariate_unit: CovUnitOpt = "unit",
+    covariate_period: CovPeriodOpt = "period",
 ) -> None:
     """Forecast every unit as of a period: probability or quantiles, rank, change and top drivers (CSV)."""
     import pandas as pd
@@ -88,7 +136,8 @@ def run(
     prev = pd.read_csv(previous, dtype={"unit": str}) if previous is not None else None
     if prev is not None and "probability" not in prev.columns:
         raise typer.BadParameter("--previous is not a forecast file (no probability column)")
-    result = run_forecast(config, _data(data), as_of, previous=prev, outcome=outcome)
+    covs = _covariates(config, covariates, covariate_unit, covariate_period)
+    result = run_forecast(config, _data(data), as_of, previous=prev, outcome=outcome, covariates=covs)
     if out is None:
         typer.echo(result.table.to_csv(index=False, float_format="%.6g"), nl=False)
     else:
@@ -99,28 +148,75 @@ def run(
 @watchlist_app.callback(invoke_without_command=True)
 @handle_errors
 def watchlist(
-    as_of: Annotated[str, typer.Option("--as-of", help="Month YYYY-MM.")],
+    workspace: WorkspaceOpt = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Month YYYY-MM (default for the store: the latest complete month).")
+    ] = None,
+    config: Annotated[
+        str,
+        typer.Option(
+            "--config",
+            help="store: the workspace's own event store (as the web page); "
+            "ged-syria-monthly: the UCDP GED Syria file of the data folder.",
+        ),
+    ] = "store",
     data: DataOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the watchlist as JSON.")] = False,
     top: Annotated[int, typer.Option(help="Show the top N units.")] = 15,
+    threshold: Annotated[int, typer.Option(help="store: rank by P(at least N deaths next month).")] = 25,
+    backtest_months: Annotated[
+        int, typer.Option("--backtest-months", help="store: origins of the rolling-origin backtest behind it.")
+    ] = 12,
 ) -> None:
-    """Ranked admin1 units of the GED Syria data: forecast, 90 % interval, change, alert level, drivers."""
-    from detente.warning.watchlist import syria_watchlist
+    """Ranked units with forecast, 90 % interval, change, alert level and drivers: of the workspace's event store
+    (default), or of the admin1 units of the GED Syria data (``--config ged-syria-monthly``)."""
+    import datetime as dt
 
-    doc = syria_watchlist(_data(data), as_of)
+    from detente.warning.errors import UnknownConfigError, WarningDataError
+
+    if config == "store":
+        from detente.warning.store_config import StoreConfig
+        from detente.warning.watchlist import store_watchlist
+
+        settings = StoreConfig(threshold=threshold, origins=backtest_months)
+        now = dt.datetime.now(dt.UTC)
+        doc = store_watchlist(resolve_workspace(workspace), now=now, as_of=as_of, config=settings)
+    elif config == "ged-syria-monthly":
+        from detente.warning.watchlist import syria_watchlist
+
+        if as_of is None:
+            raise WarningDataError("--as-of YYYY-MM is needed for ged-syria-monthly", field="as_of")
+        doc = syria_watchlist(_data(data), as_of)
+    else:
+        raise UnknownConfigError(f"no watchlist configuration {config!r}; known: store, ged-syria-monthly")
     if as_json:
         typer.echo(json.dumps(doc, indent=2, default=str))
         return
-    table = Table("rank", "unit", "forecast", "90% interval", "change", "level", "alert events", "top driver",
-                  title=f"Watchlist as of {doc['as_of']}: {doc['target']}")  # fmt: skip
+    _print_watchlist(doc, top)
+
+
+def _print_watchlist(doc: dict[str, Any], top: int) -> None:
+    def num(value: float | None, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
+    store = "threshold" in doc
+    columns = ["rank", "unit", *([f"P>={doc['threshold']}"] if store else []), "forecast", "90% interval", "change",
+               "level", "alert events", "top driver"]  # fmt: skip
+    table = Table(*columns, title=f"Watchlist as of {doc['as_of']}: {doc['target']}")
     for e in doc["units"][:top]:
-        lo, hi = e["interval90"] or ("-", "-")
+        lo, hi = e["interval90"] or (None, None)
         events = len(e["alert"]["events"]) if e["alert"] else 0
-        table.add_row(str(e["rank"]), str(e["unit_name"]), f"{e['forecast']:.1f}", f"{lo:g}–{hi:g}",
-                      f"{e['change']:+.1f}", e["level"], str(events), str(e["drivers"][0]["feature"]))  # fmt: skip
+        driver = e["drivers"][0]
+        row = [str(e["rank"]), str(e["unit_name"]), *([num(e["p_exceed"], ".3f")] if store else []),
+               num(e["forecast"], ".1f"), f"{num(lo, 'g')}–{num(hi, 'g')}", num(e["change"], "+.1f"), e["level"],
+               str(events), str(driver["feature"])]  # fmt: skip
+        table.add_row(*row)
     console.print(table)
     rule = doc["alert_rule"]
     console.print(
         f"alerts: {rule['test']}, alpha {rule['alpha']}, window {rule['window']}; simulated false-alarm rate "
-        f"{rule['false_alarm_rate']:.3f}, detection rate (3x surge) {rule['detection_rate']:.3f}"
+        f"{rule['false_alarm_rate']:.3f}, detection rate (3x surge) {rule['detection_rate']:.3f}; measured on the "
+        "GED Syria data: detente forecast backtest --config ged-syria-monthly"
     )
+    if store:
+        console.print(f"computed {doc['computed_at']} in {doc['duration_seconds']} s from store {doc['store_version']}")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from detente.warning.alert_backtest import monthly_alert_rates
 from detente.warning.backtest import (
     BinarySpec,
     CountSpec,
@@ -25,6 +26,14 @@ from detente.warning.backtest import (
     walk_forward_counts,
 )
 from detente.warning.country_year import COUNTRY_YEAR_FEATURES, CountryYearData, build_country_year
+from detente.warning.covariates import (
+    Covariates,
+    base_only,
+    describe_covariates,
+    prepare,
+    split_by_level,
+    with_covariates,
+)
 from detente.warning.errors import UnknownConfigError
 from detente.warning.models import (
     DEFAULT_TREES,
@@ -55,6 +64,7 @@ class BacktestResult:
     models: dict[str, dict[str, float]]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     protocol: dict[str, Any] = field(default_factory=dict)
+    alerts: dict[str, Any] = field(default_factory=dict)  # escalation-alert rates measured walk-forward, per level
 
     def as_json(self) -> dict[str, Any]:
         def clean(v: float) -> float | None:
@@ -65,6 +75,7 @@ class BacktestResult:
             "reduced": self.reduced,
             "protocol": self.protocol,
             "models": {m: {k: clean(v) for k, v in vals.items()} for m, vals in self.models.items()},
+            **({"alerts": self.alerts} if self.alerts else {}),
         }
 
 
@@ -130,7 +141,7 @@ def country_year_models(outcome: str) -> Callable[[], Sequence[BinaryModel]]:
     return make
 
 
-def ucdp_country_year(data: Path, *, reduced: bool = False) -> BacktestResult:
+def ucdp_country_year(data: Path, *, reduced: bool = False, covariates: Sequence[Covariates] = ()) -> BacktestResult:
     """P(≥ 25 state-based battle deaths in t+1) and P(ACD onset in t+1), outcome years 2000–2021, walk-forward."""
     source = CountryYearData.from_dir(data)
     last = source.last_year
@@ -144,13 +155,16 @@ def ucdp_country_year(data: Path, *, reduced: bool = False) -> BacktestResult:
             cache[t] = build_country_year(source, as_of=t)
         return cache[t]
 
+    bound, features = prepare(covariates, truth, COUNTRY_YEAR_FEATURES)  # user covariates: Détente's model only
+
     models: dict[str, dict[str, float]] = {}
     tables: dict[str, pd.DataFrame] = {}
     tuning: dict[str, list[dict[str, Any]]] = {}
     for outcome, prefix, k in (("y_bd25", "bd25_", 20), ("y_onset", "onset_", 10)):
-        spec = BinarySpec(target=outcome, features=COUNTRY_YEAR_FEATURES, lead=1)
+        spec = BinarySpec(target=outcome, features=features, lead=1)
         chosen: list[dict[str, Any]] = []
-        preds = walk_forward_binary(panel_at, truth, origins, spec, country_year_models(outcome), tuning=chosen)
+        make = base_only(country_year_models(outcome), COUNTRY_YEAR_FEATURES)
+        preds = walk_forward_binary(with_covariates(panel_at, bound), truth, origins, spec, make, tuning=chosen)
         _merge(models, score_binary(preds, k=k, prefix=prefix))
         tables[f"predictions_{prefix.rstrip('_')}"] = preds
         tables[f"tuning_{prefix.rstrip('_')}"] = pd.DataFrame(chosen)
@@ -165,18 +179,20 @@ def ucdp_country_year(data: Path, *, reduced: bool = False) -> BacktestResult:
         "training": "all country-years 1989..t-1 with known outcome, features from data dated <= t",
         "tuning": {**TUNING_PROTOCOL, "chosen": tuning},
     }
+    if bound:
+        protocol["covariates"] = describe_covariates(bound)
     return BacktestResult("ucdp-country-year", reduced, models, tables, protocol)
 
 
 # -- ewp-mass-killing -------------------------------------------------------------------------------------------
 
 
-def ewp_mass_killing(data: Path, *, reduced: bool = False) -> BacktestResult:
+def ewp_mass_killing(data: Path, *, reduced: bool = False, covariates: Sequence[Covariates] = ()) -> BacktestResult:
     """The Early Warning Project's protocol: onset in t+1 or t+2, walk-forward over training end-years."""
     table = read_ewp_predictors(data / "early_warning_project" / "prepared2024predictors-2025-09-03.csv.gz")
     table = table.rename(columns={"ccode": "ccode_"}).assign(unit=lambda f: f["ewp_name"], period=lambda f: f["year"])
     last_observed = int(table["year"].max())  # onsets are coded through this year
-    features = EWP_PREDICTORS
+    bound, features = prepare(covariates, table, EWP_PREDICTORS)  # user covariates: Détente's model only
     spec = BinarySpec(target="mk_onset_1or2", features=features, lead=2)
     truth = table[table["year"] <= last_observed - 2][["unit", "period", "mk_onset_1or2"]]
     last_origin = last_observed - 2
@@ -192,7 +208,9 @@ def ewp_mass_killing(data: Path, *, reduced: bool = False) -> BacktestResult:
         return [ElasticNetLogit("ewp_elastic_net"), BoostClassifier("detente_gbm", calibration_periods=5)]
 
     chosen: list[dict[str, Any]] = []
-    preds = walk_forward_binary(panel_at, truth, origins, spec, make, tuning=chosen)
+    preds = walk_forward_binary(
+        with_covariates(panel_at, bound), truth, origins, spec, base_only(make, EWP_PREDICTORS), tuning=chosen
+    )
     models = score_binary(preds, k=30)
     protocol = {
         "outcome": "mk_onset_1or2: onset of a state-led mass killing in t+1 or t+2 (Early Warning Project)",
@@ -202,6 +220,8 @@ def ewp_mass_killing(data: Path, *, reduced: bool = False) -> BacktestResult:
         "tuning": {**TUNING_PROTOCOL, "validation_periods": 5, "chosen": {"mk_onset_1or2": _tuning_summary(chosen)}},
     }
     tables = {"predictions": preds, "tuning": pd.DataFrame(chosen)}
+    if bound:
+        protocol["covariates"] = describe_covariates(bound)
     return BacktestResult("ewp-mass-killing", reduced, models, tables, protocol)
 
 
@@ -218,16 +238,23 @@ def count_models(reduced: bool = False) -> Sequence[CountModel]:
     ]
 
 
-def ged_syria_monthly(data: Path, *, reduced: bool = False, workspace: Path | None = None) -> BacktestResult:
+def ged_syria_monthly(
+    data: Path, *, reduced: bool = False, workspace: Path | None = None, covariates: Sequence[Covariates] = ()
+) -> BacktestResult:
     """Monthly fatalities, admin1-month and PRIO-GRID-month, horizons 1–3, ViEWS metrics."""
     with tempfile.TemporaryDirectory(prefix="detente-syria-") as tmp:
         panels: MonthlyPanels = syria_panels(data, Path(workspace) if workspace else Path(tmp))
         models: dict[str, dict[str, float]] = {}
         tables: dict[str, pd.DataFrame] = {}
         step = 8 if reduced else 1
+        truths = {level: panels.at(level, panels.last) for level in ("admin1", "priogrid")}
+        by_level = split_by_level(covariates, truths)
+        used: list[dict[str, Any]] = []
         for level in ("admin1", "priogrid"):
             origins = list(range(panels.first + 12, panels.last, step))
-            spec = CountSpec(target="fatalities", features=MONTHLY_FEATURES[level], samples=200 if reduced else 500)
+            bound, features = prepare(by_level[level], truths[level], MONTHLY_FEATURES[level])
+            used += [{**d, "level": level} for d in describe_covariates(bound)]
+            spec = CountSpec(target="fatalities", features=features, samples=200 if reduced else 500)
 
             def panel_at(t: int, level: str = level) -> pd.DataFrame:
                 return panels.at(level, t)
@@ -236,11 +263,11 @@ def ged_syria_monthly(data: Path, *, reduced: bool = False, workspace: Path | No
                 return count_models(reduced)
 
             scores = walk_forward_counts(
-                panel_at,
-                panels.at(level, panels.last),
+                with_covariates(panel_at, bound),
+                truths[level],
                 origins,
                 spec,
-                make,
+                base_only(make, MONTHLY_FEATURES[level]),
             )
             _merge(models, score_counts(scores, prefix=f"{level}_"))
             tables[f"scores_{level}"] = scores
@@ -252,7 +279,10 @@ def ged_syria_monthly(data: Path, *, reduced: bool = False, workspace: Path | No
             "origin_step": step,
             "metrics": "CRPS, ignorance (ViEWS bins, +1 per category), 90% mean interval score",
         }
-        return BacktestResult("ged-syria-monthly", reduced, models, tables, protocol)
+        if used:
+            protocol["covariates"] = used
+        alerts = monthly_alert_rates(truths, first_origin=panels.first + 12)  # every month, also when reduced
+        return BacktestResult("ged-syria-monthly", reduced, models, tables, protocol, alerts)
 
 
 CONFIGS: dict[str, Callable[..., BacktestResult]] = {
@@ -262,10 +292,12 @@ CONFIGS: dict[str, Callable[..., BacktestResult]] = {
 }
 
 
-def run_backtest(name: str, data: Path | str, *, reduced: bool = False) -> BacktestResult:
+def run_backtest(
+    name: str, data: Path | str, *, reduced: bool = False, covariates: Sequence[Covariates] = ()
+) -> BacktestResult:
     """Run the named configuration on the data folder."""
     try:
         func = CONFIGS[name]
     except KeyError as exc:
         raise UnknownConfigError(f"no backtest configuration {name!r}; known: {', '.join(CONFIGS)}") from exc
-    return func(Path(data), reduced=reduced)
+    return func(Path(data), reduced=reduced, covariates=covariates)

@@ -8,6 +8,7 @@ same model made one period earlier from the data available then (or to a previou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from detente.warning.country_year import COUNTRY_YEAR_FEATURES, CountryYearData, build_country_year
+from detente.warning.covariates import Covariates, join_covariates, prepare
 from detente.warning.errors import UnknownConfigError, WarningDataError
 from detente.warning.models import BoostClassifier, HurdleBoost
 from detente.warning.monthly import MONTHLY_FEATURES, MonthlyPanels, syria_panels
@@ -109,31 +111,46 @@ def _finish_binary(
 
 
 def run_forecast(
-    config: str, data: Path | str, as_of: str, *, previous: pd.DataFrame | None = None, outcome: str = "bd25"
+    config: str,
+    data: Path | str,
+    as_of: str,
+    *,
+    previous: pd.DataFrame | None = None,
+    outcome: str = "bd25",
+    covariates: Sequence[Covariates] = (),
 ) -> ForecastRun:
-    """Forecast every unit of ``config`` as of ``as_of`` (see the module docstring)."""
+    """Forecast every unit of ``config`` as of ``as_of`` (see the module docstring). ``covariates`` are joined
+    onto the panel as of each forecast origin (rows dated after it are not seen) and become features of the model."""
     root = Path(data)
     t = parse_period(config, as_of)
     if config == "ucdp-country-year":
         source = CountryYearData.from_dir(root)
         target = {"bd25": "y_bd25", "onset": "y_onset"}[outcome]
-        cur = _binary_forecast(build_country_year(source, as_of=t), t, target, COUNTRY_YEAR_FEATURES, 1)
-        prev = (
-            previous
-            if previous is not None
-            else _binary_forecast(build_country_year(source, as_of=t - 1), t - 1, target, COUNTRY_YEAR_FEATURES, 1)
-        )
+        if covariates:
+            bound, feats = prepare(
+                covariates, build_country_year(source, as_of=source.last_year), COUNTRY_YEAR_FEATURES
+            )
+        else:
+            bound, feats = [], COUNTRY_YEAR_FEATURES
+
+        def panel(s: int) -> pd.DataFrame:
+            return join_covariates(build_country_year(source, as_of=s), bound, s)
+
+        cur = _binary_forecast(panel(t), t, target, feats, 1)
+        prev = previous if previous is not None else _binary_forecast(panel(t - 1), t - 1, target, feats, 1)
         names = {str(g): str(n) for g, n in source.states[["gw", "name"]].drop_duplicates("gw").itertuples(index=False)}
         meta = {"config": config, "model": "detente_gbm", "as_of": str(t), "target": f"{outcome} in {t + 1}"}
         return ForecastRun(config, str(t), _finish_binary(cur, prev, names, meta))
     if config == "ewp-mass-killing":
         table = read_ewp_predictors(root / "early_warning_project" / "prepared2024predictors-2025-09-03.csv.gz")
         table = table.assign(unit=table["ewp_name"], period=table["year"])
+        bound, ewp_feats = prepare(covariates, table, EWP_PREDICTORS)
 
         def at(s: int) -> pd.DataFrame:
             frame = table[table["year"] <= s].copy()
             frame.loc[frame["year"] > s - 2, "mk_onset_1or2"] = np.nan
-            return _binary_forecast(frame, s, "mk_onset_1or2", EWP_PREDICTORS, 2, {"calibration_periods": 5})
+            frame = join_covariates(frame, bound, s)
+            return _binary_forecast(frame, s, "mk_onset_1or2", ewp_feats, 2, {"calibration_periods": 5})
 
         cur = at(t)
         prev = previous if previous is not None else at(t - 1)
@@ -144,12 +161,19 @@ def run_forecast(
 
         with tempfile.TemporaryDirectory(prefix="detente-forecast-") as tmp:
             panels = syria_panels(root, Path(tmp))
-            return ForecastRun(config, month_label(t), count_forecast(panels, "admin1", t, previous=previous))
+            table = count_forecast(panels, "admin1", t, previous=previous, covariates=covariates)
+            return ForecastRun(config, month_label(t), table)
     raise UnknownConfigError(f"no forecast configuration {config!r}")
 
 
 def count_forecast(
-    panels: MonthlyPanels, level: str, t: int, *, horizon: int = 1, previous: pd.DataFrame | None = None
+    panels: MonthlyPanels,
+    level: str,
+    t: int,
+    *,
+    horizon: int = 1,
+    previous: pd.DataFrame | None = None,
+    covariates: Sequence[Covariates] = (),
 ) -> pd.DataFrame:
     """Quantiles, mean, P(> 0), rank and drivers of fatalities in month t + horizon for every unit of ``level``."""
     if not panels.first + 6 <= t <= panels.last:
@@ -157,9 +181,11 @@ def count_forecast(
             f"as-of month {month_label(t)} outside the data (need 6 months of history)", field="as_of"
         )
 
+    bound, features = prepare(covariates, panels.at(level, t), MONTHLY_FEATURES[level])
+
     def at(s: int) -> tuple[pd.DataFrame, HurdleBoost, pd.DataFrame]:
-        panel = panels.at(level, s)
-        feats = list(MONTHLY_FEATURES[level])
+        panel = join_covariates(panels.at(level, s), bound, s)
+        feats = list(features)
         target = panel.set_index(["unit", "period"])["fatalities"]
         train = panel[panel["period"] <= s - horizon].copy()
         train["_y"] = target.reindex(pd.MultiIndex.from_arrays([train["unit"], train["period"] + horizon])).to_numpy()

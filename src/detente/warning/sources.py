@@ -23,6 +23,7 @@ from detente.warning.errors import WarningDataError
 
 __all__ = [
     "EWP_PREDICTORS",
+    "MISSING_MARKERS",
     "read_acd_country_year",
     "read_brd_country_year",
     "read_covariates",
@@ -155,14 +156,51 @@ def read_ewp_predictors(path: Path | str) -> pd.DataFrame:
     return _read(p, required)
 
 
+#: cell values read as missing in a covariate column (an empty cell is missing too)
+MISSING_MARKERS: frozenset[str] = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL", "."})
+
+
 def read_covariates(path: Path | str, *, unit: str, period: str) -> pd.DataFrame:
-    """A user's covariate table (CSV) keyed by ``unit`` and ``period``; other columns must be numeric."""
+    """A user's covariate table (CSV) keyed by ``unit`` and ``period``; every other column must be numeric.
+
+    Returns ``unit`` (text), ``period`` (as written), the covariate columns (float) and ``line`` (the CSV line of
+    each row; the header is line 1). Errors name the file, the line and the field: a missing key column, a key
+    column given twice, a row without a unit or period, a non-numeric value, a duplicate unit-period key.
+    """
     p = Path(path)
-    frame = _read(p, (unit, period))
-    if frame.duplicated([unit, period]).any():
-        raise WarningDataError("duplicate unit-period rows", path=p, field=unit)
+    if unit == period:
+        raise WarningDataError("the unit and period columns must differ", path=p, field=unit)
+    frame = _read(p, (unit, period), dtype=str, keep_default_na=False, na_values=[""])
+    frame = frame.reset_index(drop=True)
+    lines = frame.index.to_numpy() + 2
+    for key in (unit, period):
+        empty = frame[key].isna() | (frame[key].astype(str).str.strip() == "")
+        if empty.any():
+            raise WarningDataError("empty key value", path=p, line=int(lines[empty.to_numpy().argmax()]), field=key)
     values = frame.drop(columns=[unit, period])
-    bad = [c for c in values.columns if not pd.api.types.is_numeric_dtype(values[c])]
-    if bad:
-        raise WarningDataError("covariates must be numeric", path=p, field=bad[0])
-    return frame.rename(columns={unit: "unit", period: "period"})
+    if values.columns.empty:
+        raise WarningDataError(f"no covariate columns besides {unit!r} and {period!r}", path=p)
+    out = pd.DataFrame(
+        {"unit": frame[unit].str.strip(), "period": frame[period].str.strip(), "line": lines}, index=frame.index
+    )
+    for col in values.columns:
+        raw = values[col].where(~values[col].str.strip().isin(MISSING_MARKERS))
+        numbers = pd.to_numeric(raw.str.strip(), errors="coerce")
+        bad = numbers.isna() & raw.notna()
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            raise WarningDataError(
+                f"covariates must be numeric, found {raw.iloc[i]!r}", path=p, line=int(lines[i]), field=str(col)
+            )
+        out[str(col)] = numbers.astype("float64")
+    dup = out.duplicated(["unit", "period"], keep="first")
+    if dup.any():
+        i = int(dup.to_numpy().argmax())
+        first = out[(out["unit"] == out["unit"].iloc[i]) & (out["period"] == out["period"].iloc[i])]["line"].iloc[0]
+        raise WarningDataError(
+            f"duplicate unit-period key ({out['unit'].iloc[i]}, {out['period'].iloc[i]}), first on line {first}",
+            path=p,
+            line=int(lines[i]),
+            field=unit,
+        )
+    return out
