@@ -2,8 +2,9 @@
 
     python benchmarks/warning.py --data PATH/TO/shared/data [--only backtests|speed] [--cells 10000 --months 360]
 
-Prints every metric of every model (JSON) and, for speed, fit + forecast time and peak memory (RSS) of Détente's
-hurdle model on the Syria PRIO-GRID-month panel and on a generated panel of cells × months.
+Prints every metric of every model (JSON; for ged-syria-monthly also the escalation alerts' detection and
+false-alarm rates, precision and lead time, the ``alerts`` block) and, for speed, fit + forecast time and peak
+memory (RSS) of Détente's hurdle model on the Syria PRIO-GRID-month panel and on a generated panel of cells × months.
 """
 
 from __future__ import annotations
