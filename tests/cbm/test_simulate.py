@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detente.cbm import (
+    Constraints,
     Goal,
     Outcome,
     PlanningError,
@@ -20,7 +21,9 @@ from detente.cbm import (
     posterior,
     simulate,
 )
-from detente.cbm.simulate_core import strongest_method
+from detente.cbm.planner_search import Searcher, build_pool
+from detente.cbm.simulate import SimContext, summarise
+from detente.cbm.simulate_core import draw_types, position_randoms, strongest_method
 
 CATALOGUE = load_catalogue()
 FREE = [m.id for m in CATALOGUE if not m.prerequisites]
@@ -93,3 +96,29 @@ def test_trust_stays_strictly_inside_zero_one(
             assert all(0.0 < q < 1.0 for q in band.quantiles)
             assert 0.0 < band.mean < 1.0 and math.isfinite(band.mean)
     assert np.isfinite(result.expected_exposure)
+
+
+def test_random_streams_are_independent_and_stream_zero_keeps_its_numbers() -> None:
+    beliefs = np.array([[0.5, 0.4], [0.3, 0.5]])
+    original = np.random.default_rng([11, 0]).random((500, 2)) < np.array([0.3, 0.4])
+    assert np.array_equal(draw_types(beliefs, 11, 500), original)
+    assert np.array_equal(position_randoms(11, 2, 50, 2), np.random.default_rng([11, 3]).random((50, 2, 5)))
+    blocks = [position_randoms(11, 2, 50, 2, stream) for stream in (0, 1, 2)]
+    assert not np.array_equal(blocks[0], blocks[1]) and not np.array_equal(blocks[1], blocks[2])
+    assert not np.array_equal(draw_types(beliefs, 11, 500, 1), draw_types(beliefs, 11, 500, 2))
+
+
+def test_prefix_tree_evaluation_matches_simulating_each_sequence_alone() -> None:
+    goal = Goal(threshold=0.45)
+    constraints = Constraints(horizon=3, max_cost=1.0, max_risk=1.0, min_verifiability=0.0, max_cost_increase=1.0)
+    ctx = SimContext.create(STATE, CATALOGUE, goal, seed=2, worlds=400, stream=1)
+    searcher = Searcher(ctx, build_pool(CATALOGUE, constraints, STATE.parameters), constraints, 0.05)
+    ids = {m.id: n for n, m in enumerate(searcher.pool.measures)}
+    a, b, c = ids["leaders_hotline"], ids["family_reunions"], ids["return_of_remains"]
+    seqs = [((a, 0), (b, 1), (c, 0)), ((a, 0), (b, 1)), ((a, 0), (c, 1), (b, 1)), ((b, 1),), ((a, 0), (b, 0), (c, 1))]
+    p, exposure = searcher.evaluate_many(seqs)
+    for n, seq in enumerate(seqs):
+        steps = [Step(measure_id=searcher.pool.measures[m].id, initiator=STATE.parties[who]) for m, who in seq]
+        alone = summarise(ctx, steps)
+        assert p[n] == alone.per_step[-1].p_goal and exposure[n] == pytest.approx(alone.expected_exposure, abs=2e-6)
+    assert len(set(p.tolist())) > 2

@@ -21,7 +21,7 @@ from .simulate import Goal, SimContext, SimulationResult, Step, pair_label, summ
 from .simulate_core import ResponseModel
 from .trust import TrustState
 
-__all__ = ["fallback_rule", "plan", "plan_from_sequence"]
+__all__ = ["fallback_rule", "plan", "plan_from_sequence", "search"]
 
 _METHOD_WORDS: dict[VerificationMethod, str] = {
     VerificationMethod.SELF_REPORT: "self-report",
@@ -57,11 +57,32 @@ def plan(
     goal = goal or Goal()
     constraints = constraints or Constraints()
     settings = settings or SearchSettings()
+    searcher, seq = search(state, catalogue, goal, constraints, settings)
+    method = "beam search"
+    if settings.selection_worlds:
+        method += f", best of {len(searcher.finalists)} finalists on {settings.selection_worlds} fresh worlds"
+    return plan_from_sequence(searcher.ctx, searcher.pool, seq, goal, constraints, settings, method, searcher.evaluated)
+
+
+def search(
+    state: TrustState, catalogue: Catalogue, goal: Goal, constraints: Constraints, settings: SearchSettings
+) -> tuple[Searcher, Seq]:
+    """The planner's choice: beam search on the planning worlds (stream 0), then, unless ``selection_worlds`` is 0,
+    the finalists re-scored on that many fresh worlds (stream 1, same seed) and the best of them taken.
+
+    Choosing among the finalists on worlds the search did not see removes most of the search's optimism about its
+    own sample (the winner's curse); the greedy baselines' sequences are among the finalists."""
     ctx = SimContext.create(state, catalogue, goal, settings.seed, settings.worlds, settings.model)
     pool = build_pool(catalogue, constraints, state.parameters)
     searcher = Searcher(ctx, pool, constraints, settings.exposure_weight)
-    seq, _ = searcher.beam(settings.beam_width, settings.evaluations_per_depth)
-    return plan_from_sequence(ctx, pool, seq, goal, constraints, settings, "beam search", searcher.evaluated)
+    finalists = settings.finalists if settings.selection_worlds else 0
+    seq, _ = searcher.beam(settings.beam_width, settings.evaluations_per_depth, finalists)
+    if finalists:
+        judge = SimContext.create(
+            state, catalogue, goal, settings.seed, settings.selection_worlds, settings.model, stream=1
+        )
+        seq, _ = searcher.select(judge, searcher.finalists)
+    return searcher, seq
 
 
 def to_steps(ctx: SimContext, pool: Pool, seq: Seq) -> list[Step]:

@@ -20,7 +20,7 @@ from .likelihood import TrustParameters
 from .measure import Measure
 from .planner_types import Constraints
 from .simulate import PlanningError, SimContext
-from .simulate_core import FloatArray, IntArray, MeasureTable, SimBatch, measure_table
+from .simulate_core import BoolArray, FloatArray, IntArray, MeasureTable, SimBatch, measure_table
 
 __all__ = ["Pool", "Searcher", "Seq", "build_pool", "greedy_key"]
 
@@ -87,6 +87,8 @@ class Searcher:
         self.constraints = constraints
         self.exposure_weight = exposure_weight
         self.evaluated = 0
+        #: candidate answers for the selection stage, filled by :meth:`beam` when asked for finalists
+        self.finalists: list[Seq] = []
         start = ctx.start()
         self.root = start
         self._pairs = ctx.goal_pairs
@@ -152,13 +154,21 @@ class Searcher:
 
     # --- methods ----------------------------------------------------------------------------------------
 
-    def beam(self, width: int, evaluations_per_depth: int = 0) -> tuple[Seq, float]:
-        """Beam search; the width grows to ``evaluations_per_depth / branching`` (at most 256) on small problems."""
+    def beam(self, width: int, evaluations_per_depth: int = 0, finalists: int = 0) -> tuple[Seq, float]:
+        """Beam search; the width grows to ``evaluations_per_depth / branching`` (at most 256) on small problems.
+
+        Returns the best sequence by P(goal) on the planning worlds. When ``finalists`` > 0, :attr:`finalists` is
+        filled with distinct candidate answers for a selection stage (:meth:`select`): the best sequence, the
+        ``finalists`` best children by P(goal), the last beam, the greedy baselines' sequences and greedy
+        completions (biggest-signal-first and cheapest-first) of the two best prefixes at every depth.
+        """
         beam = [self._root()]
         best = beam[0]
         branching = len(self.pool.measures) * len(self._initiators)
         if branching:
             width = max(width, min(256, evaluations_per_depth // branching))
+        seen: list[tuple[float, float, Seq]] = []
+        prefixes: list[Seq] = []
 
         def better(a: _Node, b: _Node) -> bool:
             return (a.p, a.score, -len(a.seq)) > (b.p, b.score, -len(b.seq))
@@ -173,15 +183,31 @@ class Searcher:
             for kid in pool:
                 if better(kid, best):
                     best = kid
+            if finalists:
+                seen.extend((kid.p, kid.score, kid.seq) for kid in pool)
             order = sorted(range(len(pool)), key=lambda i: (-pool[i].score, -pool[i].p, i))
             beam = [pool[i].materialised() for i in order[:width]]
+            prefixes.extend(node.seq for node in beam[:2])
+        rules = [greedy_key(self.pool.measures, rule) for rule in ("signal", "cheapest")]
         # the greedy rules' sequences are cheap incumbents: the planner never returns less than they reach
-        for rule in ("signal", "cheapest"):
-            seq = self.rule_based(greedy_key(self.pool.measures, rule))
+        for rule in rules:
+            seq = self.rule_based(rule)
             p = self.evaluate(seq)
             if (p, -len(seq)) > (best.p, -len(best.seq)):
                 best = _Node(seq, p, best.score)
+        if finalists:
+            seen.sort(key=lambda t: (-t[0], -t[1], len(t[2])))
+            ranked = [best.seq, *(seq for _, _, seq in seen[:finalists]), *(node.seq for node in beam)]
+            ranked += [self.rule_based(rule) for rule in rules]
+            ranked += [self.rule_based(rule, prefix=prefix) for prefix in prefixes for rule in rules]
+            self.finalists = list(dict.fromkeys(ranked))
         return best.seq, best.p
+
+    def select(self, judge: SimContext, seqs: Sequence[Seq]) -> tuple[Seq, float]:
+        """The sequence with the highest P(goal) on ``judge``'s worlds (ties: lower exposure, shorter, earlier)."""
+        p, exposure = self.evaluate_many(seqs, judge)
+        chosen = min(range(len(seqs)), key=lambda i: (-p[i], exposure[i], len(seqs[i]), i))
+        return seqs[chosen], float(p[chosen])
 
     def exhaustive(self) -> tuple[Seq, float]:
         """Best P(goal) over every feasible sequence of full length (or ending where nothing is feasible)."""
@@ -204,22 +230,57 @@ class Searcher:
         return best[0].seq, best[0].p
 
     def evaluate(self, seq: Seq) -> float:
-        batch = self.root
-        for position, (m, who) in enumerate(seq):
-            batch = self.ctx.step(batch, self.pool.table, np.array([m]), who, position).take(0)
-        return float(batch.reached.mean())
+        return float(self.evaluate_many([seq])[0][0])
 
-    def rule_based(self, choose: Callable[[IntArray, int], int], alternate: bool = True) -> Seq:
-        """A sequence built by ``choose(feasible, position)``; initiators alternate from the least trusted party."""
+    def evaluate_many(self, seqs: Sequence[Seq], ctx: SimContext | None = None) -> tuple[FloatArray, FloatArray]:
+        """(P(goal), expected exposure) of each sequence on ``ctx``'s worlds (default: the planning worlds)."""
+        reached, exposure = self.outcomes(seqs, ctx)
+        return reached.mean(axis=1), exposure.mean(axis=1)
+
+    def outcomes(self, seqs: Sequence[Seq], ctx: SimContext | None = None) -> tuple[BoolArray, FloatArray]:
+        """Per sequence and world (S, N): whether the goal was reached, and the exposure, on ``ctx``'s worlds.
+
+        Sequences are walked as a prefix tree, so a shared prefix is simulated once and the candidates that
+        differ at one position are simulated in one vectorised call, on the same random numbers."""
+        ctx = ctx or self.ctx
+        reached = np.zeros((len(seqs), ctx.worlds), dtype=np.bool_)
+        exposure = np.zeros((len(seqs), ctx.worlds))
+
+        def visit(batch: SimBatch, depth: int, members: list[int]) -> None:
+            groups: dict[int, dict[int, list[int]]] = {}
+            for i in members:
+                if len(seqs[i]) == depth:
+                    reached[i] = batch.reached
+                    exposure[i] = batch.exposure
+                else:
+                    m, who = seqs[i][depth]
+                    groups.setdefault(who, {}).setdefault(m, []).append(i)
+            for who, by_measure in sorted(groups.items()):
+                options = sorted(by_measure)
+                out = ctx.step(batch, self.pool.table, np.array(options, dtype=np.int64), who, depth)
+                for n, m in enumerate(options):
+                    visit(out.take(n), depth + 1, by_measure[m])
+
+        visit(ctx.start(), 0, list(range(len(seqs))))
+        return reached, exposure
+
+    def rule_based(self, choose: Callable[[IntArray, int], int], alternate: bool = True, prefix: Seq = ()) -> Seq:
+        """``prefix`` continued by ``choose(feasible, position)`` up to the horizon; initiators alternate from the
+        least trusted party (after a prefix: from the party after the prefix's last initiator)."""
         trust_in = [self.ctx.beliefs[:, j].sum() - self.ctx.beliefs[j, j] for j in range(len(self.ctx.parties))]
         order = sorted(self._initiators, key=lambda j: (trust_in[j], j))
-        seq: Seq = ()
-        for position in range(self.constraints.horizon):
+        offset = 0
+        if prefix and prefix[-1][1] in order:
+            offset = order.index(prefix[-1][1]) + 1 - len(prefix)
+        seq: Seq = prefix
+        for position in range(len(prefix), self.constraints.horizon):
             options = self.feasible(seq)
             if options.size == 0:
                 break
             allowed = self.initiators(position)
-            who = allowed[0] if len(allowed) == 1 else order[position % len(order)] if alternate else order[0]
+            who = (
+                allowed[0] if len(allowed) == 1 else order[(position + offset) % len(order)] if alternate else order[0]
+            )
             seq = (*seq, (choose(options, position), who))
         return seq
 

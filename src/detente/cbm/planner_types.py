@@ -61,6 +61,11 @@ class SearchSettings(BaseModel):
     evaluations_per_depth: int = Field(default=1024, ge=1, le=1_000_000)
     #: weight of the initiators' expected exposure (risk x irreversibility of exploited steps) in the search score
     exposure_weight: float = Field(default=0.05, ge=0.0, le=10.0)
+    #: fresh worlds (an independent random stream) on which the finalists are re-scored; 0 skips that stage
+    selection_worlds: int = Field(default=4000, ge=0, le=200_000)
+    #: finalists taken from the beam search (best by P(goal) on the planning worlds and the last beam), besides
+    #: the greedy baselines' sequences and greedy completions of beam prefixes
+    finalists: int = Field(default=24, ge=1, le=1000)
     model: ResponseModel = Field(default_factory=ResponseModel)
 
 

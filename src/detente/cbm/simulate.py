@@ -147,6 +147,8 @@ class SimContext:
     goal_pairs: tuple[tuple[int, int], ...] = ()
     goal_logit: float = 0.0
     types: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: random stream: 0 for the planning worlds, 1 for the planner's selection worlds (see ``docs/cbm-planner.md``)
+    stream: int = 0
     _randoms: dict[int, FloatArray] = field(default_factory=dict)
 
     @classmethod
@@ -158,11 +160,12 @@ class SimContext:
         seed: int,
         worlds: int,
         model: ResponseModel | None = None,
+        stream: int = 0,
     ) -> SimContext:
         if worlds < 1:
             raise PlanningError("need at least one simulated world", field="worlds")
-        if seed < 0:
-            raise PlanningError("the seed must be a non-negative integer", field="seed")
+        if seed < 0 or stream < 0:
+            raise PlanningError("the seed and the stream must be non-negative integers", field="seed")
         parties = state.parties
         k = len(parties)
         beliefs = np.full((k, k), 0.5)
@@ -180,13 +183,14 @@ class SimContext:
             state=state,
             goal_pairs=pairs,
             goal_logit=math.log(goal.threshold / (1.0 - goal.threshold)),
+            stream=stream,
         )
-        ctx.types = draw_types(beliefs, seed, worlds)
+        ctx.types = draw_types(beliefs, seed, worlds, stream)
         return ctx
 
     def randoms(self, position: int) -> FloatArray:
         if position not in self._randoms:
-            self._randoms[position] = position_randoms(self.seed, position, self.worlds, len(self.parties))
+            self._randoms[position] = position_randoms(self.seed, position, self.worlds, len(self.parties), self.stream)
         return self._randoms[position]
 
     def start(self) -> SimBatch:

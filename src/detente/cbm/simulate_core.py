@@ -167,19 +167,24 @@ def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-def draw_types(beliefs: FloatArray, seed: int, worlds: int) -> BoolArray:
+def _key(seed: int, slot: int, stream: int) -> list[int]:
+    """Seed key of one block; stream 0 keeps the original keys, streams >= 1 are independent of it and of each other."""
+    return [seed, slot] if stream == 0 else [seed, slot, stream]
+
+
+def draw_types(beliefs: FloatArray, seed: int, worlds: int, stream: int = 0) -> BoolArray:
     """Latent types per world, (N, k): party j is trustworthy with the mean of the others' beliefs about it."""
     k = beliefs.shape[0]
     off = ~np.eye(k, dtype=np.bool_)
     prob = np.array([beliefs[off[:, j], j].mean() for j in range(k)])
-    rng = np.random.default_rng([seed, 0])
+    rng = np.random.default_rng(_key(seed, 0, stream))
     result: BoolArray = rng.random((worlds, k)) < prob
     return result
 
 
-def position_randoms(seed: int, position: int, worlds: int, parties: int) -> FloatArray:
+def position_randoms(seed: int, position: int, worlds: int, parties: int, stream: int = 0) -> FloatArray:
     """The random block for plan position ``position`` (independent of horizon and of the candidates)."""
-    rng = np.random.default_rng([seed, position + 1])
+    rng = np.random.default_rng(_key(seed, position + 1, stream))
     block: FloatArray = rng.random((worlds, parties, RANDOM_SLOTS))
     return block
 
