@@ -79,3 +79,11 @@ def test_alert_rates_on_ged_syria(shared_data: Path, tmp_path: Path) -> None:
         assert detection == sorted(detection) and false_alarm == sorted(false_alarm)
         assert all(r["lead_time_mean"] is None or 1 <= r["lead_time_mean"] <= 3 for r in rows)
     assert np.isclose(doc["admin1"]["base_rate"], doc["admin1"]["at_threshold"]["escalations"] / 476)
+    # the CLI's table of the same numbers
+    from detente.cli.common import console
+    from detente.cli.forecast import _print_alert_rates
+
+    with console.capture() as captured:
+        _print_alert_rates(doc)
+    text = captured.get()
+    assert "Escalation alerts, admin1" in text and "Escalation alerts, priogrid" in text and "0.250" in text
