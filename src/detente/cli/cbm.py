@@ -1,4 +1,5 @@
-"""``detente cbm``: browse the catalogue, plan a sequence of confidence-building steps, simulate a sequence."""
+"""``detente cbm``: browse the catalogue, plan a sequence of confidence-building steps, simulate a sequence, and
+replan a process of the workspace from its verified compliance records (earlier plan revisions are kept)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from detente.cbm import (
     Constraints,
     Domain,
     Goal,
+    Plan,
     PlanningError,
     PlanStore,
     SearchSettings,
@@ -26,6 +28,7 @@ from detente.cbm import (
     simulate,
 )
 from detente.cli.common import WorkspaceOpt, console, handle_errors, resolve_workspace
+from detente.errors import NotFoundError
 
 __all__ = ["app"]
 
@@ -143,6 +146,10 @@ def plan_command(
     if as_json:
         typer.echo(result.to_json())
         return
+    _print_plan(result)
+
+
+def _print_plan(result: Plan) -> None:
     console.print(f"[bold]Plan {result.plan_id}[/]: {result.summary}")
     for s in result.steps:
         console.print(f"[bold]{s.position}. {s.initiator}: {s.measure_name}[/] ({s.measure_id})")
@@ -150,6 +157,75 @@ def plan_command(
         console.print(f"   why: {s.reason}", highlight=False)
     _print_trajectory(result.simulation)
     console.print(f"[bold]Fallback[/]: {result.fallback.text}")
+
+
+@app.command("replan")
+@handle_errors
+def replan_command(
+    process: Annotated[int, typer.Option("--process", help="Id of the process whose latest plan is recomputed.")],
+    user: Annotated[str, typer.Option("--user", help="Username of the person replanning.")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replan from the verified compliance records not yet in the trust history; earlier plans are kept.
+
+    Exactly what the workbench's "Replan" does, under the same access rules (a mediator, analyst or administrator
+    who may create records with the process's plan label): the new records update trust (a verified
+    non-compliance triggers the fallback), the latest plan is recomputed from the new state and saved as a new
+    revision beside the earlier ones, and the action is audited.
+    """
+    from detente.config import load_settings
+    from detente.db import Database
+    from detente.db.processes import load_subject
+    from detente.db.users import get_user_by_username
+    from detente.web.cbm import service
+    from detente.web.security import Principal, WebContext
+
+    ws = resolve_workspace(workspace)
+    if not ws.is_dir():
+        raise PlanningError(f"no workspace at {ws}", field="workspace")
+    db = Database.from_settings(load_settings(workspace=ws))
+    try:
+        with db.transaction() as s:
+            found = get_user_by_username(s, user)
+            if found is None:
+                raise NotFoundError(f"no user named {user!r}")
+            principal = Principal(
+                user_id=found.id,
+                username=found.username,
+                display_name=found.display_name,
+                is_admin=found.is_admin,
+                subject=load_subject(s, found.id),
+                via="cli",
+                scopes=frozenset(),
+            )
+        ctx = WebContext(db=db, workspace=str(ws), clock=db.clock)
+        cp = service.open_process(ctx, principal, process)
+        result = service.replan_verified(ctx, principal, cp, "cli")
+    finally:
+        db.close()
+    revision = result.revision
+    if as_json:
+        payload = {
+            "process": process,
+            "revision": revision.revision,
+            "supersedes": revision.supersedes,
+            "applied": result.applied,
+            "trust_moves": list(result.trust_moves),
+            "fallback": revision.fallback.model_dump(mode="json") if revision.fallback else None,
+            "plan": revision.plan.model_dump(mode="json"),
+        }
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    earlier = revision.supersedes or 0
+    kept = "" if not earlier else "; revision 1 is kept" if earlier == 1 else f"; revisions 1–{earlier} are kept"
+    console.print(f"[bold]Revision {revision.revision}[/] of process {process}{kept}.")
+    console.print(f"{result.applied} new verified record(s) applied.")
+    for move in result.trust_moves:
+        console.print(f"  trust: {move}", highlight=False)
+    if revision.fallback is not None:
+        console.print(f"[bold]{revision.fallback.explanation}[/]", highlight=False)
+    _print_plan(revision.plan)
 
 
 @app.command("simulate")
