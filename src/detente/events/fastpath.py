@@ -11,8 +11,14 @@ leaving nothing behind) whenever the file is not clean, so that the caller falls
   first such row (an ``error()`` call), so a dirty file costs little before the fallback.
 
 A clean file gives exactly the rows the generic path gives (same values, ids, content hashes, provenance); the
-tests compare both paths on real and generated files. Line numbers come from ``row_number() OVER ()`` over the
-order-preserving reader, checked against a newline count made alongside the query.
+tests compare both paths on real and generated files.
+
+It runs in two parallel passes (ADR 0015). Line numbers need the file's order, and ``row_number() OVER ()`` over the
+reader made the whole query one single-threaded pipeline. So pass 1 copies the fields the transform reads, in file
+order, to an uncompressed Parquet file in the staging folder (DuckDB keeps insertion order across threads when it
+writes one file); pass 2 reads it back with ``file_row_number`` — the line, for a file with no blank lines — and runs
+the transform and the partitioned write with insertion order off, on every core. The row count is checked against a
+newline count made alongside.
 """
 
 from __future__ import annotations
@@ -133,30 +139,38 @@ def _code(col: str) -> str:
     return f"nullif(CASE WHEN {printable} THEN {x} ELSE trim({x}, {_sql_str(TRIM_CHARS)}) END, '')"
 
 
-def _query(path: Path, layout: tuple[str, ...], source: str, batch: str) -> str:
-    """The SELECT giving EVENT_SCHEMA rows (plus a check column) for a clean file."""
+#: The numeric fields: (column, target, DuckDB type, characters allowed besides digits).
+_NUMBERS = (
+    ("GoldsteinScale", "intensity", "DOUBLE", ".-"),
+    ("AvgTone", "tone", "DOUBLE", ".-"),
+    ("NumMentions", "num_mentions", "INTEGER", "-"),
+    ("NumSources", "num_sources", "INTEGER", "-"),
+    ("NumArticles", "num_articles", "INTEGER", "-"),
+    ("QuadClass", "_quad", "TINYINT", "-"),
+    ("ActionGeo_Type", "_geo_type", "TINYINT", "-"),
+    ("ActionGeo_Lat", "_lat", "DOUBLE", ".-"),
+    ("ActionGeo_Long", "_lon", "DOUBLE", ".-"),
+)
+#: The fields the transform reads.
+_WANTED = {"GLOBALEVENTID", "SQLDATE", "EventCode", "ActionGeo_CountryCode", "ActionGeo_ADM1Code",
+           "ActionGeo_FullName", "Actor1Name", "Actor1Code", "Actor1Type1Code", "Actor2Name", "Actor2Code",
+           "Actor2Type1Code", "SOURCEURL"} | {n[0] for n in _NUMBERS}  # fmt: skip
+
+
+def _read_sql(path: Path, layout: tuple[str, ...]) -> str:
+    """Pass 1: the wanted fields of every line, as text, in file order."""
     columns = "{" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in layout) + "}"
     reader = (
         f"read_csv({_sql_str(path)}, columns = {columns}, delim = '\\t', header = false, quote = '', escape = '', "
         "comment = '', auto_detect = false, new_line = '\\n', strict_mode = true, null_padding = false, "
         "all_varchar = true)"
     )
-    # The numeric fields: (column, target, DuckDB type, characters allowed besides digits).
-    numbers = (
-        ("GoldsteinScale", "intensity", "DOUBLE", ".-"),
-        ("AvgTone", "tone", "DOUBLE", ".-"),
-        ("NumMentions", "num_mentions", "INTEGER", "-"),
-        ("NumSources", "num_sources", "INTEGER", "-"),
-        ("NumArticles", "num_articles", "INTEGER", "-"),
-        ("QuadClass", "_quad", "TINYINT", "-"),
-        ("ActionGeo_Type", "_geo_type", "TINYINT", "-"),
-        ("ActionGeo_Lat", "_lat", "DOUBLE", ".-"),
-        ("ActionGeo_Long", "_lon", "DOUBLE", ".-"),
-    )
-    wanted = {"GLOBALEVENTID", "SQLDATE", "EventCode", "ActionGeo_CountryCode", "ActionGeo_ADM1Code",
-              "ActionGeo_FullName", "Actor1Name", "Actor1Code", "Actor1Type1Code", "Actor2Name", "Actor2Code",
-              "Actor2Type1Code", "SOURCEURL"} | {n[0] for n in numbers}  # fmt: skip
-    read_cols = ", ".join(f'"{c}"' for c in layout if c in wanted)
+    return f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in layout if c in _WANTED)} FROM {reader}"
+
+
+def _query(lines: Path, layout: tuple[str, ...], source: str, batch: str, file_name: str) -> str:
+    """Pass 2: the SELECT giving EVENT_SCHEMA rows (plus a check column) from pass 1's file ``lines``."""
+    numbers = _NUMBERS
     typed = ", ".join(f'TRY_CAST("{c}" AS {t}) AS {target}' for c, target, t, _ in numbers)
     bad_number = " OR ".join(
         f"(\"{c}\" IS NOT NULL AND ({target} IS NULL OR ltrim(\"{c}\", '0123456789{extra}') <> ''))"
@@ -183,7 +197,7 @@ def _query(path: Path, layout: tuple[str, ...], source: str, batch: str) -> str:
                CAST(NULL AS INTEGER) AS fatalities_high, CAST(NULL AS INTEGER) AS civilian_deaths,
                intensity, tone, num_sources, num_mentions, num_articles, CAST(NULL AS VARCHAR) AS notes,
                {url} AS source_url,
-               {_sql_str(path.name)} AS source_file, _line AS source_line,
+               {_sql_str(file_name)} AS source_file, _line AS source_line,
                coalesce(
                    {_decline(bad_number, "number")},
                    {_decline("_date IS NULL", "date")},
@@ -197,7 +211,8 @@ def _query(path: Path, layout: tuple[str, ...], source: str, batch: str) -> str:
                    CASE WHEN regexp_full_match("SQLDATE", '[0-9]{{8}}')
                         THEN CAST(try_strptime("SQLDATE", '%Y%m%d') AS DATE) END AS _date,
                    {_code("EventCode")} AS _event_code, {_code("ActionGeo_CountryCode")} AS _country_code
-            FROM (SELECT {read_cols}, row_number() OVER () AS _line FROM {reader})
+            FROM (SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _line
+                  FROM read_parquet({_sql_str(lines)}, file_row_number = true))
         ) r0) r
         LEFT JOIN _fp_cameo c ON c.code = r._event_code
         LEFT JOIN _fp_fips f ON f.code = r._country_code
@@ -255,17 +270,25 @@ def fast_gdelt(
     scan = _LineScan(path)
     scan.start()
     _lookups(con)
-    query = _query(path, layout, source, batch)
+    lines = out_dir.parent / f"lines-{tag}.parquet"
     copy = (
-        f"COPY ({query}) TO {_sql_str(out_dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (source, year), "
-        f"WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{batch}-{tag}-{{i}}')"
+        f"COPY ({_query(lines, layout, source, batch, path.name)}) TO {_sql_str(out_dir)} (FORMAT parquet, "
+        "COMPRESSION zstd, PARTITION_BY (source, year), WRITE_PARTITION_COLUMNS true, "
+        f"FILENAME_PATTERN 'part-{batch}-{tag}-{{i}}')"
     )
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     try:
+        con.execute("SET preserve_insertion_order = true")  # pass 1 keeps the file's order: the line numbers
+        con.execute(f"COPY ({_read_sql(path, layout)}) TO {_sql_str(lines)} (FORMAT parquet, COMPRESSION uncompressed)")
+        con.execute("SET preserve_insertion_order = false")  # pass 2 carries its line numbers: any order will do
         rows = int(con.execute(copy).fetchall()[0][0])
     except duckdb.Error:
         scan.join()
         shutil.rmtree(out_dir, ignore_errors=True)
         return None
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
+        lines.unlink(missing_ok=True)
     scan.join()
     if not scan.clean or rows != scan.lines:
         shutil.rmtree(out_dir, ignore_errors=True)
