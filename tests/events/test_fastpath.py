@@ -94,7 +94,21 @@ def _edit(lines: list[bytes], index: int, field: int, value: bytes) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    ["field_count", "date", "goldstein", "blank", "crlf", "repeat_changed", "repeat_same", "utf8", "code", "space"],
+    [
+        "field_count",
+        "date",
+        "goldstein",
+        "blank",
+        "blank_first",
+        "blank_last",
+        "crlf",
+        "lone_cr",
+        "repeat_changed",
+        "repeat_same",
+        "utf8",
+        "code",
+        "space",
+    ],
 )
 def test_bad_lines_fall_back_and_match(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
@@ -109,6 +123,12 @@ def test_bad_lines_fall_back_and_match(
         _edit(lines, 30, 30, b"abc")
     elif damage == "blank":
         lines.insert(40, b"\n")
+    elif damage == "blank_first":
+        lines.insert(0, b"\n")
+    elif damage == "blank_last":
+        lines.append(b"\n")
+    elif damage == "lone_cr":
+        _edit(lines, 45, 6, b"NAME\rWITH A CARRIAGE RETURN")
     elif damage == "crlf":
         lines = [line.replace(b"\n", b"\r\n") for line in lines]
     elif damage in ("repeat_changed", "repeat_same"):
