@@ -100,6 +100,7 @@ def run_pandas_import(path: Path, work: Path) -> list[tuple[Any, ...]]:
     """The same job as an import written plainly with pandas: typed columns, dedupe on the event id, a Parquet store
     partitioned by year, then the aggregation read back from that store (what Détente's import and query do, minus
     line numbers, content hashes, validation and atomic commit)."""
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -108,12 +109,13 @@ def run_pandas_import(path: Path, work: Path) -> list[tuple[Any, ...]]:
 
     cats, fips = _lookups()
     store = work / "store"
-    seen: set[str] = set()
+    seen = np.empty(0, dtype=np.int64)  # ids imported so far (vectorised: a set of strings grows quadratically slow)
     for i, chunk in enumerate(
         pd.read_csv(path, sep="\t", header=None, names=list(GDELT2_COLUMNS), dtype=str, chunksize=500_000, quoting=3)
     ):
-        chunk = chunk[~chunk["GLOBALEVENTID"].isin(seen)].drop_duplicates("GLOBALEVENTID")
-        seen.update(chunk["GLOBALEVENTID"])
+        ids = pd.to_numeric(chunk["GLOBALEVENTID"]).to_numpy(np.int64)
+        chunk = chunk[~np.isin(ids, seen)].drop_duplicates("GLOBALEVENTID")
+        seen = np.union1d(seen, ids)
         date = pd.to_datetime(chunk["SQLDATE"], format="%Y%m%d", errors="coerce")
         frame = pd.DataFrame(
             {
@@ -146,10 +148,9 @@ def run_pandas_import(path: Path, work: Path) -> list[tuple[Any, ...]]:
     return [(c if isinstance(c, str) else None, m, k, int(n)) for (c, m, k), n in total.items()]
 
 
-def run_duckdb(path: Path, work: Path) -> list[tuple[Any, ...]]:
+def _duck_with_lookups() -> Any:
+    """A DuckDB connection holding the CAMEO → category and FIPS → ISO3 tables."""
     import duckdb
-
-    from detente.events.adapters.gdelt_columns import GDELT2_COLUMNS
 
     cats, fips = _lookups()
     con = duckdb.connect()
@@ -157,6 +158,13 @@ def run_duckdb(path: Path, work: Path) -> list[tuple[Any, ...]]:
     con.executemany("INSERT INTO cats VALUES (?, ?)", list(cats.items()))
     con.execute("CREATE TABLE fips (fips VARCHAR, iso3 VARCHAR)")
     con.executemany("INSERT INTO fips VALUES (?, ?)", list(fips.items()))
+    return con
+
+
+def run_duckdb(path: Path, work: Path) -> list[tuple[Any, ...]]:
+    from detente.events.adapters.gdelt_columns import GDELT2_COLUMNS
+
+    con = _duck_with_lookups()
     cols = ", ".join(f"'{c}': 'VARCHAR'" for c in GDELT2_COLUMNS)
     q = f"""
         SELECT f.iso3, substr(e.SQLDATE, 1, 4) || '-' || substr(e.SQLDATE, 5, 2) AS month, c.category, count(*) AS n
@@ -171,16 +179,9 @@ def run_duckdb(path: Path, work: Path) -> list[tuple[Any, ...]]:
 def run_duckdb_import(path: Path, work: Path) -> list[tuple[Any, ...]]:
     """The floor for any import: one raw DuckDB COPY of the file's typed, mapped columns into a year-partitioned
     Parquet store (no validation, no hashes, no line numbers, no dedupe), then the aggregation over that store."""
-    import duckdb
-
     from detente.events.adapters.gdelt_columns import GDELT2_COLUMNS
 
-    cats, fips = _lookups()
-    con = duckdb.connect()
-    con.execute("CREATE TABLE cats (code VARCHAR, category VARCHAR)")
-    con.executemany("INSERT INTO cats VALUES (?, ?)", list(cats.items()))
-    con.execute("CREATE TABLE fips (fips VARCHAR, iso3 VARCHAR)")
-    con.executemany("INSERT INTO fips VALUES (?, ?)", list(fips.items()))
+    con = _duck_with_lookups()
     cols = ", ".join(f"'{c}': 'VARCHAR'" for c in GDELT2_COLUMNS)
     store = work / "store"
     con.execute(f"""
