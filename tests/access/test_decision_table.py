@@ -49,73 +49,73 @@ SUBJECTS: dict[str, Subject] = {
 RECORD_TABLE: dict[str, dict[str, str]] = {
     "administrator": {
         "read": "YYYYY", "list": "YYYYY", "search": "YYYYY", "export": "YYYYY", "create": "YYYYY",
-        "update": "YYYYY", "delete": "YYYYY", "manage_members": "YYYYY", "administer": "YYYYY", "assess": "YYYYY",
+        "update": "YYYYY", "delete": "YYYYY", "manage_members": "YYYYY", "administer": "YYYYY", "assess": "YYYYY", "curate": "nnnnn",
     },
     "mediator": {
         "read": "YYYYY", "list": "YYYYY", "search": "YYYYY", "export": "YYYYY", "create": "YYYYY",
-        "update": "YYYYY", "delete": "YYYYY", "manage_members": "nnnnn", "administer": "nnnnn", "assess": "YYYYY",
+        "update": "YYYYY", "delete": "YYYYY", "manage_members": "nnnnn", "administer": "nnnnn", "assess": "YYYYY", "curate": "nnnnn",
     },
     "analyst": {
         "read": "YYHHH", "list": "YYHHH", "search": "YYHHH", "export": "YYHHH", "create": "nYHHH",
-        "update": "nnHHH", "delete": "nnHHH", "manage_members": "nnHHH", "administer": "nnHHH", "assess": "nnHHH",
+        "update": "nnHHH", "delete": "nnHHH", "manage_members": "nnHHH", "administer": "nnHHH", "assess": "nnHHH", "curate": "nnHHH",
     },
     "observer": {
         "read": "YYHHH", "list": "YYHHH", "search": "YYHHH", "export": "YYHHH", "create": "YYHHH",
-        "update": "nnHHH", "delete": "nnHHH", "manage_members": "nnHHH", "administer": "nnHHH", "assess": "YYHHH",
+        "update": "nnHHH", "delete": "nnHHH", "manage_members": "nnHHH", "administer": "nnHHH", "assess": "YYHHH", "curate": "nnHHH",
     },
     "representative_A": {
         "read": "YYYHH", "list": "YYYHH", "search": "YYYHH", "export": "YYYHH", "create": "nYYHH",
-        "update": "nnnHH", "delete": "nnnHH", "manage_members": "nnnHH", "administer": "nnnHH", "assess": "nnnHH",
+        "update": "nnnHH", "delete": "nnnHH", "manage_members": "nnnHH", "administer": "nnnHH", "assess": "nnnHH", "curate": "nnnHH",
     },
     "viewer": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
-        "update": "nHHHH", "delete": "nHHHH", "manage_members": "nHHHH", "administer": "nHHHH", "assess": "nHHHH",
+        "update": "nHHHH", "delete": "nHHHH", "manage_members": "nHHHH", "administer": "nHHHH", "assess": "nHHHH", "curate": "nHHHH",
     },
     "non_member": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
-        "update": "nHHHH", "delete": "nHHHH", "manage_members": "HHHHH", "administer": "HHHHH", "assess": "nHHHH",
+        "update": "nHHHH", "delete": "nHHHH", "manage_members": "HHHHH", "administer": "HHHHH", "assess": "nHHHH", "curate": "nHHHH",
     },
     "instance_admin": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
-        "update": "nHHHH", "delete": "nHHHH", "manage_members": "YHHHH", "administer": "YHHHH", "assess": "nHHHH",
+        "update": "nHHHH", "delete": "nHHHH", "manage_members": "YHHHH", "administer": "YHHHH", "assess": "nHHHH", "curate": "nHHHH",
     },
     "instance_admin_as_rep_B": {
         "read": "YYHYH", "list": "YYHYH", "search": "YYHYH", "export": "YYHYH", "create": "nYHYH",
-        "update": "nnHnH", "delete": "nnHnH", "manage_members": "YYHYH", "administer": "YYHYH", "assess": "nnHnH",
+        "update": "nnHnH", "delete": "nnHnH", "manage_members": "YYHYH", "administer": "YYHYH", "assess": "nnHnH", "curate": "nnHnH",
     },
     "anonymous": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
-        "update": "nHHHH", "delete": "nHHHH", "manage_members": "HHHHH", "administer": "HHHHH", "assess": "nHHHH",
+        "update": "nHHHH", "delete": "nHHHH", "manage_members": "HHHHH", "administer": "HHHHH", "assess": "nHHHH", "curate": "nHHHH",
     },
 }
 
 # Process-level resource (the process page, its parties and members; label None).
-# Letters in Action order: read list search export create update delete manage_members administer assess.
+# Letters in Action order: read list search export create update delete manage_members administer assess curate.
 PROCESS_TABLE: dict[str, str] = {
-    "administrator":           "YYYYnYYYYn",
-    "mediator":                "YYYYnnnnnn",
-    "analyst":                 "YYYYnnnnnn",
-    "observer":                "YYYYnnnnnn",
-    "representative_A":        "YYYYnnnnnn",
-    "viewer":                  "YYYnnnnnnn",
-    "non_member":              "HHHHHHHHHH",
-    "instance_admin":          "YYYnnYYYYn",
-    "instance_admin_as_rep_B": "YYYYnYYYYn",
-    "anonymous":               "HHHHHHHHHH",
+    "administrator":           "YYYYnYYYYnY",
+    "mediator":                "YYYYnnnnnnY",
+    "analyst":                 "YYYYnnnnnnY",
+    "observer":                "YYYYnnnnnnn",
+    "representative_A":        "YYYYnnnnnnn",
+    "viewer":                  "YYYnnnnnnnn",
+    "non_member":              "HHHHHHHHHHH",
+    "instance_admin":          "YYYnnYYYYnn",
+    "instance_admin_as_rep_B": "YYYYnYYYYnn",
+    "anonymous":               "HHHHHHHHHHH",
 }
 
 # Instance-level resource (accounts, creating processes); same action order.
 INSTANCE_TABLE: dict[str, str] = {
-    "administrator":           "YYYnnnnnnn",
-    "mediator":                "YYYnnnnnnn",
-    "analyst":                 "YYYnnnnnnn",
-    "observer":                "YYYnnnnnnn",
-    "representative_A":        "YYYnnnnnnn",
-    "viewer":                  "YYYnnnnnnn",
-    "non_member":              "YYYnnnnnnn",
-    "instance_admin":          "YYYYYYYYYY",
-    "instance_admin_as_rep_B": "YYYYYYYYYY",
-    "anonymous":               "nnnnnnnnnn",
+    "administrator":           "YYYnnnnnnnn",
+    "mediator":                "YYYnnnnnnnn",
+    "analyst":                 "YYYnnnnnnnn",
+    "observer":                "YYYnnnnnnnn",
+    "representative_A":        "YYYnnnnnnnn",
+    "viewer":                  "YYYnnnnnnnn",
+    "non_member":              "YYYnnnnnnnn",
+    "instance_admin":          "YYYYYYYYYYY",
+    "instance_admin_as_rep_B": "YYYYYYYYYYY",
+    "anonymous":               "nnnnnnnnnnn",
 }
 # fmt: on
 
@@ -130,6 +130,7 @@ ACTION_ORDER = (
     Action.MANAGE_MEMBERS,
     Action.ADMINISTER,
     Action.ASSESS,
+    Action.CURATE,
 )
 
 

@@ -30,6 +30,8 @@ _FULL_READERS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR})
 _EDITORS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR})
 #: who judges compliance and moves violation procedures: the monitors and the mediation team, not the parties
 _ASSESSORS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR, Role.OBSERVER})
+#: who reshapes the shared analysis of a process (the actor registry's merges)
+_CURATORS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR, Role.ANALYST})
 _PROCESS_LEVEL_WRITES = frozenset({Action.UPDATE, Action.DELETE, Action.MANAGE_MEMBERS, Action.ADMINISTER})
 
 
@@ -120,6 +122,10 @@ def _decide_process(subject: Subject, action: Action, membership: Membership | N
         return _deny("a record needs a visibility label")
     if action is Action.ASSESS:
         return _deny("assessing is done on a record")
+    if action is Action.CURATE:
+        if membership is not None and membership.role in _CURATORS:
+            return _allow(f"{_who(membership)} curates the process's shared analysis")
+        return _deny("only administrators, mediators and analysts of the process curate its shared analysis")
     # update, delete, manage_members, administer: running the process
     if membership is not None and membership.role is Role.ADMINISTRATOR:
         return _allow("process administrator")
@@ -160,6 +166,8 @@ def _decide_record(subject: Subject, action: Action, membership: Membership | No
         if membership is not None and membership.role in _ASSESSORS:
             return _allow(f"{_who(membership)} may assess records it reads")
         return _deny(f"{_who(membership)} may not assess compliance or judge violations")
+    if action is Action.CURATE:
+        return _deny("curating is done on the process's shared analysis, not on a record")
     # manage_members, administer: about the process, whatever the record
     return _decide_process(subject, action, membership)
 

@@ -39,6 +39,9 @@ class Action(StrEnum):
     #: judge a record: assess a commitment's compliance, move a violation procedure along its steps — the work
     #: of monitors and mediators, never of a party judging itself or the other side
     ASSESS = "assess"
+    #: reshape the analysis a process shares: confirm, reject or undo merges in the actor registry — the work of the
+    #: process's administrators, mediators and analysts, never of a party or a monitor
+    CURATE = "curate"
 
 
 #: actions that reveal a record's content (or its existence); they all follow the label's read rule

@@ -4,9 +4,9 @@
   administrators; a non-member gets the one "not found";
 - a stakeholder profile or analyst relation: the action on a *record* of the process carrying the profile's label
   (read, create, update with the author as owner), so a hidden profile answers exactly like a missing one;
-- merge, reject and undo in the workspace-wide registry (curation): ``create`` of an ``all_parties`` record of the
-  process, held by a role that curates shared analysis (administrator, mediator, analyst) — observers and party
-  representatives may create such records but must not reshape the registry everyone relies on;
+- merge, reject and undo in the workspace-wide registry: ``curate`` on the process (its administrators, mediators
+  and analysts) — observers and party representatives may write records but must not reshape the registry everyone
+  relies on;
 - exports (GraphML, CSV): ``export`` on the process (any member but viewers), filtered by the labels the member
   may export.
 """
@@ -17,12 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from detente import access
-from detente.access import Action, Decision, Label, Resource, Role
+from detente.access import Action, Decision, Label, Resource
 from detente.web.ops import require
 from detente.web.security import Principal
 
 __all__ = [
-    "CURATORS",
     "Permissions",
     "may_curate",
     "permissions",
@@ -30,21 +29,15 @@ __all__ = [
     "require_record",
 ]
 
-#: roles whose members may confirm, reject and undo merges in the shared registry
-CURATORS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR, Role.ANALYST})
-
 
 def require_record(p: Principal, process_id: int, action: Action, label: str, owner_id: int | None = None) -> None:
     require(access.decide(p.subject, action, Resource.record(process_id, Label.parse(label), owner_id=owner_id)))
 
 
 def may_curate(p: Principal, process_id: int) -> Decision:
-    decision = access.decide(p.subject, Action.CREATE, Resource.record(process_id, Label.all_parties()))
-    membership = p.subject.membership(process_id)
-    if not decision or membership is None or membership.role not in CURATORS:
-        # the registry is no hidden record: whoever reached the process page learns only that they may not curate
-        return Decision(False, "only administrators, mediators and analysts of the process curate the registry")
-    return decision
+    """Whether the principal may confirm, reject or undo merges; the registry is no hidden record, so whoever
+    reached the process's pages learns only that they may not curate."""
+    return access.decide(p.subject, Action.CURATE, Resource.process(process_id))
 
 
 @dataclass(frozen=True)
