@@ -1,6 +1,6 @@
 """Ingest benchmark: Détente vs plain pandas (aggregation only; a plain import) vs one raw DuckDB query.
 
-    .venv/bin/python benchmarks/ingest.py [--rows N] [--out DIR]
+    .venv/bin/python benchmarks/ingest.py [--rows N] [--out DIR] [--only PIPELINE ...] [--dirty]
 
 Generates N rows (default 5,000,000) shaped like the real GDELT 2.0 sample, then runs each pipeline in its own
 subprocess (so peak resident memory is measured separately, by polling the process tree with psutil) and computes
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -254,6 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data", help="real data folder")
     ap.add_argument("--only", choices=PIPELINES, action="append", help="run only these pipelines")
+    ap.add_argument(
+        "--dirty",
+        action="store_true",
+        help="append one malformed line, so Détente takes its exact (adapter) path and quarantines it; Détente only",
+    )
     ap.add_argument("--child", choices=PIPELINES, help=argparse.SUPPRESS)
     ap.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -275,10 +281,18 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         generate(args.shared / "gdelt", data, args.rows)
         console.print(f"generated {data} in {time.perf_counter() - t0:.1f} s")
+    pipelines = args.only or PIPELINES
+    if args.dirty:
+        clean, data = data, args.out / f"gdelt2-{args.rows}-dirty.export.CSV"
+        if not data.exists():
+            shutil.copyfile(clean, data)
+            with data.open("ab") as fh:
+                fh.write(b"999999999999\t20200101\tthis line has too few fields\n")
+        pipelines = ["detente"]
     size_mb = data.stat().st_size / 1e6
     figures: dict[str, dict[str, Any]] = {}
     results: dict[str, list[Any]] = {}
-    for name in args.only or PIPELINES:
+    for name in pipelines:
         with tempfile.TemporaryDirectory(dir=args.out) as tmp:
             m = _measure(name, data, Path(tmp))
             results[name] = json.loads(m.pop("result").read_text())
@@ -312,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     agree = all(results[n] == results[names[0]] for n in names)
     console.print(f"results agree: {agree} ({len(results[names[0]])} country-month-category cells)")
     report = {"rows": args.rows, "file_mb": size_mb, "pipelines": figures, "ratios": ratios, "agree": agree}
-    out = args.out / f"ingest-{args.rows}.json"
+    out = args.out / f"ingest-{args.rows}{'-dirty' if args.dirty else ''}.json"
     out.write_text(json.dumps(report, indent=2, default=str))
     console.print(f"wrote {out}")
     return 0 if agree else 1
