@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from detente.errors import InputError
 from detente.events import fastpath
 from detente.events import ingest as ingest_mod
 from detente.events.ingest import ingest_files
@@ -152,3 +154,43 @@ def test_trim_characters_are_arrows_whitespace() -> None:
     trimmed = pc.utf8_trim_whitespace(pa.array(["x" + chr(c) for c in points]))
     arrow_ws = "".join(chr(points[i]) for i, same in enumerate(pc.equal(trimmed, "x").to_pylist()) if same)
     assert arrow_ws == fastpath.TRIM_CHARS
+
+
+def _zip(data: Path, dest: Path, member: str) -> Path:
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.write(data, member)
+    return dest
+
+
+def test_zipped_file_takes_the_fast_path_and_names_the_archive(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _generate(shared_data, tmp_path / "gen.export.CSV", 5_000)
+    archive = _zip(data, tmp_path / "20200101.export.CSV.zip", "20200101.export.CSV")
+    assert _compare(tmp_path, [archive], monkeypatch) == [True]
+    rows = _contents(tmp_path / "fast")
+    assert len(rows) == 5_000
+    stage = list((tmp_path / "fast" / "tmp").rglob("*")) if (tmp_path / "fast" / "tmp").exists() else []
+    assert not [p for p in stage if p.is_file()]  # the unpacked text and pass 1's file are gone
+
+
+def test_zipped_file_with_a_bad_line_falls_back_and_matches(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _generate(shared_data, tmp_path / "gen.export.CSV", 3_000)
+    lines = data.read_bytes().splitlines(keepends=True)
+    _edit(lines, 30, 30, b"abc")
+    data.write_bytes(b"".join(lines))
+    archive = _zip(data, tmp_path / "20200102.export.CSV.zip", "20200102.export.CSV")
+    assert _compare(tmp_path, [archive], monkeypatch) == [False]
+    assert len(_rejects(tmp_path / "fast")) == 2  # the header and the bad line
+
+
+def test_truncated_zip_declines_and_the_exact_path_names_the_file(shared_data: Path, tmp_path: Path) -> None:
+    data = _generate(shared_data, tmp_path / "gen.export.CSV", 3_000)
+    archive = _zip(data, tmp_path / "20200103.export.CSV.zip", "20200103.export.CSV")
+    cut = tmp_path / "cut.export.CSV.zip"
+    cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    with pytest.raises(InputError, match=r"cut\.export\.CSV\.zip"):
+        ingest_files(tmp_path / "ws", [cut])
+    assert open_store(tmp_path / "ws").files() == []

@@ -1,11 +1,12 @@
-"""DuckDB-native import of plain GDELT TSV files: one ``read_csv`` → SQL transform → partitioned Parquet.
+"""DuckDB-native import of GDELT TSV files, plain or zipped: ``read_csv`` → SQL transform → partitioned Parquet.
 
 The generic path (adapter → :func:`detente.events.canonical.finalize` → staging) handles every file exactly; this
-module does the same work for a *clean* plain GDELT file in one DuckDB query, and declines (returns ``None``,
-leaving nothing behind) whenever the file is not clean, so that the caller falls back to the exact path:
+module does the same work for a *clean* GDELT file with DuckDB, and declines (returns ``None``, leaving nothing
+behind) whenever the file is not clean, so that the caller falls back to the exact path:
 
-- the file is zipped, empty, has a carriage return, a blank line or any line DuckDB cannot split into the layout's
-  fields (wrong field count, invalid UTF-8, an over-long line): then line numbers or rejects need the exact path;
+- the file (for a zip, its first member, unpacked into the staging folder first, as the adapter reads it) is empty,
+  has a carriage return, a blank line or any line DuckDB cannot split into the layout's fields (wrong field
+  count, invalid UTF-8, an over-long line): then line numbers or rejects need the exact path;
 - any value would be rejected or mapped differently by the adapter (a number that is not plain digits, a bad
   SQLDATE, an event code outside the 2–4 digit CAMEO table, a coordinate out of range): the query stops at the
   first such row (an ``error()`` call), so a dirty file costs little before the fallback.
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import shutil
 import threading
+import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -276,19 +279,51 @@ def _query(lines: Path, layout: tuple[str, ...], source: str, batch: str, file_n
     return f"SELECT {', '.join(select)} FROM (SELECT *, {content_hash_sql()} AS _hash FROM ({raw}))"
 
 
-def _plain_gdelt(path: Path, adapter: object) -> tuple[tuple[str, ...], str] | None:
+def _first_member(path: Path) -> zipfile.ZipInfo | None:
+    """The zip member the adapter reads (the first file), or None if the archive cannot be listed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, EOFError, zlib.error, OSError):
+        return None
+    return members[0] if members else None
+
+
+def _plain_gdelt(path: Path, adapter: object) -> tuple[tuple[str, ...], str, zipfile.ZipInfo | None] | None:
+    """The layout and source of a GDELT TSV file the fast path may take, and the zip member holding it, if zipped."""
     if not isinstance(adapter, GdeltTsvAdapter) or adapter.source not in ("gdelt1", "gdelt2"):
         return None
     with path.open("rb") as fh:
         head = fh.read(1 << 20)
-    if not head or head.startswith(b"PK\x03\x04"):
+    member = None
+    if head.startswith(b"PK\x03\x04"):
+        member = _first_member(path)
+        if member is None:
+            return None  # the exact path reports what is wrong with the archive
+        try:
+            with zipfile.ZipFile(path) as archive, archive.open(member) as fh:
+                head = fh.read(1 << 20)
+        except (zipfile.BadZipFile, EOFError, zlib.error, OSError):
+            return None
+    if not head:
         return None
     first = head.split(b"\n", 1)[0]
     nfields = first.count(b"\t") + 1
     if nfields not in adapter.counts_ok:
         return None
     layout = GDELT2_COLUMNS if adapter.source == "gdelt2" else GDELT1_COLUMNS
-    return layout[:nfields], adapter.source
+    return layout[:nfields], adapter.source, member
+
+
+def _unzip(path: Path, member: zipfile.ZipInfo, dest: Path) -> bool:
+    """Stream the member to ``dest`` (bounded memory); False if the archive is truncated or corrupt."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as src, dest.open("wb") as out:
+            shutil.copyfileobj(src, out, _SCAN_BYTES // 4)
+    except (zipfile.BadZipFile, EOFError, zlib.error, OSError):
+        dest.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def fast_gdelt(
@@ -298,9 +333,34 @@ def fast_gdelt(
     plan = _plain_gdelt(path, adapter)
     if plan is None:
         return None
-    layout, source = plan
+    layout, source, member = plan
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    scan = _LineScan(path)
+    if member is None:
+        return _fast_text(con, path, path, layout, source, out_dir, batch=batch, tag=tag)
+    # A zipped file (as GDELT publishes them): its text is unpacked into the staging folder, then taken as a plain
+    # file; provenance names the archive, as the exact path does, and lines count within the member.
+    text = out_dir.parent / f"unzipped-{tag}.tsv"
+    try:
+        if not _unzip(path, member, text):
+            return None
+        return _fast_text(con, text, path, layout, source, out_dir, batch=batch, tag=tag)
+    finally:
+        text.unlink(missing_ok=True)
+
+
+def _fast_text(
+    con: duckdb.DuckDBPyConnection,
+    text: Path,
+    path: Path,
+    layout: tuple[str, ...],
+    source: str,
+    out_dir: Path,
+    *,
+    batch: str,
+    tag: str,
+) -> FastResult | None:
+    """The two passes over the plain text file ``text`` of the imported file ``path``."""
+    scan = _LineScan(text)
     scan.start()
     _lookups(con)
     lines = out_dir.parent / f"lines-{tag}.parquet"
@@ -312,7 +372,7 @@ def fast_gdelt(
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     try:
         con.execute("SET preserve_insertion_order = true")  # pass 1 keeps the file's order: the line numbers
-        con.execute(f"COPY ({_read_sql(path, layout)}) TO {_sql_str(lines)} (FORMAT parquet, COMPRESSION uncompressed)")
+        con.execute(f"COPY ({_read_sql(text, layout)}) TO {_sql_str(lines)} (FORMAT parquet, COMPRESSION uncompressed)")
         con.execute("SET preserve_insertion_order = false")  # pass 2 carries its line numbers: any order will do
         rows = int(con.execute(copy).fetchall()[0][0])
     except duckdb.Error:
