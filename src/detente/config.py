@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     )
     duckdb_memory_limit: str = Field(default="1GB", description="memory cap of the embedded DuckDB engine")
     duckdb_threads: int = Field(default=0, ge=0, description="DuckDB threads; 0 = one per core")
-    ingest_batch_rows: int = Field(default=250_000, ge=1_000, le=10_000_000)
+    ingest_batch_rows: int = Field(
+        default=50_000, ge=1_000, le=10_000_000, description="rows per batch of the exact import path"
+    )
     require_shared_data: bool = Field(default=False, description="tests: fail instead of skip without ../shared")
 
     @field_validator("duckdb_memory_limit")

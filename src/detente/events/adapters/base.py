@@ -45,7 +45,7 @@ class ReadOptions:
     """How an adapter should read."""
 
     strict: bool = False
-    batch_rows: int = 250_000
+    batch_rows: int = 50_000
     #: a column-mapping file, for the ``mapped`` adapter
     mapping: Path | None = None
     #: called with the number of bytes consumed since the last call (drives progress bars)
