@@ -49,43 +49,53 @@ SUBJECTS: dict[str, Subject] = {
 RECORD_TABLE: dict[str, dict[str, str]] = {
     "administrator": {
         "read": "YYYYY", "list": "YYYYY", "search": "YYYYY", "export": "YYYYY", "create": "YYYYY",
-        "update": "YYYYY", "delete": "YYYYY", "manage_members": "YYYYY", "administer": "YYYYY", "assess": "YYYYY", "curate": "nnnnn",
+        "update": "YYYYY", "delete": "YYYYY", "manage_members": "YYYYY", "administer": "YYYYY", "assess": "YYYYY",
+        "curate": "nnnnn",
     },
     "mediator": {
         "read": "YYYYY", "list": "YYYYY", "search": "YYYYY", "export": "YYYYY", "create": "YYYYY",
-        "update": "YYYYY", "delete": "YYYYY", "manage_members": "nnnnn", "administer": "nnnnn", "assess": "YYYYY", "curate": "nnnnn",
+        "update": "YYYYY", "delete": "YYYYY", "manage_members": "nnnnn", "administer": "nnnnn", "assess": "YYYYY",
+        "curate": "nnnnn",
     },
     "analyst": {
         "read": "YYHHH", "list": "YYHHH", "search": "YYHHH", "export": "YYHHH", "create": "nYHHH",
-        "update": "nnHHH", "delete": "nnHHH", "manage_members": "nnHHH", "administer": "nnHHH", "assess": "nnHHH", "curate": "nnHHH",
+        "update": "nnHHH", "delete": "nnHHH", "manage_members": "nnHHH", "administer": "nnHHH", "assess": "nnHHH",
+        "curate": "nnHHH",
     },
     "observer": {
         "read": "YYHHH", "list": "YYHHH", "search": "YYHHH", "export": "YYHHH", "create": "YYHHH",
-        "update": "nnHHH", "delete": "nnHHH", "manage_members": "nnHHH", "administer": "nnHHH", "assess": "YYHHH", "curate": "nnHHH",
+        "update": "nnHHH", "delete": "nnHHH", "manage_members": "nnHHH", "administer": "nnHHH", "assess": "YYHHH",
+        "curate": "nnHHH",
     },
     "representative_A": {
         "read": "YYYHH", "list": "YYYHH", "search": "YYYHH", "export": "YYYHH", "create": "nYYHH",
-        "update": "nnnHH", "delete": "nnnHH", "manage_members": "nnnHH", "administer": "nnnHH", "assess": "nnnHH", "curate": "nnnHH",
+        "update": "nnnHH", "delete": "nnnHH", "manage_members": "nnnHH", "administer": "nnnHH", "assess": "nnnHH",
+        "curate": "nnnHH",
     },
     "viewer": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
-        "update": "nHHHH", "delete": "nHHHH", "manage_members": "nHHHH", "administer": "nHHHH", "assess": "nHHHH", "curate": "nHHHH",
+        "update": "nHHHH", "delete": "nHHHH", "manage_members": "nHHHH", "administer": "nHHHH", "assess": "nHHHH",
+        "curate": "nHHHH",
     },
     "non_member": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
-        "update": "nHHHH", "delete": "nHHHH", "manage_members": "HHHHH", "administer": "HHHHH", "assess": "nHHHH", "curate": "nHHHH",
+        "update": "nHHHH", "delete": "nHHHH", "manage_members": "HHHHH", "administer": "HHHHH", "assess": "nHHHH",
+        "curate": "nHHHH",
     },
     "instance_admin": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
-        "update": "nHHHH", "delete": "nHHHH", "manage_members": "YHHHH", "administer": "YHHHH", "assess": "nHHHH", "curate": "nHHHH",
+        "update": "nHHHH", "delete": "nHHHH", "manage_members": "YHHHH", "administer": "YHHHH", "assess": "nHHHH",
+        "curate": "nHHHH",
     },
     "instance_admin_as_rep_B": {
         "read": "YYHYH", "list": "YYHYH", "search": "YYHYH", "export": "YYHYH", "create": "nYHYH",
-        "update": "nnHnH", "delete": "nnHnH", "manage_members": "YYHYH", "administer": "YYHYH", "assess": "nnHnH", "curate": "nnHnH",
+        "update": "nnHnH", "delete": "nnHnH", "manage_members": "YYHYH", "administer": "YYHYH", "assess": "nnHnH",
+        "curate": "nnHnH",
     },
     "anonymous": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
-        "update": "nHHHH", "delete": "nHHHH", "manage_members": "HHHHH", "administer": "HHHHH", "assess": "nHHHH", "curate": "nHHHH",
+        "update": "nHHHH", "delete": "nHHHH", "manage_members": "HHHHH", "administer": "HHHHH", "assess": "nHHHH",
+        "curate": "nHHHH",
     },
 }
 
