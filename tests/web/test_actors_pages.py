@@ -7,6 +7,7 @@ and copied into each test's workspace.
 
 from __future__ import annotations
 
+import html
 import shutil
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -15,8 +16,10 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 
-from detente.actors import ActorService, Attitude, StakeholderProfile
+from detente.actors import ActorService, AnalystRelation, Attitude, StakeholderProfile, Window
+from detente.actors.profiles import RelationKind
 from detente.db.audit import list_audit_events
 from detente.events.canonical import finalize
 from detente.events.demo import generate_demo_events
@@ -292,3 +295,150 @@ def test_the_demo_setup_builds_actors_and_profiles(app: FastAPI, workspace: Path
     first = setup_demo_actors(workspace, app.state.ctx.db, world.process_id)
     assert first >= 6
     assert setup_demo_actors(workspace, app.state.ctx.db, world.process_id) == 0  # idempotent
+
+
+# -- the workbench pages: influence paths and what changed ------------------------------------------------------
+
+HTML = {"Accept": "text/html"}
+STARTS = ("Civilians (Arcadia)", ARMY, "Cinder Guard")
+
+
+def _section(text: str, marker: str) -> str:
+    return text.split(marker, 1)[1].split("</table>", 1)[0]
+
+
+def test_influence_paths_page_shows_the_service_paths(client: TestClient, world: World, svc: ActorService) -> None:
+    sign_in(client, "mediator")
+    target = "Borealis Republican Army"
+    expected = svc.influence_paths(svc.relations(None), STARTS, target)
+    assert expected  # the demo holds paths to this spoiler
+    page = client.get(
+        f"/processes/{world.process_id}/actors/paths",
+        params={"target": target, "access": ", ".join(STARTS)},
+        headers=HTML,
+    )
+    assert page.status_code == 200, page.text
+    assert 'aria-current="page">Influence paths' in page.text and "What changed" in page.text
+    shown = page.text.split('<ol class="ac-paths">', 1)[1]
+    starts = [chunk.split('"', 1)[0] for chunk in shown.split('data-start="')[1:]]
+    assert starts == [p.start for p in expected]
+    for p in expected:
+        for a, b, via in zip(p.names, p.names[1:], p.via, strict=False):
+            assert f"{a}</a> → <a" in shown and f"{b}</a>: {via}" in shown
+        assert f"{p.names[0]} can reach {target}" in shown
+    # repeated access parameters (a multi-select) give the same answer
+    multi = client.get(
+        f"/processes/{world.process_id}/actors/paths", params={"target": target, "access": list(STARTS)}, headers=HTML
+    )
+    assert multi.status_code == 200 and multi.text.count("data-start=") == len(expected)
+    # an empty form is a form, not an error
+    empty = client.get(f"/processes/{world.process_id}/actors/paths", headers=HTML)
+    assert empty.status_code == 200 and 'name="target"' in empty.text and "data-start=" not in empty.text
+
+
+def test_influence_paths_read_analyst_relations_per_label(client: TestClient, world: World, svc: ActorService) -> None:
+    reg = svc.registry()
+    src, dst = reg.resolve("Protesters (Borealis)").id, reg.resolve("Cinder Guard").id
+    hidden = AnalystRelation(
+        id="r00001", source=src, target=dst, kind=RelationKind.INFLUENCE_OVER, strength=1.0, confidence=1.0,
+        label="mediators_only", evidence="back channel", date=date(2021, 5, 1), created_by="author",
+    )  # fmt: skip
+    svc.add_relation(book_id(world.process_id, "mediators_only"), hidden)
+    params = {"target": "Cinder Guard", "access": "Protesters (Borealis)"}
+    url = f"/processes/{world.process_id}/actors/paths"
+    seen = client.get(url, params=params, headers={**bearer(world.tokens["mediator"]), **HTML})
+    assert seen.status_code == 200 and "influence_over (analyst, strength 1.0)" in seen.text
+    assert "Protesters (Borealis) can reach Cinder Guard directly" in seen.text
+    unseen = client.get(url, params=params, headers={**bearer(world.tokens["analyst"]), **HTML})
+    assert unseen.status_code == 200 and "influence_over" not in unseen.text
+    # with a window where nothing cooperates, the analyst finds no path at all
+    none = client.get(
+        url, params={**params, "start": "2020-01-02", "end": "2020-01-02"},
+        headers={**bearer(world.tokens["analyst"]), **HTML},
+    )  # fmt: skip
+    assert none.status_code == 200 and "No path found" in none.text
+
+
+def test_what_changed_defaults_to_the_last_two_periods(client: TestClient, world: World, svc: ActorService) -> None:
+    sign_in(client, "mediator")
+    # the demo store runs to 2021-06-30: two periods of 182 days end there
+    before, after = Window.parse("2020-07-02..2020-12-30"), Window.parse("2020-12-31..2021-06-30")
+    d = svc.diff(before, after)
+    page = client.get(f"/processes/{world.process_id}/actors/changes", headers=HTML)
+    assert page.status_code == 200, page.text
+    assert f"Before: {before} · after: {after}." in page.text and 'aria-current="page">What changed' in page.text
+    ended = _section(page.text, '<table class="ac-ended">')
+    assert ended.count('<td class="n">') == len(d.ended_hostile_dyads) >= 1
+    name = svc.registry().get(d.ended_hostile_dyads[0][0]).name
+    assert name in ended
+
+
+def test_what_changed_with_chosen_windows(client: TestClient, world: World, svc: ActorService) -> None:
+    sign_in(client, "mediator")
+    before, after = Window.parse("2020-10-01..2020-12-31"), Window.parse("2021-04-01..2021-06-30")
+    params = {"before_start": "2020-10-01", "before_end": "2020-12-31", "after_start": "2021-04-01",
+              "after_end": "2021-06-30", "min_events": 3}  # fmt: skip
+    d = svc.diff(before, after, min_events=3)
+    assert d.turned_hostile and d.went_quiet  # the demo has both in these quarters
+    page = client.get(f"/processes/{world.process_id}/actors/changes", params=params, headers=HTML)
+    assert page.status_code == 200, page.text
+    text = html.unescape(page.text)
+    turned, quiet = _section(text, '<table class="ac-turned">'), _section(text, '<table class="ac-quiet">')
+    new, ended = _section(text, '<table class="ac-new">'), _section(text, '<table class="ac-ended">')
+    assert [(n, r) for _, n, r in d.turned_hostile] == _rows(turned)
+    assert [(n, r) for _, n, r in d.went_quiet] == _rows(quiet)
+    assert new.count('<td class="n">') == len(d.new_hostile_dyads)
+    assert ended.count('<td class="n">') == len(d.ended_hostile_dyads)
+    chart = page.text.split('<svg class="ac-changes"', 1)[1].split("</svg>", 1)[0]
+    assert chart.count('class="bar after"') == 1 + len({a for a, _, _ in (*d.turned_hostile, *d.went_quiet)})
+
+
+def _rows(table: str) -> list[tuple[str, str]]:
+    """(name, reason) of each row of a two-column actor table."""
+    out = []
+    for chunk in table.split("<tr><td><a href=")[1:]:
+        name = chunk.split(">", 1)[1].split("</a>", 1)[0]
+        out.append((name, chunk.split("</a></td><td>", 1)[1].split("</td>", 1)[0]))
+    return out
+
+
+def test_workbench_pages_hide_the_process_from_non_members(client: TestClient, world: World) -> None:
+    headers = {**bearer(world.tokens["non_member"]), **HTML}
+    for suffix in ("paths?target=Cinder+Guard&access=Lowvale+Militia", "changes"):
+        hidden = client.get(f"/processes/{world.process_id}/actors/{suffix}", headers=headers)
+        missing = client.get(f"/processes/999999/actors/{suffix}", headers=headers)
+        assert hidden.status_code == missing.status_code == 404
+        assert hidden.content == missing.content
+
+
+def _field_error(r: Response, field: str) -> None:
+    assert r.status_code == 422, r.text
+    assert f'data-field="{field}"' in r.text and f'name="{field}"' in r.text
+    assert r.text.split(f'name="{field}"', 1)[1].split(">", 1)[0].count('aria-invalid="true"') == 1
+
+
+def test_workbench_unknown_actor_names_the_field(client: TestClient, world: World) -> None:
+    sign_in(client, "mediator")
+    url = f"/processes/{world.process_id}/actors/paths"
+    _field_error(client.get(url, params={"target": "Nobody At All", "access": ARMY}, headers=HTML), "target")
+    r = client.get(url, params={"target": ARMY, "access": "Cinder Guard, Ghost Brigade"}, headers=HTML)
+    _field_error(r, "access")
+    assert "Ghost Brigade" in r.text
+    _field_error(client.get(url, params={"target": ARMY}, headers=HTML), "access")
+
+
+def test_workbench_bad_date_names_the_field(client: TestClient, world: World) -> None:
+    sign_in(client, "mediator")
+    base = f"/processes/{world.process_id}/actors"
+    _field_error(client.get(f"{base}/paths", params={"target": ARMY, "access": "Cinder Guard",
+                                                     "start": "2020-13-01"}, headers=HTML), "start")  # fmt: skip
+    _field_error(client.get(f"{base}/changes", params={"after_end": "yesterday"}, headers=HTML), "after_end")
+
+
+def test_workbench_window_ending_before_it_starts_names_the_field(client: TestClient, world: World) -> None:
+    sign_in(client, "mediator")
+    base = f"/processes/{world.process_id}/actors"
+    backwards = {"target": ARMY, "access": "Cinder Guard", "start": "2021-01-01", "end": "2020-01-01"}
+    _field_error(client.get(f"{base}/paths", params=backwards, headers=HTML), "end")
+    changes = {"before_start": "2020-06-01", "before_end": "2020-02-01"}
+    _field_error(client.get(f"{base}/changes", params=changes, headers=HTML), "before_end")

@@ -1,4 +1,5 @@
-"""The actor pages of a process: stakeholder matrix, actor page, power–interest grid, network, merge suggestions.
+"""The actor pages of a process: stakeholder matrix, actor page, power–interest grid, network, influence paths,
+what changed between two windows, merge suggestions.
 
 Forms post a CSRF token (checked by :func:`detente.web.deps.page_guard`) and redirect with a fixed message code.
 """
@@ -16,7 +17,7 @@ from detente.errors import InputError
 from detente.web.actors.network import network_view
 from detente.web.actors.params import ActorPath, Filter, ProcessPath, parse_date, parse_unit
 from detente.web.actors.scope import NetFilter, Scope, open_scope
-from detente.web.actors.svg import grid_svg, network_svg, shape_icon
+from detente.web.actors.svg import changes_svg, grid_svg, network_svg, shape_icon
 from detente.web.actors.views import (
     actor_detail,
     decisions_view,
@@ -24,6 +25,13 @@ from detente.web.actors.views import (
     matrix_view,
     store_facts,
     suggestions_view,
+)
+from detente.web.actors.workbench import (
+    changes_view,
+    default_windows,
+    paths_view,
+    split_refs,
+    window_of,
 )
 from detente.web.actors.writes import ENTRY_KINDS, EntryInput, ProfileInput, add_entry, record_decision, set_profile
 from detente.web.deps import Ctx, User, page_guard
@@ -46,7 +54,9 @@ _Short = Annotated[str, Form(max_length=300)]
 _Long = Annotated[str, Form(max_length=2000)]
 
 
-def _render(request: Request, scope: Scope, name: str, tab: str, context: dict[str, Any]) -> Response:
+def _render(
+    request: Request, scope: Scope, name: str, tab: str, context: dict[str, Any], *, status: int = 200
+) -> Response:
     from detente.web.pages import render
 
     base = f"/processes/{scope.process_id}/actors"
@@ -61,7 +71,7 @@ def _render(request: Request, scope: Scope, name: str, tab: str, context: dict[s
     done = request.query_params.get("done", "")
     if done in MESSAGES:
         full["flash"] = MESSAGES[done]
-    return render(request, name, full)
+    return render(request, name, full, status)
 
 
 def _see(url: str, done: str) -> RedirectResponse:
@@ -117,6 +127,87 @@ def network_page(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, f
         **_filter_context(scope, filt),
     }
     return _render(request, scope, "actors/network.html", "network", context)
+
+
+def _form_error(exc: InputError) -> dict[str, str]:
+    return {"field": exc.field or "", "message": exc.reason}
+
+
+_Day = Annotated[str, Query(max_length=10)]
+
+
+@page_router.get("/processes/{process_id}/actors/paths", name="actors_paths")
+def paths_page(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    process_id: ProcessPath,
+    target: Annotated[str, Query(max_length=300)] = "",
+    access: Annotated[list[str], Query(max_length=2000)] = [],  # noqa: B006 (FastAPI copies defaults)
+    start: _Day = "",
+    end: _Day = "",
+    min_events: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> Response:
+    scope = open_scope(ctx, request, p, process_id)
+    facts = store_facts(scope)
+    refs = split_refs(access)
+    form = {"target": target, "access": ", ".join(refs), "start": start, "end": end, "min_events": min_events}
+    context: dict[str, Any] = {"form": form, "facts": facts, "error": None, "view": None}
+    try:
+        window = window_of(parse_date(start, "start"), parse_date(end, "end"), facts["span"])
+        context["view"] = paths_view(scope, target, refs, window, min_events=min_events)
+    except InputError as exc:
+        context["error"] = _form_error(exc)
+    if context["view"] is None:
+        context["choices"] = paths_view(scope, "", [], None).choices
+    else:
+        context["choices"] = context["view"].choices
+    status = 422 if context["error"] else 200
+    return _render(request, scope, "actors/paths.html", "paths", context, status=status)
+
+
+@page_router.get("/processes/{process_id}/actors/changes", name="actors_changes")
+def changes_page(
+    request: Request,
+    ctx: Ctx,
+    p: User,
+    process_id: ProcessPath,
+    before_start: _Day = "",
+    before_end: _Day = "",
+    after_start: _Day = "",
+    after_end: _Day = "",
+    min_events: Annotated[int, Query(ge=1, le=1_000_000)] = 3,
+) -> Response:
+    scope = open_scope(ctx, request, p, process_id)
+    facts = store_facts(scope)
+    defaults = default_windows(facts["span"])
+    context: dict[str, Any] = {"facts": facts, "error": None, "view": None, "svg": None}
+    try:
+        days = {
+            k: parse_date(v, k)
+            for k, v in (("before_start", before_start), ("before_end", before_end), ("after_start", after_start),
+                         ("after_end", after_end))
+        }  # fmt: skip
+        before = window_of(days["before_start"], days["before_end"], facts["span"], "before_")
+        after = window_of(days["after_start"], days["after_end"], facts["span"], "after_")
+        before = before or (defaults[0] if defaults else None)
+        after = after or (defaults[1] if defaults else None)
+        if before is not None and after is not None:
+            view = changes_view(scope, before, after, min_events=min_events)
+            context["view"] = view
+            context["svg"] = Markup(changes_svg(view.activity))
+    except InputError as exc:
+        context["error"] = _form_error(exc)
+    shown = context["view"]
+    context["form"] = {
+        "before_start": before_start or (shown.before.start.isoformat() if shown else ""),
+        "before_end": before_end or (shown.before.end.isoformat() if shown else ""),
+        "after_start": after_start or (shown.after.start.isoformat() if shown else ""),
+        "after_end": after_end or (shown.after.end.isoformat() if shown else ""),
+        "min_events": min_events,
+    }
+    status = 422 if context["error"] else 200
+    return _render(request, scope, "actors/changes.html", "changes", context, status=status)
 
 
 @page_router.get("/processes/{process_id}/actors/suggestions", name="actors_suggestions")

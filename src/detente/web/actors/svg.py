@@ -13,7 +13,7 @@ from typing import Any
 
 from detente.web.actors.network import NetworkView, Node
 
-__all__ = ["grid_svg", "network_svg", "shape_icon"]
+__all__ = ["changes_svg", "grid_svg", "network_svg", "shape_icon"]
 
 _W, _H = 560, 392
 _PAD_L, _PAD_R, _PAD_T, _PAD_B = 56, 14, 14, 46
@@ -195,4 +195,36 @@ def network_svg(view: NetworkView, link: str) -> str:
             f'<text x="{x:.1f}" y="{label_y:.1f}" text-anchor="middle">{_e(n.name[:40])}</text></a>'
         )
     out.append("</g></svg>")
+    return "".join(out)
+
+
+def changes_svg(rows: Sequence[dict[str, Any]], *, limit: int = 20) -> str:
+    """Events per actor before (hatched outline) and after (solid) as paired bars; the tables hold the numbers."""
+    rows = list(rows)[:limit]
+    if not rows:
+        return ""
+    label_w, bar_w, row_h = 210, 330, 26
+    height = 30 + row_h * len(rows)
+    top = max(max(int(r["before"]), int(r["after"])) for r in rows) or 1
+    out = [
+        f'<svg class="ac-changes" viewBox="0 0 {label_w + bar_w + 70} {height}" role="img" '
+        'aria-labelledby="chg-title chg-desc" xmlns="http://www.w3.org/2000/svg">',
+        '<title id="chg-title">Events before and after</title>',
+        '<desc id="chg-desc">For each actor that turned hostile or went quiet, an outlined bar for its events in the '
+        "first window and a solid bar for the second; the tables give the numbers.</desc>",
+        '<rect class="bar before" x="4" y="6" width="14" height="8"/><text x="22" y="14">before</text>',
+        '<rect class="bar after" x="84" y="6" width="14" height="8"/><text x="102" y="14">after</text>',
+    ]
+    for i, r in enumerate(rows):
+        y = 26 + i * row_h
+        name = str(r["name"])
+        short = name if len(name) <= 30 else name[:29] + "…"
+        out.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{_e(short)}</text>')
+        for j, key in enumerate(("before", "after")):
+            n = int(r[key])
+            w = max(bar_w * n / top, 1.0 if n else 0.0)
+            by = y + 2 + j * 11
+            out.append(f'<rect class="bar {key}" x="{label_w}" y="{by}" width="{w:.1f}" height="9"/>')
+            out.append(f'<text class="count" x="{label_w + w + 4:.1f}" y="{by + 8}">{n}</text>')
+    out.append("</svg>")
     return "".join(out)
