@@ -114,3 +114,30 @@ def test_network_page_filters_and_highlights_then_screenshots(browser: Any, demo
         page.context.close()
     assert all((SCREENSHOTS / f"actors-1-matrix-{w}x{h}.png").exists() for w, h in SIZES)
     assert isinstance(SCREENSHOTS, Path)
+
+
+def test_influence_paths_and_what_changed_pages_then_screenshots(browser: Any, demo_site: tuple[str, int]) -> None:
+    url, pid = demo_site
+    base = f"{url}/processes/{pid}/actors"
+    for i, size in enumerate(SIZES):
+        page = _page(browser, size, url)
+        page.goto(base)
+        follow(page, "nav.ac-tabs >> text=Influence paths")
+        page.fill("input[name=target]", "Borealis Republican Army")
+        page.fill("textarea[name=access]", "Arcadian Defence Forces, Cinder Guard")
+        follow(page, ".ac-wb-form button[type=submit]")
+        assert "target=Borealis" in page.url
+        assert page.locator("ol.ac-paths > li").count() >= 1
+        assert "can reach Borealis Republican Army" in page.locator("ol.ac-paths").inner_text()
+        shot(page, "actors-6-paths")
+        follow(page, "nav.ac-tabs >> text=What changed")
+        assert page.locator("table.ac-turned").count() == 1 and page.locator("table.ac-ended").count() == 1
+        shot(page, "actors-7-changes")
+        if i == 0:
+            page.fill("input[name=before_end]", "2020-01-01")
+            page.fill("input[name=before_start]", "2020-06-01")
+            follow(page, ".ac-wb-form button[type=submit]")
+            assert "before end" in page.locator("p.error").inner_text()
+            assert page.locator("input[name=before_end][aria-invalid=true]").count() == 1
+        page.context.close()
+    assert all((SCREENSHOTS / f"actors-7-changes-{w}x{h}.png").exists() for w, h in SIZES)
