@@ -279,16 +279,6 @@ def _query(lines: Path, layout: tuple[str, ...], source: str, batch: str, file_n
     return f"SELECT {', '.join(select)} FROM (SELECT *, {content_hash_sql()} AS _hash FROM ({raw}))"
 
 
-def _first_member(path: Path) -> zipfile.ZipInfo | None:
-    """The zip member the adapter reads (the first file), or None if the archive cannot be listed."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-    except (zipfile.BadZipFile, EOFError, zlib.error, OSError):
-        return None
-    return members[0] if members else None
-
-
 def _plain_gdelt(path: Path, adapter: object) -> tuple[tuple[str, ...], str, zipfile.ZipInfo | None] | None:
     """The layout and source of a GDELT TSV file the fast path may take, and the zip member holding it, if zipped."""
     if not isinstance(adapter, GdeltTsvAdapter) or adapter.source not in ("gdelt1", "gdelt2"):
@@ -297,12 +287,13 @@ def _plain_gdelt(path: Path, adapter: object) -> tuple[tuple[str, ...], str, zip
         head = fh.read(1 << 20)
     member = None
     if head.startswith(b"PK\x03\x04"):
-        member = _first_member(path)
-        if member is None:
-            return None  # the exact path reports what is wrong with the archive
-        try:
-            with zipfile.ZipFile(path) as archive, archive.open(member) as fh:
-                head = fh.read(1 << 20)
+        try:  # the member the adapter reads: the archive's first file
+            with zipfile.ZipFile(path) as archive:
+                member = next((m for m in archive.infolist() if not m.is_dir()), None)
+                if member is None:
+                    return None  # the exact path reports what is wrong with the archive
+                with archive.open(member) as fh:
+                    head = fh.read(1 << 20)
         except (zipfile.BadZipFile, EOFError, zlib.error, OSError):
             return None
     if not head:
