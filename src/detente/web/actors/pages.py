@@ -29,6 +29,7 @@ from detente.web.actors.views import (
 from detente.web.actors.workbench import (
     changes_view,
     default_windows,
+    path_choices,
     paths_view,
     split_refs,
     window_of,
@@ -158,10 +159,7 @@ def paths_page(
         context["view"] = paths_view(scope, target, refs, window, min_events=min_events)
     except InputError as exc:
         context["error"] = _form_error(exc)
-    if context["view"] is None:
-        context["choices"] = paths_view(scope, "", [], None).choices
-    else:
-        context["choices"] = context["view"].choices
+    context["choices"] = context["view"].choices if context["view"] is not None else path_choices(scope)
     status = 422 if context["error"] else 200
     return _render(request, scope, "actors/paths.html", "paths", context, status=status)
 

@@ -23,6 +23,7 @@ __all__ = [
     "PathsView",
     "changes_view",
     "default_windows",
+    "path_choices",
     "paths_view",
     "split_refs",
     "window_of",
@@ -86,6 +87,11 @@ def _hops(p: InfluencePath) -> list[dict[str, str]]:
         {"from": p.names[i], "to": p.names[i + 1], "from_id": p.path[i], "to_id": p.path[i + 1], "via": p.via[i]}
         for i in range(len(p.via))
     ]
+
+
+def path_choices(scope: Scope) -> list[tuple[str, str]]:
+    """The actors offered in the paths form's lists."""
+    return _choices(scope.svc.registry())
 
 
 def _choices(reg: Registry, limit: int = 400) -> list[tuple[str, str]]:
