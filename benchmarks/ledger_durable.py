@@ -22,7 +22,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from detente.db import Database, migrate
+from detente.clock import system_clock
+from detente.db import Database, migrate, open_database
 from detente.db.processes import create_process
 from detente.db.verification import append_entries, create_log, get_log, log_tree, sign_log_checkpoint
 from detente.verification.keys import KeyVault
@@ -54,10 +55,10 @@ def _drop(pg_server: str, name: str | None) -> None:
 
 def _open(url: str, vault: KeyVault) -> tuple[Database, int, int]:
     migrate(url)
-    db = Database.open(url, migrate=False)
+    db = open_database(url, clock=system_clock, upgrade=False)
     with db.transaction() as s:
-        pid = create_process(s, f"bench {uuid.uuid4().hex[:6]}").id
-        log_id = create_log(s, pid, vault).id
+        pid = create_process(s, f"bench {uuid.uuid4().hex[:6]}", clock=db.clock).id
+        log_id = create_log(s, pid, vault, clock=db.clock).id
     return db, pid, log_id
 
 
@@ -73,7 +74,7 @@ def appends(url: str, vault: KeyVault, n: int, batch: int, every: int) -> tuple[
             done += k
             if done >= next_cp:
                 with db.transaction() as s:
-                    sign_log_checkpoint(s, log_id, vault)
+                    sign_log_checkpoint(s, log_id, vault, clock=db.clock)
                 checkpoints += 1
                 next_cp += every
         return n / (time.perf_counter() - start), checkpoints

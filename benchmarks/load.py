@@ -31,8 +31,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
+from detente.clock import system_clock
 from detente.config import Settings
-from detente.db import Database
+from detente.db import open_database
 from detente.db.tokens import create_token
 from detente.db.users import create_user
 from detente.db.web_sessions import start_session
@@ -85,13 +86,14 @@ def free_port() -> int:
 
 def issue_credentials(settings: Settings, auth: str) -> tuple[dict[str, str], dict[str, str]]:
     """Headers and cookies of a new analyst: a Bearer token, or a signed-in session."""
-    db = Database.from_settings(settings)
+    db = open_database(settings, clock=system_clock)
     try:
         with db.transaction() as s:
-            user = create_user(s, f"bench-{uuid.uuid4().hex[:8]}", "benchmark password", is_admin=True)
+            user = create_user(s, f"bench-{uuid.uuid4().hex[:8]}", "benchmark password", is_admin=True, clock=db.clock)
             if auth == "token":
-                return {"Authorization": f"Bearer {create_token(s, user.id, 'load benchmark', ['read']).secret}"}, {}
-            return {}, {SESSION_COOKIE: start_session(s, user.id)}
+                secret = create_token(s, user.id, "load benchmark", ["read"], clock=db.clock).secret
+                return {"Authorization": f"Bearer {secret}"}, {}
+            return {}, {SESSION_COOKIE: start_session(s, user.id, clock=db.clock)}
     finally:
         db.close()
 

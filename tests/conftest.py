@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from detente.db import Database, migrate
+from detente.db import Database, migrate, open_database
 from support import SERVER_URL, FakeClock, admin_execute, postgres_problem
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,7 +86,7 @@ def database_url(request: pytest.FixtureRequest, workspace: Path) -> str:
 def db(database_url: str, clock: FakeClock) -> Iterator[Database]:
     """A migrated database on each backend."""
     migrate(database_url)
-    database = Database.open(database_url, clock=clock, migrate=False)
+    database = open_database(database_url, clock=clock, upgrade=False)
     try:
         yield database
     finally:

@@ -43,6 +43,8 @@ SUBJECTS: dict[str, Subject] = {
     "instance_admin": Subject.of(USER, is_admin=True),
     "instance_admin_as_rep_B": _member(Role.PARTY_REPRESENTATIVE, PARTY_B, is_admin=True),
     "anonymous": Subject.anonymous(),
+    # the person at the installation's command line: administers the instance, reads only what is public
+    "operator": Subject.the_operator(),
 }
 
 # fmt: off
@@ -50,82 +52,89 @@ RECORD_TABLE: dict[str, dict[str, str]] = {
     "administrator": {
         "read": "YYYYY", "list": "YYYYY", "search": "YYYYY", "export": "YYYYY", "create": "YYYYY",
         "update": "YYYYY", "delete": "YYYYY", "manage_members": "YYYYY", "administer": "YYYYY", "assess": "YYYYY",
-        "curate": "nnnnn",
+        "curate": "nnnnn", "plan": "YYYYY",
     },
     "mediator": {
         "read": "YYYYY", "list": "YYYYY", "search": "YYYYY", "export": "YYYYY", "create": "YYYYY",
         "update": "YYYYY", "delete": "YYYYY", "manage_members": "nnnnn", "administer": "nnnnn", "assess": "YYYYY",
-        "curate": "nnnnn",
+        "curate": "nnnnn", "plan": "YYYYY",
     },
     "analyst": {
         "read": "YYHHH", "list": "YYHHH", "search": "YYHHH", "export": "YYHHH", "create": "nYHHH",
         "update": "nnHHH", "delete": "nnHHH", "manage_members": "nnHHH", "administer": "nnHHH", "assess": "nnHHH",
-        "curate": "nnHHH",
+        "curate": "nnHHH", "plan": "nYHHH",
     },
     "observer": {
         "read": "YYHHH", "list": "YYHHH", "search": "YYHHH", "export": "YYHHH", "create": "YYHHH",
         "update": "nnHHH", "delete": "nnHHH", "manage_members": "nnHHH", "administer": "nnHHH", "assess": "YYHHH",
-        "curate": "nnHHH",
+        "curate": "nnHHH", "plan": "nnHHH",
     },
     "representative_A": {
         "read": "YYYHH", "list": "YYYHH", "search": "YYYHH", "export": "YYYHH", "create": "nYYHH",
         "update": "nnnHH", "delete": "nnnHH", "manage_members": "nnnHH", "administer": "nnnHH", "assess": "nnnHH",
-        "curate": "nnnHH",
+        "curate": "nnnHH", "plan": "nnnHH",
     },
     "viewer": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
         "update": "nHHHH", "delete": "nHHHH", "manage_members": "nHHHH", "administer": "nHHHH", "assess": "nHHHH",
-        "curate": "nHHHH",
+        "curate": "nHHHH", "plan": "nHHHH",
     },
     "non_member": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
         "update": "nHHHH", "delete": "nHHHH", "manage_members": "HHHHH", "administer": "HHHHH", "assess": "nHHHH",
-        "curate": "nHHHH",
+        "curate": "nHHHH", "plan": "nHHHH",
     },
     "instance_admin": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
         "update": "nHHHH", "delete": "nHHHH", "manage_members": "YHHHH", "administer": "YHHHH", "assess": "nHHHH",
-        "curate": "nHHHH",
+        "curate": "nHHHH", "plan": "nHHHH",
     },
     "instance_admin_as_rep_B": {
         "read": "YYHYH", "list": "YYHYH", "search": "YYHYH", "export": "YYHYH", "create": "nYHYH",
         "update": "nnHnH", "delete": "nnHnH", "manage_members": "YYHYH", "administer": "YYHYH", "assess": "nnHnH",
-        "curate": "nnHnH",
+        "curate": "nnHnH", "plan": "nnHnH",
     },
     "anonymous": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
         "update": "nHHHH", "delete": "nHHHH", "manage_members": "HHHHH", "administer": "HHHHH", "assess": "nHHHH",
-        "curate": "nHHHH",
+        "curate": "nHHHH", "plan": "nHHHH",
+    },
+    "operator": {
+        "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
+        "update": "nHHHH", "delete": "nHHHH", "manage_members": "YHHHH", "administer": "YHHHH", "assess": "nHHHH",
+        "curate": "nHHHH", "plan": "nHHHH",
     },
 }
 
 # Process-level resource (the process page, its parties and members; label None).
-# Letters in Action order: read list search export create update delete manage_members administer assess curate.
+# Letters in Action order: read list search export create update delete manage_members administer assess curate plan.
 PROCESS_TABLE: dict[str, str] = {
-    "administrator":           "YYYYnYYYYnY",
-    "mediator":                "YYYYnnnnnnY",
-    "analyst":                 "YYYYnnnnnnY",
-    "observer":                "YYYYnnnnnnn",
-    "representative_A":        "YYYYnnnnnnn",
-    "viewer":                  "YYYnnnnnnnn",
-    "non_member":              "HHHHHHHHHHH",
-    "instance_admin":          "YYYnnYYYYnn",
-    "instance_admin_as_rep_B": "YYYYnYYYYnn",
-    "anonymous":               "HHHHHHHHHHH",
+    "administrator":           "YYYYnYYYYnYn",
+    "mediator":                "YYYYnnnnnnYn",
+    "analyst":                 "YYYYnnnnnnYn",
+    "observer":                "YYYYnnnnnnnn",
+    "representative_A":        "YYYYnnnnnnnn",
+    "viewer":                  "YYYnnnnnnnnn",
+    "non_member":              "HHHHHHHHHHHH",
+    "instance_admin":          "YYYnnYYYYnnn",
+    "instance_admin_as_rep_B": "YYYYnYYYYnnn",
+    "anonymous":               "HHHHHHHHHHHH",
+    "operator":                "YYYnnYYYYnnn",
 }
 
 # Instance-level resource (accounts, creating processes); same action order.
 INSTANCE_TABLE: dict[str, str] = {
-    "administrator":           "YYYnnnnnnnn",
-    "mediator":                "YYYnnnnnnnn",
-    "analyst":                 "YYYnnnnnnnn",
-    "observer":                "YYYnnnnnnnn",
-    "representative_A":        "YYYnnnnnnnn",
-    "viewer":                  "YYYnnnnnnnn",
-    "non_member":              "YYYnnnnnnnn",
-    "instance_admin":          "YYYYYYYYYYY",
-    "instance_admin_as_rep_B": "YYYYYYYYYYY",
-    "anonymous":               "nnnnnnnnnnn",
+    "administrator":           "YYYnnnnnnnnn",
+    "mediator":                "YYYnnnnnnnnn",
+    "analyst":                 "YYYnnnnnnnnn",
+    "observer":                "YYYnnnnnnnnn",
+    "representative_A":        "YYYnnnnnnnnn",
+    "viewer":                  "YYYnnnnnnnnn",
+    "non_member":              "YYYnnnnnnnnn",
+    "instance_admin":          "YYYYYYYYYYYY",
+    "instance_admin_as_rep_B": "YYYYYYYYYYYY",
+    "anonymous":               "nnnnnnnnnnnn",
+    "operator":                "YYYYYYYYYYYY",
 }
 # fmt: on
 
@@ -141,6 +150,7 @@ ACTION_ORDER = (
     Action.ADMINISTER,
     Action.ASSESS,
     Action.CURATE,
+    Action.PLAN,
 )
 
 

@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from detente.access import Label, LabelKind
 from detente.actors import (
-    ActorService,
     AnalystRelation,
     Attitude,
     Evidenced,
@@ -22,9 +21,11 @@ from detente.actors import (
     Window,
 )
 from detente.actors.chart import render_network
-from detente.actors.errors import RegistryInputError
 from detente.actors.export import network_graph, write_csv, write_graphml
 from detente.cli.actors import app
+from detente.errors import RegistryInputError
+
+from .conftest import ActorBench
 
 D = date(2013, 5, 1)
 
@@ -45,35 +46,32 @@ def _profile(actor_id: str, label: str, attitude: Attitude, power: float | None 
     )
 
 
-def test_profiles_labels_grid_priorities_and_paths(georgia: ActorService) -> None:
+def test_profiles_labels_grid_priorities_and_paths(georgia: ActorBench) -> None:
     reg = georgia.registry()
     geo, rus, usa = (reg.resolve(k).id for k in ("cameo:GEOGOV", "cameo:RUS", "cameo:USA"))
-    georgia.save_profile("geo-2013", _profile(rus, "mediators_only", Attitude.SPOILER, power=0.95))
-    georgia.save_profile("geo-2013", _profile(geo, "public", Attitude.CHAMPION))
+    georgia.save_profile(_profile(rus, "mediators_only", Attitude.SPOILER, power=0.95))
+    georgia.save_profile(_profile(geo, "public", Attitude.CHAMPION))
     georgia.add_relation(
-        "geo-2013",
         AnalystRelation("r00001", usa, rus, RelationKind.INFLUENCE_OVER, 0.6, 0.5, "all_parties", "talks", D),
     )
-    public = georgia.book("geo-2013", ["public"])
+    public = georgia.book(["public"])
     assert set(public.profiles) == {geo} and public.relations == ()
     everything = [
         str(label) for label in (Label(LabelKind.PUBLIC), Label(LabelKind.ALL_PARTIES), Label(LabelKind.MEDIATORS_ONLY))
     ]
-    full = georgia.book("geo-2013", everything)
+    full = georgia.book(everything)
     assert set(full.profiles) == {geo, rus} and len(full.relations) == 1
     rs = georgia.relations()
-    result = georgia.analyse(rs, process_id="geo-2013", readable_labels=everything)
+    result = georgia.analyse(rs, full)
     grid = {g.actor_id: g for g in result.grid}
     assert grid[rus].from_profile and grid[rus].power == 0.95 and grid[rus].quadrant == "manage closely"
     assert rus in {s.actor_id for s in result.spoilers}
     assert result.priorities[0].reason and all(p.reason for p in result.priorities)
     assert any("spoiler" in p.reason for p in result.priorities if p.actor_id == rus)
     # a hidden profile changes nothing for a reader who may not see it
-    hidden = georgia.analyse(rs, process_id="geo-2013", readable_labels=["public"])
+    hidden = georgia.analyse(rs, public)
     assert {g.actor_id: g for g in hidden.grid}[rus].from_profile is False
-    paths = georgia.influence_paths(
-        rs, ["cameo:GEOGOV"], "cameo:RUS", process_id="geo-2013", readable_labels=everything
-    )
+    paths = georgia.engine.influence_paths(rs, georgia.registry(), ["cameo:GEOGOV"], "cameo:RUS", full)
     assert paths and paths[0].path[0] == geo and paths[0].path[-1] == rus
     assert all("hostile" not in v for p in paths for v in p.via)
 
@@ -85,14 +83,16 @@ def test_bad_profiles_are_refused() -> None:
         _profile("a", "secret", Attitude.NEUTRAL)
 
 
-def test_diff_between_halves(georgia: ActorService) -> None:
-    d = georgia.diff(Window.parse("2011-06-01..2012-05-31"), Window.parse("2012-06-01..2013-05-31"))
+def test_diff_between_halves(georgia: ActorBench) -> None:
+    d = georgia.engine.diff(
+        georgia.registry(), Window.parse("2011-06-01..2012-05-31"), Window.parse("2012-06-01..2013-05-31")
+    )
     assert d.turned_hostile and d.went_quiet
     for _, _, why in d.turned_hostile:
         assert "hostile share" in why
 
 
-def test_exports_and_chart(georgia: ActorService, tmp_path: Path) -> None:
+def test_exports_and_chart(georgia: ActorBench, tmp_path: Path) -> None:
     reg = georgia.registry()
     rs = georgia.relations(Window.parse("2012-09-01..2012-10-31"))
     result = georgia.analyse(rs)
@@ -109,8 +109,8 @@ def test_exports_and_chart(georgia: ActorService, tmp_path: Path) -> None:
     assert (tmp_path / "again.svg").read_bytes() == (tmp_path / "n.svg").read_bytes()
 
 
-def test_cli_round(georgia: ActorService, tmp_path: Path) -> None:
-    ws = str(georgia.workspace.root)
+def test_cli_round(georgia: ActorBench, tmp_path: Path) -> None:
+    ws = str(georgia.root)
     runner = CliRunner()
     res = runner.invoke(app, ["relations", "-w", ws, "--window", "2012-01-01..2012-12-31", "--json", "--top", "3"])
     assert res.exit_code == 0, res.output

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import duckdb
 
-from detente.actors import ActorService, Window
+from detente.actors import Window
 
-from .conftest import GEORGIA, SYRIA
+from .conftest import GEORGIA, SYRIA, ActorBench
 
 
-def test_georgia_most_frequent_hostile_dyad(georgia: ActorService, shared_data: Path) -> None:
+def test_georgia_most_frequent_hostile_dyad(georgia: ActorBench, shared_data: Path) -> None:
     # Independent: the raw GDELT columns. Codes are trimmed (9 rows write ' COP' with a leading space) and the six
     # repeated GLOBALEVENTIDs that the store quarantines are counted here, so the store may hold up to 6 fewer.
     path = (shared_data / GEORGIA).as_posix()
@@ -38,7 +38,7 @@ def test_georgia_most_frequent_hostile_dyad(georgia: ActorService, shared_data: 
     assert analysis.influencers[0].actor_id == reg.resolve(f"cameo:{top_code}").id
 
 
-def test_syria_most_frequent_ucdp_dyad_and_fatalities(syria: ActorService, shared_data: Path) -> None:
+def test_syria_most_frequent_ucdp_dyad_and_fatalities(syria: ActorBench, shared_data: Path) -> None:
     path = (shared_data / SYRIA).as_posix()
     side_a, side_b, n, deaths = duckdb.sql(
         f"""SELECT side_a_new_id, side_b_new_id, count(*) n, sum(best) FROM read_parquet('{path}')

@@ -6,19 +6,20 @@ import csv
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detente.actors import ActorKind, ActorService, DecisionKind, SourceActor, build_registry
-from detente.actors.errors import ActorNotFoundError, DecisionConflictError
+from detente.actors import ActorKind, DecisionKind, SourceActor, build_registry
 from detente.actors.model import actor_id_for, normalize_name
 from detente.actors.registry import new_decision
 from detente.actors.sources import parse_associated, read_ucdp_actor_list
 from detente.actors.suggest import score_pair
+from detente.errors import ActorNotFoundError, DecisionConflictError
 
-from .conftest import UCDP_LIST
+from .conftest import UCDP_LIST, ActorBench
 
 AT = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -40,7 +41,7 @@ def test_ucdp_actor_list_reads_every_actor(shared_data: Path) -> None:
     assert "ucdp_dyad:448" in by_key["ucdp:2"].ids
 
 
-def test_samples_registry_spans_every_source(samples: ActorService) -> None:
+def test_samples_registry_spans_every_source(samples: ActorBench) -> None:
     reg = samples.registry()
     systems = Counter(k.split(":", 1)[0] for k in reg.key_index)
     assert systems["ucdp"] >= 1725 and systems["acled"] > 0 and systems["cameo"] > 0
@@ -56,8 +57,8 @@ def test_associated_actor_notes_are_parsed() -> None:
     assert parse_associated(notes) == [(1, "ATE: Association of State Workers"), (1, "Labour Group (Argentina)")]
 
 
-def test_suggestions_cross_sources_and_merge_reject_undo(samples: ActorService) -> None:
-    suggestions = samples.suggest(limit=None)
+def test_suggestions_cross_sources_and_merge_reject_undo(samples: ActorBench) -> None:
+    suggestions: list[Any] = samples.suggest(limit=None)
     reg = samples.registry()
     pairs = {frozenset((reg.actors[s.a].source_keys[0], reg.actors[s.b].source_keys[0])): s for s in suggestions}
     usa = pairs[frozenset(("cameo:USAGOV", "ucdp:3"))]
@@ -66,24 +67,24 @@ def test_suggestions_cross_sources_and_merge_reject_undo(samples: ActorService) 
     before = dict(reg.actors)
     # nothing merged yet: suggestions are only suggestions
     assert len(reg.actors) == len(reg.key_index)
-    d1 = samples.merge("ucdp:3", "cameo:USAGOV", by="tester", note="same government")
+    d1 = samples.merge("ucdp:3", "cameo:USAGOV", note="same government")
     merged = samples.registry()
     assert merged.resolve("cameo:USAGOV").id == actor_id_for("ucdp:3")
     assert "United States: Government" in merged.resolve("ucdp:3").aliases
-    d2 = samples.reject("ucdp:1", "acled:Civilians (Argentina)", by="tester")
-    assert not any({s.a, s.b} == {d2.into, d2.other} for s in samples.suggest(limit=None))
+    d2 = samples.reject("ucdp:1", "acled:Civilians (Argentina)")
+    assert not any({s.a, s.b} == {d2.into, d2.other} for s in samples.suggest(limit=None))  # type: ignore[attr-defined]
     with pytest.raises(DecisionConflictError):
-        samples.merge("ucdp:1", "acled:Civilians (Argentina)", by="tester")
-    samples.undo(by="tester")  # undoes the rejection
-    samples.undo(d1.id, by="tester")
+        samples.merge("ucdp:1", "acled:Civilians (Argentina)")
+    samples.undo()  # undoes the rejection
+    samples.undo(d1.id)
     restored = samples.registry()
     assert dict(restored.actors) == before
     kinds = [d.kind for d in samples.decisions()]
     assert kinds == [DecisionKind.MERGE, DecisionKind.REJECT, DecisionKind.UNDO, DecisionKind.UNDO]
     with pytest.raises(DecisionConflictError):
-        samples.undo(d1.id, by="tester")
+        samples.undo(d1.id)
     with pytest.raises(ActorNotFoundError):
-        samples.merge("ucdp:3", "no such actor", by="tester")
+        samples.merge("ucdp:3", "no such actor")
 
 
 _names = st.text(alphabet="abcdefghij GovermntofA", min_size=1, max_size=20).filter(lambda s: normalize_name(s) != "")

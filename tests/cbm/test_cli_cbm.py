@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from detente.cbm import PlanStore, TrustState
+from detente.cbm import TrustState
 from detente.cli.cbm import app
 
 runner = CliRunner()
@@ -27,11 +27,11 @@ def test_catalogue_json_and_domain_filter() -> None:
     assert "leaders_hotline" in run("catalogue")
 
 
-def test_plan_scenario_json_chart_and_save(tmp_path: Path) -> None:
+def test_plan_scenario_json_and_chart(tmp_path: Path) -> None:
     chart = tmp_path / "trust.svg"
     out = run(
         "plan", "--scenario", "frozen-conflict", "--horizon", "4", "--worlds", "100", "--json",
-        "--chart", str(chart), "--save", "frozen", "-w", str(tmp_path),
+        "--chart", str(chart),
     )  # fmt: skip
     data = json.loads(out)
     assert len(data["steps"]) == 4 and 0.0 <= data["p_goal"] <= 1.0
@@ -39,7 +39,9 @@ def test_plan_scenario_json_chart_and_save(tmp_path: Path) -> None:
     assert chart.read_text(encoding="utf-8").lstrip().startswith("<?xml")
     again = run("plan", "--scenario", "frozen-conflict", "--horizon", "4", "--worlds", "100", "--json")
     assert again == out
-    assert [r.revision for r in PlanStore(tmp_path).history("frozen")] == [1]
+    # a scenario's plan is only printed; saving is for a process of the workspace (--process, --user)
+    refused = runner.invoke(app, ["plan", "--process", "1", "--worlds", "100", "-w", str(tmp_path / "ws")])
+    assert refused.exit_code == 2 and "--user" in refused.output
     text = run("plan", "--scenario", "frozen-conflict", "--horizon", "2", "--worlds", "50")
     assert "Fallback" in text and "why:" in text
 

@@ -5,37 +5,38 @@ verified non-compliance recorded through ``detente verify assess`` triggers the 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from detente.cbm import PlanStore, ProcessStore
 from detente.cli.app import app as cli
 from detente.config import load_settings
-from detente.db import Database
+from detente.db import cbm as cbm_db
+from detente.db.state_models import CbmPlanRow
 from detente.db.verification_models import CommitmentRow, ReportRow
-from detente.web.cbm.demo import setup_cbm_demo
-from detente.web.demo import setup_demo_process
-from detente.web.verification.demo import add_demo_verification
+from detente.services.context import AppContext, open_context
+from detente.services.demo import add_demo_verification, setup_cbm_demo, setup_demo_process
+from support import FakeClock
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> tuple[Path, int]:
+def demo(tmp_path: Path) -> Iterator[tuple[Path, int, AppContext]]:
     """The records ``detente demo`` sets up, without generating its event data (not needed for planning)."""
     ws = tmp_path / "demo"
     ws.mkdir()
-    db = Database.from_settings(load_settings(workspace=ws))
+    app = open_context(load_settings(workspace=ws), clock=FakeClock())
     try:
-        pid = setup_demo_process(db)
-        assert add_demo_verification(db, ws, pid)
-        assert setup_cbm_demo(db, ws, pid)
+        pid = setup_demo_process(app)
+        assert add_demo_verification(app, pid)
+        assert setup_cbm_demo(app, pid)
+        yield ws, pid, app
     finally:
-        db.close()
-    return ws, pid
+        app.close()
 
 
 def _cli(*args: str, code: int = 0) -> str:
@@ -44,61 +45,66 @@ def _cli(*args: str, code: int = 0) -> str:
     return result.output
 
 
-def _files(ws: Path, pid: int) -> dict[str, bytes]:
-    folder = ws / "cbm" / "plans" / str(pid)
-    return {p.name: p.read_bytes() for p in sorted(folder.glob("rev-*.json"))}
+def _stored(app: AppContext, pid: int) -> dict[int, str]:
+    """Each plan revision's stored text (revisions are never rewritten)."""
+    with app.db.transaction() as s:
+        rows = s.execute(select(CbmPlanRow.revision, CbmPlanRow.body).where(CbmPlanRow.process_id == pid))
+        return {int(r): str(b) for r, b in rows}
 
 
-def test_replan_applies_verified_outcomes_and_keeps_earlier_plans(demo: tuple[Path, int]) -> None:
-    ws, pid = demo
-    first = _files(ws, pid)
-    assert list(first) == ["rev-0001.json"]
-    before = PlanStore(ws).latest(str(pid))
+def test_replan_applies_verified_outcomes_and_keeps_earlier_plans(demo: tuple[Path, int, AppContext]) -> None:
+    ws, pid, app = demo
+    first = _stored(app, pid)
+    assert list(first) == [1]
+    with app.db.transaction() as s:
+        before = cbm_db.latest_plan(s, pid)
     assert before is not None
 
     data = json.loads(_cli("cbm", "replan", "--process", str(pid), "--user", "mediator", "-w", str(ws), "--json"))
     assert (data["revision"], data["supersedes"]) == (2, 1)
-    assert data["applied"] >= 2 and len(data["trust_moves"]) == data["applied"]
-    assert data["fallback"] is None
-    after = _files(ws, pid)
-    assert list(after) == ["rev-0001.json", "rev-0002.json"] and after["rev-0001.json"] == first["rev-0001.json"]
-    revision = PlanStore(ws).latest(str(pid))
-    assert revision is not None and revision.trigger is not None
-    assert revision.plan.beliefs != before.plan.beliefs and data["plan"]["plan_id"] == revision.plan.plan_id
-    trust = ProcessStore(ws).trust(str(pid))
-    assert trust is not None and len(trust[1].history) == len(before.state.history) + data["applied"]
+    assert data["records_applied"] >= 2 and len(data["trust_moves"]) == data["records_applied"]
+    assert data["fallback_action"] is None
+    after = _stored(app, pid)
+    assert sorted(after) == [1, 2] and after[1] == first[1]
+    with app.db.transaction() as s:
+        revision = cbm_db.latest_plan(s, pid)
+        trust = cbm_db.latest_trust(s, pid)
+    assert revision is not None and revision.revision.trigger is not None
+    assert revision.revision.plan.beliefs != before.revision.plan.beliefs
+    assert data["plan"]["plan_id"] == revision.revision.plan.plan_id
+    assert trust is not None
+    assert len(trust.state.history) == len(before.revision.state.history) + data["records_applied"]
 
     # nothing new: the records already in the trust history are not applied twice; a new revision all the same
     again = _cli("cbm", "replan", "--process", str(pid), "--user", "mediator", "-w", str(ws))
     assert "Revision 3" in again and "revisions 1–2 are kept" in again and "0 new verified record(s)" in again
-    assert [r.revision for r in PlanStore(ws).history(str(pid))] == [1, 2, 3]
-    assert {k: v for k, v in _files(ws, pid).items() if k != "rev-0003.json"} == after
+    assert sorted(_stored(app, pid)) == [1, 2, 3]
+    assert {k: v for k, v in _stored(app, pid).items() if k != 3} == after
 
 
-def test_replan_is_refused_to_those_who_may_not_plan(demo: tuple[Path, int]) -> None:
-    ws, pid = demo
+def test_replan_is_refused_to_those_who_may_not_plan(demo: tuple[Path, int, AppContext]) -> None:
+    ws, pid, app = demo
     for user in ("rep-arcadia", "observer", "viewer"):
-        out = _cli("cbm", "replan", "--process", str(pid), "--user", user, "-w", str(ws), code=1)
-        assert "not found" in out or "only these roles" in out, user
-    assert "no user named" in _cli("cbm", "replan", "--process", str(pid), "--user", "ghost", "-w", str(ws), code=1)
-    _cli("cbm", "replan", "--process", "999", "--user", "mediator", "-w", str(ws), code=1)
-    assert list(_files(ws, pid)) == ["rev-0001.json"]
+        out = _cli("cbm", "replan", "--process", str(pid), "--user", user, "-w", str(ws), code=2)
+        assert "not found" in out, user  # the plans are the mediators': others may not even see them
+        assert len(out.strip().splitlines()) == 1
+    analyst = _cli("cbm", "replan", "--process", str(pid), "--user", "analyst", "-w", str(ws), code=2)
+    assert "not found" in analyst  # an analyst plans under the labels it may write; the plans are mediators-only
+    assert "no user named" in _cli("cbm", "replan", "--process", str(pid), "--user", "ghost", "-w", str(ws), code=2)
+    _cli("cbm", "replan", "--process", "999", "--user", "mediator", "-w", str(ws), code=2)
+    assert list(_stored(app, pid)) == [1]
 
 
-def test_a_verified_defection_triggers_the_fallback(demo: tuple[Path, int], tmp_path: Path) -> None:
-    ws, pid = demo
+def test_a_verified_defection_triggers_the_fallback(demo: tuple[Path, int, AppContext], tmp_path: Path) -> None:
+    ws, pid, app = demo
     _cli("cbm", "replan", "--process", str(pid), "--user", "mediator", "-w", str(ws), "--json")
-    db = Database.from_settings(load_settings(workspace=ws))
-    try:
-        with db.transaction() as s:
-            release = s.scalars(
-                select(CommitmentRow.id).where(
-                    CommitmentRow.process_id == pid, CommitmentRow.title.like("Release of the Kestrel Bay%")
-                )
-            ).one()
-            report = s.scalars(select(ReportRow.id).where(ReportRow.commitment_id == release)).first()
-    finally:
-        db.close()
+    with app.db.transaction() as s:
+        release = s.scalars(
+            select(CommitmentRow.id).where(
+                CommitmentRow.process_id == pid, CommitmentRow.title.like("Release of the Kestrel Bay%")
+            )
+        ).one()
+        report = s.scalars(select(ReportRow.id).where(ReportRow.commitment_id == release)).first()
     assessment = tmp_path / "assessment.json"
     assessment.write_text(
         json.dumps(
@@ -115,8 +121,8 @@ def test_a_verified_defection_triggers_the_fallback(demo: tuple[Path, int], tmp_
     )
     _cli("verify", "assess", str(assessment), "--process", str(pid), "--user", "observer", "-w", str(ws))
     data = json.loads(_cli("cbm", "replan", "--process", str(pid), "--user", "mediator", "-w", str(ws), "--json"))
-    assert data["applied"] == 1 and data["revision"] == 3
-    fallback = data["fallback"]
+    assert data["records_applied"] == 1 and data["revision"] == 3
+    fallback = data["fallback_action"]
     assert fallback is not None and fallback["defector"].startswith("Borealis")
     assert fallback["commitment_id"] == str(release) and "Fallback" in fallback["explanation"]
     steps = data["plan"]["steps"]

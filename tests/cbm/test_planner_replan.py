@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from detente.cbm import (
     ComplianceRecord,
     Constraints,
     Goal,
     Outcome,
-    PlanStore,
     SearchSettings,
     TrustState,
     VerificationMethod,
@@ -94,30 +92,3 @@ def test_observed_defection_triggers_the_fallback() -> None:
     assert new.steps and new.steps[0].initiator == defector
     assert all(s.cost <= cost for s in new.steps)
     assert done.measure_id in new.constraints.exclude
-
-
-def test_plan_store_keeps_every_revision(tmp_path: Path) -> None:
-    store = PlanStore(tmp_path)
-    first = plan(STATE, CATALOGUE, Goal(), Constraints(horizon=3), SETTINGS)
-    store.save("north-valley", first, STATE)
-    step = first.steps[0]
-    record = ComplianceRecord(
-        commitment_id="c-1",
-        party=step.initiator,
-        outcome=Outcome.COMPLIANT,
-        verification=VerificationMethod.COUNTERPART_OBSERVATION,
-        time=WHEN,
-        measure_id=step.measure_id,
-    )
-    again = replan(first, STATE, record, CATALOGUE)
-    store.save("north-valley", again.plan, again.state, trigger=record, fallback=again.fallback)
-    history = store.history("north-valley")
-    assert [r.revision for r in history] == [1, 2]
-    assert history[1].supersedes == 1 and history[1].trigger == record
-    assert history[0].plan == first and history[1].plan == again.plan
-    assert history[1].state.to_json() == again.state.to_json()
-    assert store.processes() == ["north-valley"]
-    assert sorted(p.name for p in (tmp_path / "cbm" / "plans" / "north-valley").iterdir()) == [
-        "rev-0001.json",
-        "rev-0002.json",
-    ]

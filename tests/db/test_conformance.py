@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from detente import access
-from detente.db import Database, current_revision, head_revision, make_engine, migrate
+from detente.db import Database, current_revision, head_revision, make_engine, migrate, open_database
 from detente.db.audit import list_audit_events, record_audit
 from detente.db.models import Base, Membership, User
 from detente.db.processes import (
@@ -35,7 +35,7 @@ from detente.db.users import (
     set_admin,
 )
 from detente.db.web_sessions import session_user, start_session
-from detente.errors import InputError, StoreError
+from detente.errors import ConflictError, InputError
 from support import FakeClock
 
 TABLES = {"users", "api_tokens", "sessions", "processes", "parties", "memberships", "audit_events"}
@@ -94,7 +94,7 @@ def test_upgrading_an_older_database_keeps_its_data(database_url: str, clock: Fa
     finally:
         engine.dispose()
 
-    db = Database.open(database_url, clock=clock)  # upgrading an existing workspace runs its migrations
+    db = open_database(database_url, clock=clock)  # upgrading an existing workspace runs its migrations
     try:
         assert current_revision(db.engine) == head_revision()
         with db.transaction() as s:
@@ -114,17 +114,17 @@ def test_upgrading_an_older_database_keeps_its_data(database_url: str, clock: Fa
 
 def test_duplicate_username_is_refused(db: Database, policy: AccountPolicy) -> None:
     _user(db, policy, "amina")
-    with pytest.raises(StoreError, match="already taken"), db.transaction() as s:
+    with pytest.raises(ConflictError, match="already taken"), db.transaction() as s:
         create_user(s, "Amina", PASSWORD, policy=policy, clock=db.clock)
     # the constraint itself holds even when the check above is bypassed
-    with pytest.raises(StoreError, match="conflicts with stored data"), db.transaction() as s:
+    with pytest.raises(ConflictError, match="conflicts with stored data"), db.transaction() as s:
         s.add(User(username="amina", display_name="x", password_hash="x", created_at=db.clock()))
     with db.transaction() as s:
         assert s.query(User).count() == 1
 
 
 def test_a_failed_transaction_leaves_nothing_behind(db: Database, policy: AccountPolicy) -> None:
-    with pytest.raises(StoreError), db.transaction() as s:
+    with pytest.raises(ConflictError), db.transaction() as s:
         user = create_user(s, "bilal", PASSWORD, policy=policy, clock=db.clock)
         process = create_process(s, "Lake Kivu talks", actor_id=user.id, clock=db.clock)
         # a representative without a party breaks a CHECK constraint at flush time
@@ -147,11 +147,11 @@ def test_a_representative_is_bound_to_a_party_of_the_same_process(db: Database, 
         foreign_party = add_party(s, south.id, "Southern Front", clock=db.clock).id
         north_id = north.id
     with pytest.raises(InputError), db.transaction() as s:
-        set_membership(s, north_id, uid, access.Role.PARTY_REPRESENTATIVE, party_id=foreign_party)
+        set_membership(s, north_id, uid, access.Role.PARTY_REPRESENTATIVE, party_id=foreign_party, clock=db.clock)
     with pytest.raises(InputError), db.transaction() as s:
-        set_membership(s, north_id, uid, access.Role.MEDIATOR, party_id=foreign_party)
+        set_membership(s, north_id, uid, access.Role.MEDIATOR, party_id=foreign_party, clock=db.clock)
     # the database refuses it too (composite foreign key), whoever writes the row
-    with pytest.raises(StoreError), db.transaction() as s:
+    with pytest.raises(ConflictError), db.transaction() as s:
         s.add(
             Membership(
                 user_id=uid,
@@ -302,7 +302,7 @@ def test_processes_visible_to_a_user_and_the_subject_for_access(db: Database, po
         create_process(s, "Other", actor_id=admin, clock=db.clock)
         a = add_party(s, kivu.id, "Party A", actor_id=admin, clock=db.clock)
         b = add_party(s, kivu.id, "Party B", actor_id=admin, clock=db.clock)
-        set_membership(s, kivu.id, rep, access.Role.PARTY_REPRESENTATIVE, party_id=a.id, actor_id=admin)
+        set_membership(s, kivu.id, rep, access.Role.PARTY_REPRESENTATIVE, party_id=a.id, actor_id=admin, clock=db.clock)
         kivu_id, a_id, b_id = kivu.id, a.id, b.id
     with db.transaction() as s:
         assert [u.username for u in list_users(s)] == ["outsider", "rep.a", "root"]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from detente.config import load_settings
-from detente.db import SQLITE_FILENAME, Database, database_url, head_revision, make_engine
+from detente.db import SQLITE_FILENAME, database_url, head_revision, make_engine, open_database
 from detente.errors import ConfigError
 from support import FakeClock
 
@@ -26,7 +26,7 @@ def test_database_url_setting_wins(workspace: Path) -> None:
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(workspace: Path, clock: FakeClock) -> None:
-    db = Database.from_settings(load_settings(workspace=workspace), clock=clock)
+    db = open_database(load_settings(workspace=workspace), clock=clock)
     try:
         assert (workspace / SQLITE_FILENAME).is_file()
         with db.engine.connect() as conn:

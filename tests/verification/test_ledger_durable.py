@@ -105,7 +105,7 @@ def test_sealed_log_key_needs_the_workspace_secret(db: Database, vault: KeyVault
     pid = new_process_log(db, vault)
     other = KeyVault(b"\x07" * 32)
     with db.transaction() as s, pytest.raises(StoreError, match="does not open"):
-        sign_log_checkpoint(s, get_log(s, pid).id, other)
+        sign_log_checkpoint(s, get_log(s, pid).id, other, clock=db.clock)
 
 
 # --- tampering with the stored log -----------------------------------------------------------------------------
@@ -243,7 +243,7 @@ def test_witness_state_in_sql_refuses_a_fork_and_a_rollback(db: Database, vault:
     with db.transaction() as s:
         log = get_log(s, pid)
         log_id, origin, vkey = log.id, log.origin, log.vkey
-        cosign_latest(s, log_id, _witness(s, "witness.example/w", vkey))
+        cosign_latest(s, log_id, _witness(s, "witness.example/w", vkey), clock=db.clock)
     # a forked checkpoint of the same size, signed with the real log key, shown to the witness later
     log_key = vault.open(get_sealed(db, log_id), f"process:{pid}")
     forked = sign_checkpoint(Checkpoint(origin=origin, size=16, root=b"\x11" * 32), log_key)
@@ -269,11 +269,12 @@ def get_sealed(db: Database, log_id: int) -> bytes:
 _WRITER = textwrap.dedent(
     """
     import sys
-    from detente.db import Database
+    from detente.clock import system_clock
+    from detente.db import open_database
     from detente.db.verification import append_entries, get_log
     from durable_helpers import entry
 
-    db = Database.open(sys.argv[1], migrate=False)
+    db = open_database(sys.argv[1], clock=system_clock, upgrade=False)
     with db.transaction() as s:
         log_id = get_log(s, int(sys.argv[2])).id
         start = get_log(s, int(sys.argv[2])).size
@@ -316,5 +317,5 @@ def test_sigkill_during_appends_loses_no_acknowledged_entry(db: Database, vault:
             acked = audit.size - 1
     with db.transaction() as s:  # the reopened log takes appends and signs
         append_entries(s, get_log(s, pid).id, [entry(acked + 1)])
-        sign_log_checkpoint(s, get_log(s, pid).id, vault)
+        sign_log_checkpoint(s, get_log(s, pid).id, vault, clock=db.clock)
         assert audit_log(s, pid).ok

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 from detente import access
 from detente.cli.ledger import app as ledger_app
 from detente.cli.verify import app as verify_app
+from detente.clock import system_clock
 from detente.config import load_settings
-from detente.db import Database
+from detente.db import open_database
 from detente.db.processes import add_party, create_process, set_membership
 from detente.db.users import AccountPolicy, create_user
 
@@ -25,15 +26,15 @@ POLICY = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, para
 def setup(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setenv("DETENTE_WORKSPACE", str(workspace))
     monkeypatch.delenv("DETENTE_DATABASE_URL", raising=False)
-    db = Database.from_settings(load_settings(workspace=workspace))
+    db = open_database(load_settings(workspace=workspace), clock=system_clock)
     try:
         with db.transaction() as s:
-            process = create_process(s, "Northern corridor")
+            process = create_process(s, "Northern corridor", clock=db.clock)
             for name in ("North", "South"):
-                add_party(s, process.id, name)
+                add_party(s, process.id, name, clock=db.clock)
             for username, role in (("mediator.lea", access.Role.MEDIATOR), ("viewer.tom", access.Role.VIEWER)):
-                user = create_user(s, username, "correct horse battery", policy=POLICY)
-                set_membership(s, process.id, user.id, role)
+                user = create_user(s, username, "correct horse battery", policy=POLICY, clock=db.clock)
+                set_membership(s, process.id, user.id, role, clock=db.clock)
             return process.id
     finally:
         db.close()
@@ -90,9 +91,10 @@ def test_workflow_through_the_cli_then_export_and_verify(setup: int, tmp_path: P
     )
     assert "score 1" in _ok(verify_app, ["assess", str(tmp_path / "a.json"), *user])
     _ok(verify_app, ["violation", "allege", "--commitment", "1", "--summary", "shelling at 03:00", *user])
-    bad = runner.invoke(verify_app, ["violation", "move", "1", "confirmed", "--reason", "x", "--user", "mediator.lea"])
+    bad = runner.invoke(verify_app, ["violation", "move", "1", "confirmed", "--reason", "x", *user])
     assert bad.exit_code == 2 and "allowed: under_review" in bad.output
-    _ok(verify_app, ["violation", "move", "1", "under_review", "--reason", "seized", "--user", "mediator.lea"])
+    assert len(bad.output.strip().splitlines()) == 1 and "[illegal_transition]" in bad.output  # one line, no trace
+    _ok(verify_app, ["violation", "move", "1", "under_review", "--reason", "seized", *user])
     out = _ok(verify_app, ["record", "--process", pid, "--user", "mediator.lea", "--chart", str(tmp_path / "t.png")])
     assert "implementation 0.333" in out and (tmp_path / "t.png").stat().st_size > 1000
     assert "0/0 scored" in _ok(
@@ -133,5 +135,5 @@ def test_export_for_an_unknown_user_is_refused(setup: int, tmp_path: Path) -> No
     pid = str(setup)
     _ok(verify_app, ["init-log", "--process", pid])
     result = runner.invoke(ledger_app, ["export", str(tmp_path / "b"), "--process", pid, "--for", "nobody"])
-    assert result.exit_code == 1 and "no user 'nobody'" in result.output
+    assert result.exit_code == 2 and "no user named 'nobody'" in result.output
     assert not (tmp_path / "b").exists()

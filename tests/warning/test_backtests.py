@@ -76,4 +76,5 @@ def test_forecast_run_writes_documented_columns(shared_data: Path, tmp_path: Pat
 
 def test_unknown_config_is_a_clean_error(shared_data: Path) -> None:
     res = runner.invoke(app, ["backtest", "--config", "nope", "--data", str(shared_data)])
-    assert res.exit_code == 1
+    assert res.exit_code == 2 and "[unknown_config]" in res.output  # the user's mistake: one line, no traceback
+    assert len(res.output.strip().splitlines()) == 1

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from detente.cli.forecast import app
+from detente.errors import WarningDataError
 from detente.warning.covariates import join_covariates, load_covariates, prepare, split_by_level
-from detente.warning.errors import WarningDataError
 
 runner = CliRunner()
 

@@ -18,14 +18,26 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from detente.actors import ActorService, AnalystRelation, Attitude, StakeholderProfile, Window
+from detente.actors import (
+    AnalystRelation,
+    Attitude,
+    Registry,
+    RelationSet,
+    StakeholderProfile,
+    Window,
+    WindowDiff,
+)
+from detente.actors.network import InfluencePath
 from detente.actors.profiles import RelationKind
+from detente.db import actors as actors_db
 from detente.db.audit import list_audit_events
 from detente.events.canonical import finalize
 from detente.events.demo import generate_demo_events
 from detente.events.export import write_events
 from detente.events.ingest import ingest_files
-from detente.web.actors.books import book_id
+from detente.services import actors
+from detente.services.caller import operator
+from detente.services.context import AppContext
 from detente.workspace import Workspace
 from web.conftest import World, bearer, sign_in
 
@@ -68,15 +80,41 @@ def _label(world: World, key: str) -> str:
     return {"party_a": f"party:{world.party_a}", "party_b": f"party:{world.party_b}"}.get(key, key)
 
 
-@pytest.fixture
-def svc(workspace: Path) -> ActorService:
-    s = ActorService.open(workspace)
-    s.build()
-    return s
+class ActorBench:
+    """The workspace's actors through the services and the repositories (what the old file-backed service did)."""
+
+    def __init__(self, app: AppContext, process_id: int) -> None:
+        self.app, self.process_id = app, process_id
+
+    def registry(self) -> Registry:
+        return actors.registry(self.app)
+
+    def relations(self, window: Window | None) -> RelationSet:
+        return actors.engine(self.app).relations(self.registry(), window)
+
+    def influence_paths(self, rs: RelationSet, starts: list[str], target: str) -> list[InfluencePath]:
+        return actors.engine(self.app).influence_paths(rs, self.registry(), starts, target)
+
+    def diff(self, before: Window, after: Window, *, min_events: int = 3) -> WindowDiff:
+        return actors.engine(self.app).diff(self.registry(), before, after, min_events=min_events)
+
+    def save_profile(self, profile: StakeholderProfile) -> None:
+        with self.app.db.transaction() as s:
+            actors_db.save_profile(s, self.process_id, profile, expected=None, at=self.app.clock(), by=None)
+
+    def add_relation(self, relation: AnalystRelation) -> None:
+        with self.app.db.transaction() as s:
+            actors_db.add_relation(s, self.process_id, relation, at=self.app.clock(), by=None)
 
 
 @pytest.fixture
-def army(svc: ActorService, world: World) -> str:
+def svc(app: FastAPI, world: World) -> ActorBench:
+    actors.build(app.state.ctx, operator("test"))
+    return ActorBench(app.state.ctx, world.process_id)
+
+
+@pytest.fixture
+def army(svc: ActorBench, world: World) -> str:
     """ARMY's canonical id, with one profile per label written by the mediator ``author``."""
     aid = svc.registry().resolve(ARMY).id
     for key in LABEL_KEYS:
@@ -89,7 +127,7 @@ def army(svc: ActorService, world: World) -> str:
             attitude_date=date(2021, 5, 1),
             updated_by="author",
         )
-        svc.save_profile(book_id(world.process_id, label), profile)
+        svc.save_profile(profile)
     return aid
 
 
@@ -146,7 +184,7 @@ def test_a_non_member_gets_the_same_not_found_as_a_missing_process(client: TestC
         assert hidden.content == missing.content
 
 
-def test_profile_writes_by_role(client: TestClient, world: World, army: str, svc: ActorService) -> None:
+def test_profile_writes_by_role(client: TestClient, world: World, army: str, svc: ActorBench) -> None:
     url = f"{_base(world)}/{army}/profile"
     body = {"attitude": "supporter", "attitude_evidence": "said so", "attitude_date": "2021-06-01"}
     no_profile = f"{_base(world)}/{svc.registry().resolve('Cinder Guard').id}/profile"
@@ -206,7 +244,7 @@ def test_forms_need_the_csrf_token_and_redirect(client: TestClient, world: World
 
 
 def test_merge_reject_undo_by_curators_only_and_audited(
-    app: FastAPI, client: TestClient, world: World, svc: ActorService
+    app: FastAPI, client: TestClient, world: World, svc: ActorBench
 ) -> None:
     reg = svc.registry()
     a, b = reg.resolve("Civilians (Arcadia)").id, reg.resolve("Civilians (Borealis)").id
@@ -243,7 +281,11 @@ def test_merge_reject_undo_by_curators_only_and_audited(
     again = client.post(url, json=merge, headers={"X-CSRF-Token": csrf})
     assert again.status_code == 409  # rejected pairs are not merged without undoing the rejection
     with app.state.ctx.db.transaction() as s:
-        actions = [e.action for e in list_audit_events(s, limit=50) if e.action.startswith("actors.")]
+        actions = [
+            e.action
+            for e in list_audit_events(s, limit=50)
+            if e.action.startswith(("actors.merge", "actors.reject", "actors.undo"))
+        ]
     assert sorted(actions) == ["actors.merge", "actors.reject", "actors.undo"]
 
 
@@ -290,11 +332,11 @@ def test_network_filters(client: TestClient, world: World, army: str) -> None:
 
 
 def test_the_demo_setup_builds_actors_and_profiles(app: FastAPI, workspace: Path, world: World) -> None:
-    from detente.web.actors.demo import setup_demo_actors
+    from detente.services.demo import setup_demo_actors
 
-    first = setup_demo_actors(workspace, app.state.ctx.db, world.process_id)
+    first = setup_demo_actors(app.state.ctx, world.process_id)
     assert first >= 6
-    assert setup_demo_actors(workspace, app.state.ctx.db, world.process_id) == 0  # idempotent
+    assert setup_demo_actors(app.state.ctx, world.process_id) == 0  # idempotent
 
 
 # -- the workbench pages: influence paths and what changed ------------------------------------------------------
@@ -307,7 +349,7 @@ def _section(text: str, marker: str) -> str:
     return text.split(marker, 1)[1].split("</table>", 1)[0]
 
 
-def test_influence_paths_page_shows_the_service_paths(client: TestClient, world: World, svc: ActorService) -> None:
+def test_influence_paths_page_shows_the_service_paths(client: TestClient, world: World, svc: ActorBench) -> None:
     sign_in(client, "mediator")
     target = "Borealis Republican Army"
     expected = svc.influence_paths(svc.relations(None), STARTS, target)
@@ -336,14 +378,14 @@ def test_influence_paths_page_shows_the_service_paths(client: TestClient, world:
     assert empty.status_code == 200 and 'name="target"' in empty.text and "data-start=" not in empty.text
 
 
-def test_influence_paths_read_analyst_relations_per_label(client: TestClient, world: World, svc: ActorService) -> None:
+def test_influence_paths_read_analyst_relations_per_label(client: TestClient, world: World, svc: ActorBench) -> None:
     reg = svc.registry()
     src, dst = reg.resolve("Protesters (Borealis)").id, reg.resolve("Cinder Guard").id
     hidden = AnalystRelation(
         id="r00001", source=src, target=dst, kind=RelationKind.INFLUENCE_OVER, strength=1.0, confidence=1.0,
         label="mediators_only", evidence="back channel", date=date(2021, 5, 1), created_by="author",
     )  # fmt: skip
-    svc.add_relation(book_id(world.process_id, "mediators_only"), hidden)
+    svc.add_relation(hidden)
     params = {"target": "Cinder Guard", "access": "Protesters (Borealis)"}
     url = f"/processes/{world.process_id}/actors/paths"
     seen = client.get(url, params=params, headers={**bearer(world.tokens["mediator"]), **HTML})
@@ -359,7 +401,7 @@ def test_influence_paths_read_analyst_relations_per_label(client: TestClient, wo
     assert none.status_code == 200 and "No path found" in none.text
 
 
-def test_what_changed_defaults_to_the_last_two_periods(client: TestClient, world: World, svc: ActorService) -> None:
+def test_what_changed_defaults_to_the_last_two_periods(client: TestClient, world: World, svc: ActorBench) -> None:
     sign_in(client, "mediator")
     # the demo store runs to 2021-06-30: two periods of 182 days end there
     before, after = Window.parse("2020-07-02..2020-12-30"), Window.parse("2020-12-31..2021-06-30")
@@ -373,7 +415,7 @@ def test_what_changed_defaults_to_the_last_two_periods(client: TestClient, world
     assert name in ended
 
 
-def test_what_changed_with_chosen_windows(client: TestClient, world: World, svc: ActorService) -> None:
+def test_what_changed_with_chosen_windows(client: TestClient, world: World, svc: ActorBench) -> None:
     sign_in(client, "mediator")
     before, after = Window.parse("2020-10-01..2020-12-31"), Window.parse("2021-04-01..2021-06-30")
     params = {"before_start": "2020-10-01", "before_end": "2020-12-31", "after_start": "2021-04-01",

@@ -52,10 +52,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     app = create_app(Settings(workspace=ws), options=WebOptions(policy=policy, login_attempts_per_minute=100))
     with app.state.ctx.db.transaction() as s:
-        process = create_process(s, "Arcadia–Borealis talks", description="Fictional demo process.", fictional=True)
-        other = create_process(s, "Coastal water commission", fictional=True)
-        a = add_party(s, process.id, "Arcadia")
-        b = add_party(s, process.id, "Borealis")
+        process = create_process(
+            s,
+            "Arcadia–Borealis talks",
+            description="Fictional demo process.",
+            fictional=True,
+            clock=app.state.ctx.clock,
+        )
+        other = create_process(s, "Coastal water commission", fictional=True, clock=app.state.ctx.clock)
+        a = add_party(s, process.id, "Arcadia", clock=app.state.ctx.clock)
+        b = add_party(s, process.id, "Borealis", clock=app.state.ctx.clock)
         roles = {
             "mediator": (Role.MEDIATOR, None),
             "analyst": (Role.ANALYST, None),
@@ -64,12 +70,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "rep-borealis": (Role.PARTY_REPRESENTATIVE, b.id),
             "viewer": (Role.VIEWER, None),
         }
-        create_user(s, "admin", PASSWORD, is_admin=True, display_name="Instance administrator", policy=policy)
+        create_user(
+            s,
+            "admin",
+            PASSWORD,
+            is_admin=True,
+            display_name="Instance administrator",
+            policy=policy,
+            clock=app.state.ctx.clock,
+        )
         users = {}
         for name, (role, party) in roles.items():
-            users[name] = create_user(s, name, PASSWORD, policy=policy).id
-            set_membership(s, process.id, users[name], role, party_id=party)
-        set_membership(s, other.id, users["mediator"], Role.MEDIATOR)
+            users[name] = create_user(s, name, PASSWORD, policy=policy, clock=app.state.ctx.clock).id
+            set_membership(s, process.id, users[name], role, party_id=party, clock=app.state.ctx.clock)
+        set_membership(s, other.id, users["mediator"], Role.MEDIATOR, clock=app.state.ctx.clock)
         site = Site("", process.id, other.id, a.id, b.id)
         for key, label in (("party_a", Label.party(a.id)), ("party_b", Label.party(b.id))):
             note = notes_db.create_note(
@@ -79,6 +93,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 f"confidential words of {key}",
                 label,
                 author_id=users["mediator"],
+                clock=app.state.ctx.clock,
             )
             site.notes[key] = note.id
     with serve(app) as url:

@@ -26,16 +26,15 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
     from argon2 import PasswordHasher
 
     from detente.db.users import AccountPolicy
-    from detente.web.actors.demo import setup_demo_actors
+    from detente.services.demo import setup_demo_actors, setup_demo_process
     from detente.web.app import WebOptions, create_app
-    from detente.web.demo import setup_demo_process
 
     ws = tmp_path_factory.mktemp("browser-actors") / "ws"
     run_demo(ws)
     policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     app = create_app(Settings(workspace=ws), options=WebOptions(policy=policy, login_attempts_per_minute=100))
-    process_id = setup_demo_process(app.state.ctx.db, policy=policy)
-    setup_demo_actors(ws, app.state.ctx.db, process_id)
+    process_id = setup_demo_process(app.state.ctx)
+    setup_demo_actors(app.state.ctx, process_id)
     with serve(app) as url:
         yield url, process_id
     app.state.ctx.db.close()

@@ -31,15 +31,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     need_browser()
     from argon2 import PasswordHasher
 
+    from detente.services.demo import setup_cbm_demo, setup_demo_process
     from detente.web.app import WebOptions, create_app
-    from detente.web.cbm.demo import setup_cbm_demo
-    from detente.web.demo import setup_demo_process
 
     ws = tmp_path_factory.mktemp("browser-cbm") / "ws"
     policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     app = create_app(Settings(workspace=ws), options=WebOptions(policy=policy, login_attempts_per_minute=100))
-    pid = setup_demo_process(app.state.ctx.db, policy=policy)
-    assert setup_cbm_demo(app.state.ctx.db, ws, pid)
+    pid = setup_demo_process(app.state.ctx)
+    assert setup_cbm_demo(app.state.ctx, pid)
     with serve(app) as url:
         yield Demo(url, pid)
     app.state.ctx.db.close()

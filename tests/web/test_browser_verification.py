@@ -24,21 +24,20 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
     need_browser()
     from argon2 import PasswordHasher
 
+    from detente.services.demo import add_demo_verification, setup_demo_process
     from detente.web.app import WebOptions, create_app
-    from detente.web.demo import setup_demo_process
-    from detente.web.verification.demo import add_demo_verification
 
     ws = tmp_path_factory.mktemp("vbrowser") / "ws"
     run_demo(ws)
     policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     app = create_app(Settings(workspace=ws), options=WebOptions(policy=policy, login_attempts_per_minute=100))
-    db = app.state.ctx.db
-    pid = setup_demo_process(db, policy=policy)
-    assert add_demo_verification(db, ws, pid) is True
-    assert add_demo_verification(db, ws, pid) is False  # idempotent
+    ctx = app.state.ctx
+    pid = setup_demo_process(ctx)
+    assert add_demo_verification(ctx, pid) is True
+    assert add_demo_verification(ctx, pid) is False  # idempotent
     with serve(app) as url:
         yield url, pid
-    db.close()
+    ctx.db.close()
 
 
 @pytest.fixture(scope="module")

@@ -130,6 +130,15 @@ def test_trust_and_plans_are_for_mediators_by_default(client: TestClient, world:
         assert plans.status_code == (200 if who in ("administrator", "mediator") else 404), who
     nudge = {"truster": "Party A", "trustee": "Party B", "action": "nudge", "value": -0.5, "rationale": "shelling"}
     assert _post(client, world, "analyst", "/trust/inputs", nudge).status_code == 404
+    # widening the trust label (before anything restricted went into it) lets analysts read and judge; party
+    # representatives still may not judge
+    assert client.put(
+        _api(world.process_id, "/labels"), json={"trust_label": "all_parties"}, headers=bearer(world.tokens["analyst"])
+    ).status_code in (403, 404)
+    relabel = client.put(
+        _api(world.process_id, "/labels"), json={"trust_label": "all_parties"}, headers=bearer(world.tokens["mediator"])
+    )
+    assert relabel.status_code == 200, relabel.text
     done = _post(client, world, "mediator", "/trust/inputs", nudge)
     assert done.status_code == 201, done.text
     update = done.json()["update"]
@@ -141,19 +150,27 @@ def test_trust_and_plans_are_for_mediators_by_default(client: TestClient, world:
     assert _post(client, world, "mediator", "/trust/inputs", bad).status_code == 422
     same = {**nudge, "trustee": "Party A"}
     assert _post(client, world, "mediator", "/trust/inputs", same).status_code == 422
-
-    # widening the trust label lets analysts read and judge; party representatives still may not judge
-    assert client.put(
-        _api(world.process_id, "/labels"), json={"trust_label": "all_parties"}, headers=bearer(world.tokens["analyst"])
-    ).status_code in (403, 404)
-    relabel = client.put(
-        _api(world.process_id, "/labels"), json={"trust_label": "all_parties"}, headers=bearer(world.tokens["mediator"])
-    )
-    assert relabel.status_code == 200, relabel.text
     assert _post(client, world, "analyst", "/trust/inputs", {**nudge, "rationale": "talks resumed"}).status_code == 201
     assert _post(client, world, "representative_A", "/trust/inputs", nudge).status_code == 403
     history = _get(client, world, "observer", "/trust").json()["history"]
     assert [h["evidence"]["rationale"] for h in history] == ["shelling", "talks resumed"]
+
+    # a judgement made for the mediators only narrows the whole state: the parties no longer read it, and it may not
+    # be widened again (its history now holds the mediators' rationale)
+    private = client.put(
+        _api(world.process_id, "/labels"),
+        json={"trust_label": "mediators_only"},
+        headers=bearer(world.tokens["mediator"]),
+    )
+    assert private.status_code == 200
+    secret = {**nudge, "rationale": "the envoy's private read"}
+    assert _post(client, world, "mediator", "/trust/inputs", secret).status_code == 201
+    widen = client.put(
+        _api(world.process_id, "/labels"), json={"trust_label": "all_parties"}, headers=bearer(world.tokens["mediator"])
+    )
+    assert widen.status_code == 422 and widen.json()["error"]["field"] == "trust_label"
+    assert "mediators_only" in widen.json()["error"]["message"]
+    assert _get(client, world, "observer", "/trust").status_code == 404
 
 
 def _assess(app: FastAPI, world: World, commitment_id: int, status: str, clock: FakeClock, workspace: Path) -> None:
@@ -275,13 +292,18 @@ def test_pages_forms_with_csrf(client: TestClient, world: World) -> None:
 
 
 def test_demo_sets_trust_and_one_plan(app: FastAPI, fast_policy: AccountPolicy) -> None:
-    from detente.web.cbm.demo import setup_cbm_demo
-    from detente.web.demo import setup_demo_process
+    from detente.db import cbm as cbm_db
+    from detente.services.demo import setup_cbm_demo, setup_demo_process
 
-    db = app.state.ctx.db
-    pid = setup_demo_process(db, policy=fast_policy)
-    assert setup_cbm_demo(db, app.state.ctx.workspace, pid) is True
-    assert setup_cbm_demo(db, app.state.ctx.workspace, pid) is False
-    with db.transaction() as s:
+    ctx = app.state.ctx
+    pid = setup_demo_process(ctx)
+    assert setup_cbm_demo(ctx, pid) is True
+    assert setup_cbm_demo(ctx, pid) is False
+    with ctx.db.transaction() as s:
         assert s.get(Process, pid) is not None
-    assert (Path(app.state.ctx.workspace) / "cbm" / "plans" / str(pid) / "rev-0001.json").exists()
+        stored = cbm_db.latest_plan(s, pid)
+        trust = cbm_db.latest_trust(s, pid)
+    assert stored is not None and stored.revision.revision == 1
+    # the demo's trust judgements were made for the mediators only; the plan made from them is theirs too
+    assert trust is not None and trust.inputs_label == "mediators_only" and stored.inputs_label == "mediators_only"
+    assert not (Path(ctx.workspace) / "cbm").exists()  # nothing of the CBM state is a workspace file any more

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from detente.cli.app import app as cli
 from detente.config import Settings
+from detente.services.demo import DEMO_PROCESS, demo_accounts
 from detente.web.app import create_app
-from detente.web.demo import DEMO_PROCESS, demo_accounts
 
 runner = CliRunner()
 
@@ -63,7 +63,8 @@ def test_users_commands(tmp_path: Path) -> None:
     assert short.exit_code == 2 and "password" in short.output
     assert runner.invoke(cli, ["users", "passwd", "ops", "-w", ws, "--password", "another long one"]).exit_code == 0
     missing = runner.invoke(cli, ["users", "set-admin", "nobody", "-w", ws])
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2 and "no user named 'nobody'" in missing.output
+    assert len(missing.output.strip().splitlines()) == 1
     token = runner.invoke(cli, ["users", "token", "ops", "--name", "cron", "--scope", "read", "-w", ws])
     assert token.exit_code == 0 and token.stdout.strip().startswith("dtk_")
     app = create_app(Settings(workspace=Path(ws)))

@@ -23,10 +23,10 @@ from detente.db.users import AccountPolicy, create_user
 from detente.errors import InputError
 from detente.events import EventFilter, open_store
 from detente.events.demo_job import run_demo
+from detente.events.explore import MAP_POINT_CAP, EventQueries, choose_bucket, choose_cell_size
+from detente.events.explore_query import MAX_PAGE_SIZE, parse_query
 from detente.web.app import WebOptions, create_app
 from detente.web.explorer.boundaries import boundaries_available, load_boundaries, simplify_ring
-from detente.web.explorer.params import MAX_PAGE_SIZE, parse_query
-from detente.web.explorer.queries import MAP_POINT_CAP, EventQueries, choose_bucket, choose_cell_size
 from web.conftest import PASSWORD, bearer, sign_in
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -50,18 +50,25 @@ def ex_app(demo_events: Path, tmp_path: Path) -> Iterator[FastAPI]:
     app = create_app(Settings(workspace=ws), options=WebOptions(policy=policy))
     db = app.state.ctx.db
     with db.transaction() as s:
-        process = create_process(s, "Arcadia-Borealis talks", fictional=True)
-        a = add_party(s, process.id, "Arcadia")
-        add_party(s, process.id, "Borealis")
+        process = create_process(s, "Arcadia-Borealis talks", fictional=True, clock=app.state.ctx.clock)
+        a = add_party(s, process.id, "Arcadia", clock=app.state.ctx.clock)
+        add_party(s, process.id, "Borealis", clock=app.state.ctx.clock)
         tokens = {}
         for name, role in (("mediator", Role.MEDIATOR), ("viewer", Role.VIEWER), ("rep", Role.PARTY_REPRESENTATIVE)):
-            user = create_user(s, name, PASSWORD, policy=policy)
-            set_membership(s, process.id, user.id, role, party_id=a.id if role is Role.PARTY_REPRESENTATIVE else None)
-            tokens[name] = create_token(s, user.id, "t", ["read"]).secret
-        loner = create_user(s, "loner", PASSWORD, policy=policy)
-        tokens["loner"] = create_token(s, loner.id, "t", ["read"]).secret
-        admin = create_user(s, "admin", PASSWORD, is_admin=True, policy=policy)
-        tokens["admin"] = create_token(s, admin.id, "t", ["read"]).secret
+            user = create_user(s, name, PASSWORD, policy=policy, clock=app.state.ctx.clock)
+            set_membership(
+                s,
+                process.id,
+                user.id,
+                role,
+                party_id=a.id if role is Role.PARTY_REPRESENTATIVE else None,
+                clock=app.state.ctx.clock,
+            )
+            tokens[name] = create_token(s, user.id, "t", ["read"], clock=app.state.ctx.clock).secret
+        loner = create_user(s, "loner", PASSWORD, policy=policy, clock=app.state.ctx.clock)
+        tokens["loner"] = create_token(s, loner.id, "t", ["read"], clock=app.state.ctx.clock).secret
+        admin = create_user(s, "admin", PASSWORD, is_admin=True, policy=policy, clock=app.state.ctx.clock)
+        tokens["admin"] = create_token(s, admin.id, "t", ["read"], clock=app.state.ctx.clock).secret
     app.state.test_tokens = tokens
     yield app
     db.close()

@@ -23,11 +23,11 @@ from detente.events import open_store
 from detente.events.canonical import finalize
 from detente.events.demo import generate_demo_events
 from detente.events.demo_job import run_demo
+from detente.events.explore import LIST_COLUMNS, EventQueries, choose_bucket, where
+from detente.events.explore_query import parse_query
 from detente.events.export import write_events
 from detente.events.reader import StoreReader
 from detente.web.app import WebOptions, create_app
-from detente.web.explorer.params import parse_query
-from detente.web.explorer.queries import LIST_COLUMNS, EventQueries, choose_bucket, where
 from web.conftest import PASSWORD, bearer
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -132,8 +132,8 @@ def test_a_running_app_sees_an_import_made_by_another_process(demo_ws: Path, tmp
     policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     app = create_app(Settings(workspace=ws), options=WebOptions(policy=policy))
     with app.state.ctx.db.transaction() as s:
-        user = create_user(s, "analyst", PASSWORD, is_admin=True, policy=policy)
-        token = create_token(s, user.id, "t", ["read"]).secret
+        user = create_user(s, "analyst", PASSWORD, is_admin=True, policy=policy, clock=app.state.ctx.clock)
+        token = create_token(s, user.id, "t", ["read"], clock=app.state.ctx.clock).secret
     with TestClient(app) as api:
         api.headers.update(bearer(token))
         before = api.get("/api/v1/events", params={"page_size": 1}).json()["total"]

@@ -25,12 +25,16 @@ def api_schema(tmp_path: Path) -> schemathesis.schemas.BaseSchema:
     policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     app = create_app(Settings(workspace=tmp_path / "ws"), options=WebOptions(policy=policy))
     with app.state.ctx.db.transaction() as s:
-        user = create_user(s, "fuzzer", "a long password", is_admin=True, policy=policy)
-        process = create_process(s, "Fuzzed talks")
-        party = add_party(s, process.id, "Party One")
-        set_membership(s, process.id, user.id, Role.MEDIATOR)
-        notes_db.create_note(s, process.id, "n", "b", Label.party(party.id), author_id=user.id)
-        app.state.fuzz_token = create_token(s, user.id, "fuzz", ["read", "write", "admin"]).secret
+        user = create_user(s, "fuzzer", "a long password", is_admin=True, policy=policy, clock=app.state.ctx.clock)
+        process = create_process(s, "Fuzzed talks", clock=app.state.ctx.clock)
+        party = add_party(s, process.id, "Party One", clock=app.state.ctx.clock)
+        set_membership(s, process.id, user.id, Role.MEDIATOR, clock=app.state.ctx.clock)
+        notes_db.create_note(
+            s, process.id, "n", "b", Label.party(party.id), author_id=user.id, clock=app.state.ctx.clock
+        )
+        app.state.fuzz_token = create_token(
+            s, user.id, "fuzz", ["read", "write", "admin"], clock=app.state.ctx.clock
+        ).secret
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     schema.app = app
     return schema

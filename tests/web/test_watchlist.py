@@ -22,9 +22,9 @@ from detente.db.tokens import create_token
 from detente.db.users import AccountPolicy, create_user
 from detente.events.demo_job import run_demo
 from detente.events.store import open_store
+from detente.services.watchlist import WatchlistService
 from detente.warning.store_config import StoreConfig
 from detente.web.app import WebOptions, create_app
-from detente.web.watchlist.service import WatchlistService
 
 #: small models so the suite stays fast; the defaults are larger (docs/watchlist.md)
 SMALL = StoreConfig(origins=4, samples=200, n_estimators=40, folds=2)
@@ -58,11 +58,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     app.state.ctx.extras["watchlist.config"] = SMALL
     tokens: dict[str, str] = {}
     with app.state.ctx.db.transaction() as s:
-        process = create_process(s, "Arcadia–Borealis talks", fictional=True)
+        process = create_process(s, "Arcadia–Borealis talks", fictional=True, clock=app.state.ctx.clock)
         for name, role in (("analyst", Role.ANALYST), ("viewer", Role.VIEWER)):
-            user = create_user(s, name, "fictional demo password", policy=policy)
-            set_membership(s, process.id, user.id, role)
-            tokens[name] = create_token(s, user.id, "tests", ["read"]).secret
+            user = create_user(s, name, "fictional demo password", policy=policy, clock=app.state.ctx.clock)
+            set_membership(s, process.id, user.id, role, clock=app.state.ctx.clock)
+            tokens[name] = create_token(s, user.id, "tests", ["read"], clock=app.state.ctx.clock).secret
     with TestClient(app, base_url="http://testserver") as client:
         yield Demo(client, ws, clock, tokens, app)
     app.state.ctx.db.close()

@@ -34,9 +34,9 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(Settings(workspace=ws), options=WebOptions(policy=policy, login_attempts_per_minute=100))
     app.state.ctx.extras["watchlist.config"] = StoreConfig(origins=6, samples=300, n_estimators=40, folds=2)
     with app.state.ctx.db.transaction() as s:
-        process = create_process(s, "Arcadia–Borealis talks", fictional=True)
-        user = create_user(s, "analyst", PASSWORD, policy=policy)
-        set_membership(s, process.id, user.id, Role.ANALYST)
+        process = create_process(s, "Arcadia–Borealis talks", fictional=True, clock=app.state.ctx.clock)
+        user = create_user(s, "analyst", PASSWORD, policy=policy, clock=app.state.ctx.clock)
+        set_membership(s, process.id, user.id, Role.ANALYST, clock=app.state.ctx.clock)
     with serve(app) as url:
         yield url
     app.state.ctx.db.close()

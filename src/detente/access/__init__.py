@@ -12,17 +12,21 @@ from detente.access.decide import (
     Decision,
     creatable_labels,
     decide,
+    decide_derived,
+    decide_events,
     may_read_label,
     readable_label_texts,
     readable_labels,
 )
-from detente.access.labels import Label, LabelKind, all_labels
+from detente.access.labels import Label, LabelKind, all_labels, narrowest, within
 from detente.access.roles import READ_ACTIONS, Action, Role
+from detente.access.scopes import SCOPES, scope_needed
 from detente.access.subject import Membership, Resource, Subject
 
 __all__ = [
     "NOT_FOUND",
     "READ_ACTIONS",
+    "SCOPES",
     "Action",
     "Decision",
     "Label",
@@ -34,7 +38,12 @@ __all__ = [
     "all_labels",
     "creatable_labels",
     "decide",
+    "decide_derived",
+    "decide_events",
     "may_read_label",
+    "narrowest",
     "readable_label_texts",
     "readable_labels",
+    "scope_needed",
+    "within",
 ]

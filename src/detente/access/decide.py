@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from detente.access.labels import Label, LabelKind, all_labels
+from detente.access.labels import Label, LabelKind, all_labels, narrowest, within
 from detente.access.roles import READ_ACTIONS, Action, Role
 from detente.access.subject import Membership, Resource, Subject
 
@@ -18,6 +18,8 @@ __all__ = [
     "Decision",
     "creatable_labels",
     "decide",
+    "decide_derived",
+    "decide_events",
     "may_read_label",
     "readable_label_texts",
     "readable_labels",
@@ -32,6 +34,8 @@ _EDITORS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR})
 _ASSESSORS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR, Role.OBSERVER})
 #: who reshapes the shared analysis of a process (the actor registry's merges)
 _CURATORS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR, Role.ANALYST})
+#: whose work the process's planning judgements are (trust inputs, plans, the process's own measures)
+_PLANNERS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR, Role.ANALYST})
 _PROCESS_LEVEL_WRITES = frozenset({Action.UPDATE, Action.DELETE, Action.MANAGE_MEMBERS, Action.ADMINISTER})
 
 
@@ -100,12 +104,12 @@ def _who(membership: Membership | None) -> str:
 
 
 def _decide_instance(subject: Subject, action: Action) -> Decision:
-    if subject.user_id is None:
+    if subject.user_id is None and not subject.operator:
         return _deny("sign-in required")
     if action in (Action.READ, Action.LIST, Action.SEARCH):
         return _allow("signed-in user")
     if subject.is_admin:
-        return _allow("instance administrator")
+        return _allow("the operator" if subject.operator else "instance administrator")
     return _deny(f"only an instance administrator may {action.value} at instance level")
 
 
@@ -120,6 +124,8 @@ def _decide_process(subject: Subject, action: Action, membership: Membership | N
         return _deny(f"{_who(membership)} may not export from this process")
     if action is Action.CREATE:
         return _deny("a record needs a visibility label")
+    if action is Action.PLAN:
+        return _deny("planning is done under a visibility label")
     if action is Action.ASSESS:
         return _deny("assessing is done on a record")
     if action is Action.CURATE:
@@ -168,6 +174,12 @@ def _decide_record(subject: Subject, action: Action, membership: Membership | No
         return _deny(f"{_who(membership)} may not assess compliance or judge violations")
     if action is Action.CURATE:
         return _deny("curating is done on the process's shared analysis, not on a record")
+    if action is Action.PLAN:
+        if membership is None or membership.role not in _PLANNERS:
+            return _deny("only the process's administrators, mediators and analysts make its planning judgements")
+        if _may_create_label(membership, label):
+            return _allow(f"{_who(membership)} plans under this label")
+        return _deny(f"{_who(membership)} may not plan under this label")
     # manage_members, administer: about the process, whatever the record
     return _decide_process(subject, action, membership)
 
@@ -203,3 +215,37 @@ def creatable_labels(subject: Subject, process_id: int, party_ids: Iterable[int]
     """The labels the subject may give to a new record of the process (for forms' choices)."""
     membership = subject.membership(process_id)
     return frozenset(label for label in all_labels(party_ids) if _may_create_label(membership, label))
+
+
+def decide_derived(label: Label, inputs: Iterable[Label]) -> Decision:
+    """May something computed from records labelled ``inputs`` be shown under ``label``?
+
+    Only when ``label``'s audience is within every input's: a trust state, a plan, a track record or an export never
+    reaches anyone who may not read one of the records it was computed from. The reason names the widest label
+    allowed, so a refused relabelling says what would be accepted."""
+    bound = narrowest(inputs)
+    if within(label, bound):
+        return _allow(f"{label} is within {bound}, the narrowest label of the inputs")
+    return _deny(f"computed from records labelled {bound}: it may not be shown wider than {bound}, not as {label}")
+
+
+def decide_events(subject: Subject, action: Action) -> Decision:
+    """Actions on the workspace's event store and what is computed from it alone (the explorer, the watchlist, the
+    actor registry's relations). The store belongs to the instance, not to a process, and holds no labelled record:
+
+    - reading (read, list, search): any signed-in user, viewers included;
+    - exporting: an instance administrator, or a member of at least one process who may export from it (any role
+      but viewer);
+    - anything else (importing, rebuilding): instance administration (the operator at the command line included).
+    """
+    if action in (Action.READ, Action.LIST, Action.SEARCH):
+        return decide(subject, Action.SEARCH, Resource.instance())
+    if action is Action.EXPORT:
+        instance = decide(subject, Action.EXPORT, Resource.instance())
+        if instance:
+            return instance
+        for m in subject.memberships:
+            if decide(subject, Action.EXPORT, Resource.process(m.process_id)):
+                return _allow("member of a process who may export from it")
+        return _deny("exporting events needs a role other than viewer in a process, or instance administration")
+    return decide(subject, Action.ADMINISTER, Resource.instance())

@@ -6,6 +6,11 @@ Text forms (what the database stores and what the API shows):
 ``all_parties``     every member of the process except viewers
 ``party:<id>``      the representatives of that one party, the mediators and the process administrators
 ``mediators_only``  the mediators and the process administrators
+
+Labels are ordered by their audiences: ``mediators_only`` ⊂ ``party:<id>`` ⊂ ``all_parties`` ⊂ ``public`` (each
+audience holds the next one's); two party labels are not ordered (their common audience is the mediators').
+Whatever is computed from records is shown no wider than :func:`narrowest` of their labels: its audience is exactly
+the readers of every input.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from enum import StrEnum
 
 from detente.errors import InputError
 
-__all__ = ["Label", "LabelKind", "all_labels"]
+__all__ = ["Label", "LabelKind", "all_labels", "narrowest", "within"]
 
 
 class LabelKind(StrEnum):
@@ -85,3 +90,27 @@ def all_labels(party_ids: Iterable[int]) -> frozenset[Label]:
     labels = {Label.public(), Label.all_parties(), Label.mediators_only()}
     labels.update(Label.party(p) for p in party_ids)
     return frozenset(labels)
+
+
+_WIDTH = {LabelKind.PUBLIC: 3, LabelKind.ALL_PARTIES: 2, LabelKind.PARTY: 1, LabelKind.MEDIATORS_ONLY: 0}
+
+
+def _meet(a: Label, b: Label) -> Label:
+    if a == b:
+        return a
+    if a.kind is LabelKind.PARTY and b.kind is LabelKind.PARTY:
+        return Label.mediators_only()  # two parties' audiences share only the mediators
+    return a if _WIDTH[a.kind] < _WIDTH[b.kind] else b
+
+
+def narrowest(labels: Iterable[Label]) -> Label:
+    """The label whose audience is exactly the readers of every one of ``labels`` (``public`` for none)."""
+    out = Label.public()
+    for label in labels:
+        out = _meet(out, label)
+    return out
+
+
+def within(label: Label, bound: Label) -> bool:
+    """Whether every reader of ``label`` also reads ``bound`` (so showing under ``label`` reveals nothing more)."""
+    return _meet(label, bound) == label

@@ -42,6 +42,9 @@ class Action(StrEnum):
     #: reshape the analysis a process shares: confirm, reject or undo merges in the actor registry — the work of the
     #: process's administrators, mediators and analysts, never of a party or a monitor
     CURATE = "curate"
+    #: make the process's planning judgements under a label: trust inputs, plans and replans, the process's own
+    #: measures — the work of its administrators, mediators and analysts, never of a party, a monitor or a viewer
+    PLAN = "plan"
 
 
 #: actions that reveal a record's content (or its existence); they all follow the label's read rule

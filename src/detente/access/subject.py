@@ -31,22 +31,33 @@ class Subject:
 
     ``is_admin`` marks an instance administrator: it manages accounts, processes and memberships everywhere,
     but reads a process's non-public records only through a membership of its own (see ``docs/access.md``).
+    ``operator`` marks the person at the installation's command line (``detente users …``, ``detente ingest``):
+    an instance administrator without an account, hence without memberships.
     """
 
     user_id: int | None
     is_admin: bool = False
     memberships: tuple[Membership, ...] = field(default=())
+    operator: bool = False
 
     def __post_init__(self) -> None:
         processes = [m.process_id for m in self.memberships]
         if len(processes) != len(set(processes)):
             raise InputError("a subject holds at most one membership per process", field="memberships")
-        if self.user_id is None and (self.is_admin or self.memberships):
+        if self.operator:
+            if self.user_id is not None or self.memberships or not self.is_admin:
+                raise InputError("the operator has no account and no memberships, and administers the instance")
+        elif self.user_id is None and (self.is_admin or self.memberships):
             raise InputError("the anonymous subject has no memberships and is no administrator")
 
     @classmethod
     def anonymous(cls) -> Subject:
         return cls(user_id=None)
+
+    @classmethod
+    def the_operator(cls) -> Subject:
+        """The person at the installation's command line (see the class docstring)."""
+        return cls(user_id=None, is_admin=True, operator=True)
 
     @classmethod
     def of(cls, user_id: int, *, is_admin: bool = False, memberships: Iterable[Membership] = ()) -> Subject:

@@ -36,7 +36,7 @@ def render_network(relations: RelationSet, analysis: Analysis, path: Path, *, to
 
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png"):
-        from detente.actors.errors import RegistryInputError
+        from detente.errors import RegistryInputError
 
         raise RegistryInputError(f"chart format {fmt!r}: use .svg or .png", path=path)
     keep = [s.actor_id for s in analysis.influencers[:top]]

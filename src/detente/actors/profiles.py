@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from detente.access import Label
-from detente.actors.errors import RegistryInputError
+from detente.errors import RegistryInputError
 
 __all__ = [
     "AnalystRelation",
@@ -25,6 +25,10 @@ __all__ = [
     "ProcessBook",
     "RelationKind",
     "StakeholderProfile",
+    "profile_from_json",
+    "profile_to_json",
+    "relation_from_json",
+    "relation_to_json",
 ]
 
 
@@ -195,47 +199,65 @@ class ProcessBook:
     def to_json(self) -> dict[str, Any]:
         return {
             "process_id": self.process_id,
-            "profiles": [_jsonable(asdict(p)) for _, p in sorted(self.profiles.items())],
-            "relations": [_jsonable(asdict(r)) for r in self.relations],
+            "profiles": [profile_to_json(p) for _, p in sorted(self.profiles.items())],
+            "relations": [relation_to_json(r) for r in self.relations],
         }
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> ProcessBook:
-        profiles: dict[str, StakeholderProfile] = {}
-        for p in doc.get("profiles", []):
-            prof = StakeholderProfile(
-                actor_id=p["actor_id"],
-                label=p["label"],
-                attitude=Attitude(p["attitude"]),
-                attitude_evidence=p["attitude_evidence"],
-                attitude_date=_date(p["attitude_date"]),
-                interests=tuple(_ev(i) for i in p.get("interests", [])),
-                positions=tuple(
-                    Position(x["issue"], x["stance"], x["evidence"], _date(x["date"])) for x in p.get("positions", [])
-                ),
-                leverage=tuple(
-                    Leverage(x["what"], tuple(x["over"]), x["evidence"], _date(x["date"]))
-                    for x in p.get("leverage", [])
-                ),
-                contribution=_ev(p["contribution"]) if p.get("contribution") else None,
-                power=p.get("power"),
-                interest=p.get("interest"),
-                updated_by=p.get("updated_by", ""),
-            )
-            profiles[prof.actor_id] = prof
-        relations = tuple(
-            AnalystRelation(
-                id=r["id"],
-                source=r["source"],
-                target=r["target"],
-                kind=RelationKind(r["kind"]),
-                strength=float(r["strength"]),
-                confidence=float(r["confidence"]),
-                label=r["label"],
-                evidence=r["evidence"],
-                date=_date(r["date"]),
-                created_by=r.get("created_by", ""),
-            )
-            for r in doc.get("relations", [])
-        )
+        profiles = {prof.actor_id: prof for prof in (profile_from_json(p) for p in doc.get("profiles", []))}
+        relations = tuple(relation_from_json(r) for r in doc.get("relations", []))
         return cls(str(doc["process_id"]), profiles, relations)
+
+
+def profile_to_json(profile: StakeholderProfile) -> dict[str, Any]:
+    out: dict[str, Any] = _jsonable(asdict(profile))
+    return out
+
+
+def profile_from_json(p: dict[str, Any]) -> StakeholderProfile:
+    """A profile from its JSON form (``RegistryInputError`` naming what is wrong)."""
+    try:
+        return StakeholderProfile(
+            actor_id=p["actor_id"],
+            label=p["label"],
+            attitude=Attitude(p["attitude"]),
+            attitude_evidence=p["attitude_evidence"],
+            attitude_date=_date(p["attitude_date"]),
+            interests=tuple(_ev(i) for i in p.get("interests", [])),
+            positions=tuple(
+                Position(x["issue"], x["stance"], x["evidence"], _date(x["date"])) for x in p.get("positions", [])
+            ),
+            leverage=tuple(
+                Leverage(x["what"], tuple(x["over"]), x["evidence"], _date(x["date"])) for x in p.get("leverage", [])
+            ),
+            contribution=_ev(p["contribution"]) if p.get("contribution") else None,
+            power=p.get("power"),
+            interest=p.get("interest"),
+            updated_by=p.get("updated_by", ""),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RegistryInputError(f"bad stakeholder profile ({exc})") from exc
+
+
+def relation_to_json(relation: AnalystRelation) -> dict[str, Any]:
+    out: dict[str, Any] = _jsonable(asdict(relation))
+    return out
+
+
+def relation_from_json(r: dict[str, Any]) -> AnalystRelation:
+    try:
+        return AnalystRelation(
+            id=r["id"],
+            source=r["source"],
+            target=r["target"],
+            kind=RelationKind(r["kind"]),
+            strength=float(r["strength"]),
+            confidence=float(r["confidence"]),
+            label=r["label"],
+            evidence=r["evidence"],
+            date=_date(r["date"]),
+            created_by=r.get("created_by", ""),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RegistryInputError(f"bad analyst relation ({exc})") from exc

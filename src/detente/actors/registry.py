@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from detente.actors.errors import ActorNotFoundError, DecisionConflictError
 from detente.actors.model import ActorKind, CanonicalActor, SourceActor, actor_id_for, normalize_name
+from detente.errors import ActorNotFoundError, DecisionConflictError
 
 __all__ = ["Decision", "DecisionKind", "Registry", "build_registry", "new_decision"]
 

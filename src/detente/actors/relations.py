@@ -16,10 +16,10 @@ from datetime import date, timedelta
 
 import pyarrow as pa
 
-from detente.actors.errors import RegistryInputError
 from detente.actors.keys import SQL_ACTOR_ID, key_sql
 from detente.actors.model import actor_id_for
 from detente.actors.registry import Registry
+from detente.errors import RegistryInputError
 from detente.events.store import EventStore
 
 __all__ = ["COOPERATIVE_SQL", "HOSTILE_SQL", "Relation", "RelationSet", "Window", "measure_relations"]

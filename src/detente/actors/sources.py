@@ -10,9 +10,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from detente.actors.cameo import parse_code
-from detente.actors.errors import RegistryInputError
 from detente.actors.keys import key_sql
 from detente.actors.model import ActorKind, SourceActor
+from detente.errors import RegistryInputError
 from detente.events.countries import by_gw, by_name
 from detente.events.store import EventStore
 

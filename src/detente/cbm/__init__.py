@@ -27,12 +27,11 @@ from .likelihood import (
     type_likelihoods,
 )
 from .measure import Domain, HistoricalExample, Measure, VerificationMethod
-from .plan_store import PlanRevision, PlanStore
 from .planner import plan
 from .planner_baselines import Comparison, compare, exhaustive_optimum
 from .planner_replan import FallbackAction, Replan, replan, replan_many
 from .planner_types import Constraints, FallbackRule, Plan, PlannedStep, SearchSettings
-from .process_store import CbmSettings, ProcessStore, StoredMeasure
+from .process_state import CbmSettings, PlanRevision, StoredMeasure, extend_parties
 from .scenarios import Scenario, get_scenario, scenario_suite, small_instances
 from .simulate import Band, Goal, PlanningError, SimulationResult, Step, simulate
 from .simulate_core import ResponseModel
@@ -61,10 +60,8 @@ __all__ = [
     "PairBelief",
     "Plan",
     "PlanRevision",
-    "PlanStore",
     "PlannedStep",
     "PlanningError",
-    "ProcessStore",
     "Replan",
     "ReplayError",
     "ResponseModel",
@@ -82,6 +79,7 @@ __all__ = [
     "check_measures",
     "compare",
     "exhaustive_optimum",
+    "extend_parties",
     "get_scenario",
     "likelihood_ratio",
     "load_catalogue",

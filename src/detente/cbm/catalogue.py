@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from detente.errors import InputError, NotFoundError
+from detente.errors import CatalogueError, NotFoundError
 
 from .measure import Domain, Measure
 
@@ -37,26 +37,6 @@ _PACKAGED_LABEL = "detente/cbm/catalogue.yaml"
 
 #: (measure id, field) -> YAML line, or None when unknown
 Locator = Callable[[str, Sequence[str | int]], int | None]
-
-
-class CatalogueError(InputError):
-    """A catalogue file or an added measure is invalid. ``measure_id`` names the measure when there is one."""
-
-    code = "catalogue_error"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        path: str | Path | None = None,
-        line: int | None = None,
-        field: str | None = None,
-        measure_id: str | None = None,
-    ) -> None:
-        self.measure_id = measure_id
-        if measure_id is not None:
-            message = f"measure {measure_id!r}: {message}"
-        super().__init__(message, path=path, line=line, field=field)
 
 
 @dataclass(frozen=True)

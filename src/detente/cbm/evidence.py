@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from detente.errors import InputError
+from detente.errors import TrustInputError
 
 from .measure import VerificationMethod
 
@@ -32,12 +32,6 @@ VerificationStrength = VerificationMethod
 
 #: Largest analyst nudge, in log-odds (±4 moves 0.5 to about 0.02 or 0.98).
 MAX_NUDGE = 4.0
-
-
-class TrustInputError(InputError):
-    """Bad evidence for the trust model: unknown party, naive time, a value out of range."""
-
-    code = "trust_input_error"
 
 
 class Outcome(StrEnum):

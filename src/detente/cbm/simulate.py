@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from detente.errors import InputError
+from detente.errors import PlanningError
 
 from .catalogue import Catalogue
 from .simulate_core import (
@@ -47,12 +47,6 @@ __all__ = [
 
 #: quantiles reported in the bands
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-
-
-class PlanningError(InputError):
-    """Bad planner or simulator input: unknown party or measure, an impossible goal, an empty catalogue."""
-
-    code = "cbm_planning_error"
 
 
 class Goal(BaseModel):

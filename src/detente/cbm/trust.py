@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr
 
-from detente.errors import DetenteError
+from detente.errors import ReplayError
 
 from .catalogue import Catalogue
 from .evidence import AnalystAction, AnalystInput, ComplianceRecord, Evidence, Outcome, TrustInputError
@@ -37,12 +37,6 @@ _VERIFIED_BY: dict[VerificationMethod, str] = {
     VerificationMethod.REMOTE_SENSING: "verified by remote sensing",
     VerificationMethod.THIRD_PARTY_OBSERVER: "verified by a third-party observer",
 }
-
-
-class ReplayError(DetenteError):
-    """A stored history does not recompute to the values it records (tampering or a changed model)."""
-
-    code = "trust_replay_error"
 
 
 class PairBelief(BaseModel):

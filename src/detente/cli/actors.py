@@ -1,8 +1,12 @@
-"""``detente actors``: build the actor registry, review merge suggestions, measure relations, analyse, export."""
+"""``detente actors``: build the actor registry, review merge suggestions, curate it (merge, reject, undo), measure
+relations, analyse, record stakeholder profiles, export. A thin shell over :mod:`detente.services.actors`: curation
+and profiles are decided per process for ``--user``, as on the workbench, and audited."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,24 +14,37 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from detente.cli.common import WorkspaceOpt, console, handle_errors, resolve_workspace
+from detente.cli.common import (
+    JsonOpt,
+    UserOpt,
+    WorkspaceOpt,
+    as_user,
+    console,
+    handle_errors,
+    open_app,
+    print_json,
+)
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Actors: registry across sources, merge review, relations from events, network analysis.")
 
 WindowOpt = Annotated[str | None, typer.Option("--window", help="YYYY-MM-DD..YYYY-MM-DD (default: all events).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-ByOpt = Annotated[str, typer.Option("--by", envvar="DETENTE_USER", help="Who decides (recorded with the decision).")]
+ProcessOpt = Annotated[
+    int, typer.Option("--process", help="The process whose curators decide (access is per process).")
+]
 NoteOpt = Annotated[str, typer.Option("--note", help="Why (recorded with the decision).")]
 SourcesOpt = Annotated[list[str] | None, typer.Option("--source", help="Only events of this source (repeatable).")]
 TopOpt = Annotated[int, typer.Option("--top", min=1, help="How many rows per list.")]
 
 
-def _svc(workspace: Path | None) -> Any:
-    from detente.actors.service import ActorService
+@contextmanager
+def _engine(workspace: Path | None) -> Iterator[tuple[Any, Any]]:
+    """The workspace's actor analysis and its registry (shared analysis: unlabelled, no access needed to read)."""
+    from detente.services import actors
 
-    return ActorService.open(resolve_workspace(workspace))
+    with open_app(workspace) as a:
+        yield actors.engine(a), actors.registry(a)
 
 
 def _window(text: str | None) -> Any:
@@ -47,8 +64,12 @@ def build(
     ucdp_actors: Annotated[Path | None, typer.Option("--ucdp-actors", help="UCDP actor list CSV to include.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Collect the actors of every source in the store (and the UCDP actor list) into the registry."""
-    report = _svc(workspace).build(ucdp_actor_list=ucdp_actors)
+    """Collect the actors of every source in the store (and the UCDP actor list) into the registry (the operator)."""
+    from detente.services import actors
+    from detente.services.caller import operator
+
+    with open_app(workspace) as a:
+        report = actors.build(a, operator(), ucdp_actor_list=ucdp_actors)
     if as_json:
         _print_json(report.as_dict())
         return
@@ -67,9 +88,8 @@ def suggest(
     as_json: JsonOpt = False,
 ) -> None:
     """Merge suggestions (nothing is merged until you run `merge`)."""
-    svc = _svc(workspace)
-    reg = svc.registry()
-    found = svc.suggest(min_score=min_score, limit=limit)
+    with _engine(workspace) as (engine, reg):
+        found = engine.suggest(reg, min_score=min_score, limit=limit)
     if as_json:
         _print_json([{**asdict(s), "a_name": reg.actors[s.a].name, "b_name": reg.actors[s.b].name} for s in found])
         return
@@ -80,17 +100,29 @@ def suggest(
     console.print(table)
 
 
+def _decide(workspace: Path | None, user: str, process: int, kind: str, **kw: Any) -> Any:
+    from detente.services import actors
+
+    with open_app(workspace) as a:
+        return actors.record_decision(a, as_user(a, user), process, kind, **kw)
+
+
 @app.command()
 @handle_errors
 def merge(
     into: Annotated[str, typer.Argument(help="Actor that stays (id, source key or unique name).")],
     other: Annotated[str, typer.Argument(help="Actor that joins it.")],
-    by: ByOpt = "analyst",
+    process: ProcessOpt,
+    user: UserOpt,
     note: NoteOpt = "",
     workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Record that OTHER is the same actor as INTO."""
-    d = _svc(workspace).merge(into, other, by=by, note=note)
+    """Record that OTHER is the same actor as INTO (a curator of the process: administrator, mediator, analyst)."""
+    d = _decide(workspace, user, process, "merge", a=into, b=other, note=note)
+    if as_json:
+        print_json(d)
+        return
     console.print(f"{d.id}: merged {d.other} into {d.into}")
 
 
@@ -99,26 +131,104 @@ def merge(
 def reject(
     a: Annotated[str, typer.Argument()],
     b: Annotated[str, typer.Argument()],
-    by: ByOpt = "analyst",
+    process: ProcessOpt,
+    user: UserOpt,
     note: NoteOpt = "",
     workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Record that A and B are different actors."""
-    d = _svc(workspace).reject(a, b, by=by, note=note)
+    d = _decide(workspace, user, process, "reject", a=a, b=b, note=note)
+    if as_json:
+        print_json(d)
+        return
     console.print(f"{d.id}: {d.into} and {d.other} are different actors")
 
 
 @app.command()
 @handle_errors
 def undo(
+    process: ProcessOpt,
+    user: UserOpt,
     decision: Annotated[str | None, typer.Argument(help="Decision id (default: the latest active one).")] = None,
-    by: ByOpt = "analyst",
     note: NoteOpt = "",
     workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Undo a merge or a rejection."""
-    d = _svc(workspace).undo(decision, by=by, note=note)
+    d = _decide(workspace, user, process, "undo", target=decision, note=note)
+    if as_json:
+        print_json(d)
+        return
     console.print(f"{d.id}: undid {d.target}")
+
+
+@app.command()
+@handle_errors
+def profile(
+    actor: Annotated[str, typer.Argument(help="Id, source key or unique name.")],
+    process: ProcessOpt,
+    user: UserOpt,
+    label: Annotated[str, typer.Option(help="public, all_parties, party:<id> or mediators_only")],
+    attitude: Annotated[str, typer.Option(help="champion, supporter, neutral, sceptic or spoiler")],
+    evidence: Annotated[str, typer.Option(help="What the attitude is based on.")],
+    date: Annotated[str, typer.Option(help="Date of the evidence, YYYY-MM-DD.")],
+    power: Annotated[float | None, typer.Option(help="Your judgement of its power, 0-1.")] = None,
+    interest: Annotated[float | None, typer.Option(help="Your judgement of its interest, 0-1.")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create or update the actor's stakeholder profile in a process, under a label."""
+    from detente.services import actors
+    from detente.services.actors import ProfileInput
+
+    data = ProfileInput(label, attitude, evidence, _day(date, "date"), power, interest)
+    with open_app(workspace) as a:
+        made = actors.set_profile(a, as_user(a, user), process, actor, data)
+    if as_json:
+        print_json(made)
+        return
+    console.print(f"{made.actor_id} [{made.label}]: {made.attitude} (version {made.version})")
+
+
+@app.command()
+@handle_errors
+def entry(
+    actor: Annotated[str, typer.Argument(help="Id, source key or unique name.")],
+    process: ProcessOpt,
+    user: UserOpt,
+    label: Annotated[str, typer.Option(help="The label of the profile to add to.")],
+    kind: Annotated[str, typer.Option(help="interest, position, leverage or contribution")],
+    text: Annotated[str, typer.Option(help="The interest, the stance, what the leverage is, or the contribution.")],
+    evidence: Annotated[str, typer.Option(help="What it is based on.")],
+    date: Annotated[str, typer.Option(help="Date of the evidence, YYYY-MM-DD.")],
+    issue: Annotated[str, typer.Option(help="The issue (positions).")] = "",
+    over: Annotated[list[str] | None, typer.Option(help="An actor the leverage is over (repeat).")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add an interest, a position, a leverage or the potential contribution to a profile."""
+    from detente.services import actors
+    from detente.services.actors import EntryInput
+
+    data = EntryInput(label, kind, text, evidence, _day(date, "date"), issue, tuple(over or ()))
+    with open_app(workspace) as a:
+        made = actors.add_entry(a, as_user(a, user), process, actor, data)
+    if as_json:
+        print_json(made)
+        return
+    console.print(f"{made.actor_id} [{made.label}]: {made.kind} added (version {made.version})")
+
+
+def _day(text: str, field: str) -> Any:
+    import datetime as dt
+
+    from detente.errors import InputError
+
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
 
 
 @app.command()
@@ -129,7 +239,8 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """One canonical actor: name, kind, country, aliases, source keys, parents."""
-    a = _svc(workspace).actor(actor)
+    with _engine(workspace) as (_, reg):
+        a = reg.resolve(actor)
     if as_json:
         _print_json(asdict(a))
         return
@@ -151,9 +262,8 @@ def relations(
     as_json: JsonOpt = False,
 ) -> None:
     """Top directed actor pairs in a window, with counts, fatalities and trend."""
-    svc = _svc(workspace)
-    reg = svc.registry()
-    rs = svc.relations(_window(window), sources=source, registry=reg)
+    with _engine(workspace) as (engine, reg):
+        rs = engine.relations(reg, _window(window), sources=source)
     rows = rs.top(layer, top)
     if as_json:
         _print_json(
@@ -183,7 +293,12 @@ def analyse(
     workspace: WorkspaceOpt = None,
     window: WindowOpt = None,
     source: SourcesOpt = None,
-    process: Annotated[str | None, typer.Option("--process", help="Use this process's public profiles.")] = None,
+    process: Annotated[
+        int | None, typer.Option("--process", help="Use the profiles of this process that --user may read.")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", envvar="DETENTE_USER", help="Whose access (with --process).")
+    ] = None,
     reach: Annotated[str | None, typer.Option("--reach", help="Influence paths to this actor ...")] = None,
     access: Annotated[list[str] | None, typer.Option("--access", help="... from actors we have access to.")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Write the network chart (.svg or .png).")] = None,
@@ -191,10 +306,19 @@ def analyse(
     as_json: JsonOpt = False,
 ) -> None:
     """Brokers, influencers, likely spoilers, coalitions, the power-interest grid and engagement priorities."""
-    svc = _svc(workspace)
-    rs = svc.relations(_window(window), sources=source)
-    result = svc.analyse(rs, process_id=process, top=top)
-    paths = svc.influence_paths(rs, access or [], reach, process_id=process) if reach else []
+    from detente.errors import InputError
+    from detente.services import actors
+
+    if process is not None and not user:
+        raise InputError("a process's profiles are read with someone's access: give --user", field="user")
+    with open_app(workspace) as a:
+        engine, reg = actors.engine(a), actors.registry(a)
+        book = None
+        if process is not None and user:
+            book = actors.merged_book(a, actors.open_scope(a, as_user(a, user), process))
+        rs = engine.relations(reg, _window(window), sources=source)
+        result = engine.analyse(rs, reg, book, top=top)
+        paths = engine.influence_paths(rs, reg, access or [], reach, book) if reach else []
     if chart is not None:
         from detente.actors.chart import render_network
 
@@ -237,7 +361,8 @@ def diff(
     """What changed between two windows: who turned hostile, who went quiet, new and ended hostile dyads."""
     from detente.actors.relations import Window
 
-    d = _svc(workspace).diff(Window.parse(before), Window.parse(after), min_events=min_events)
+    with _engine(workspace) as (engine, reg):
+        d = engine.diff(reg, Window.parse(before), Window.parse(after), min_events=min_events)
     if as_json:
         _print_json(asdict(d))
         return
@@ -262,10 +387,9 @@ def export(
     """Export the actor network of a window as GraphML and CSV (and an SVG chart)."""
     from detente.actors.export import network_graph, write_csv, write_graphml
 
-    svc = _svc(workspace)
-    reg = svc.registry()
-    rs = svc.relations(_window(window), sources=source, registry=reg)
-    result = svc.analyse(rs)
+    with _engine(workspace) as (engine, reg):
+        rs = engine.relations(reg, _window(window), sources=source)
+        result = engine.analyse(rs, reg)
     graph = network_graph(rs, reg, result)
     out.mkdir(parents=True, exist_ok=True)
     write_graphml(graph, out / "network.graphml")

@@ -7,6 +7,7 @@ import typer
 from detente import __version__
 from detente.cli import actors, cbm, events, forecast, ledger, verify
 from detente.cli.ingest import ingest_command
+from detente.cli.processes import notes_app, process_app
 from detente.cli.web import demo_command, serve_command, users_app
 
 __all__ = ["app", "main"]
@@ -23,6 +24,8 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(actors.app, name="actors")
 app.add_typer(cbm.app, name="cbm")
 app.add_typer(verify.app, name="verify")
+app.add_typer(process_app, name="process")
+app.add_typer(notes_app, name="notes")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(forecast.watchlist_app, name="watchlist")
 app.command("demo")(demo_command)

@@ -1,5 +1,9 @@
-"""``detente cbm``: browse the catalogue, plan a sequence of confidence-building steps, simulate a sequence, and
-replan a process of the workspace from its verified compliance records (earlier plan revisions are kept)."""
+"""``detente cbm``: browse the catalogue, plan a sequence of confidence-building steps (for a scenario, a state file,
+or a process of the workspace), simulate a sequence, record an analyst's trust judgement, replan a process from
+its verified compliance records, make a planned step a commitment, and set who reads a process's trust and plans.
+
+The process commands are a thin shell over :mod:`detente.services.cbm` and :mod:`detente.services.cbm_plans`: the
+workbench's use cases, access rules and audit."""
 
 from __future__ import annotations
 
@@ -17,7 +21,6 @@ from detente.cbm import (
     Goal,
     Plan,
     PlanningError,
-    PlanStore,
     SearchSettings,
     SimulationResult,
     Step,
@@ -27,8 +30,7 @@ from detente.cbm import (
     plan,
     simulate,
 )
-from detente.cli.common import WorkspaceOpt, console, handle_errors, resolve_workspace
-from detente.errors import NotFoundError
+from detente.cli.common import UserOpt, WorkspaceOpt, as_user, console, handle_errors, open_app, print_json
 
 __all__ = ["app"]
 
@@ -100,11 +102,20 @@ def catalogue(
     console.print(table)
 
 
+ProcessOpt = Annotated[int, typer.Option("--process", help="Id of a process of the workspace.")]
+
+
 @app.command("plan")
 @handle_errors
 def plan_command(
     scenario: ScenarioOpt = None,
     state_file: StateOpt = None,
+    process: Annotated[
+        int | None, typer.Option("--process", help="Plan for this process from its trust state, and save it.")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", envvar="DETENTE_USER", help="Who plans (with --process).")
+    ] = None,
     threshold: ThresholdOpt = None,
     horizon: Annotated[int | None, typer.Option(help="Steps to plan.")] = None,
     max_cost: Annotated[float | None, typer.Option(help="Largest cost of one step.")] = None,
@@ -114,11 +125,18 @@ def plan_command(
     seed: SeedOpt = 0,
     worlds: WorldsOpt = 400,
     chart: ChartOpt = None,
-    save: Annotated[str | None, typer.Option(help="Save the plan as a new revision of this process.")] = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Propose a GRIT-style sequence of steps with reasons, trust bands, P(goal) and the fallback rule."""
+    """Propose a GRIT-style sequence of steps with reasons, trust bands, P(goal) and the fallback rule.
+
+    With --process ID --user NAME the plan is made from the process's trust state and catalogue and saved as a new
+    revision, exactly as the workbench's "Plan" does (same access rules, audited); otherwise it is computed for a
+    scenario or a state file and only printed."""
+    if process is not None:
+        _plan_process(process, user, threshold, horizon, max_cost, max_risk, min_verifiability, exclude, seed,
+                      workspace, as_json)  # fmt: skip
+        return
     state, goal, constraints, cat = _inputs(scenario, state_file)
     if threshold is not None:
         goal = goal.model_copy(update={"threshold": threshold})
@@ -137,8 +155,6 @@ def plan_command(
     constraints = Constraints.model_validate({**constraints.model_dump(), **changes})
     goal = Goal.model_validate(goal.model_dump())
     result = plan(state, cat, goal, constraints, SearchSettings(seed=seed, worlds=worlds))
-    if save is not None:
-        PlanStore(resolve_workspace(workspace)).save(save, result, state)
     if chart is not None:
         from detente.cbm.simulate_chart import write_chart
 
@@ -147,6 +163,47 @@ def plan_command(
         typer.echo(result.to_json())
         return
     _print_plan(result)
+
+
+def _plan_process(
+    process: int,
+    user: str | None,
+    threshold: float | None,
+    horizon: int | None,
+    max_cost: float | None,
+    max_risk: float | None,
+    min_verifiability: float | None,
+    exclude: list[str] | None,
+    seed: int,
+    workspace: Path | None,
+    as_json: bool,
+) -> None:
+    from detente.services import cbm, cbm_plans
+    from detente.services.cbm_views import revision_out
+
+    if not user:
+        raise PlanningError("planning for a process needs --user (whose access it is)", field="user")
+    given = {
+        "threshold": threshold,
+        "horizon": horizon,
+        "max_cost": max_cost,
+        "max_risk": max_risk,
+        "min_verifiability": min_verifiability,
+    }
+    req = cbm_plans.PlanRequest(
+        **{k: v for k, v in given.items() if v is not None},  # type: ignore[arg-type]
+        exclude=tuple(exclude or ()),
+        seed=seed,
+    )
+    with open_app(workspace) as a:
+        caller = as_user(a, user)
+        cp = cbm.open_process(a, caller, process)
+        saved = cbm_plans.new_plan(a, caller, cp, req)
+    if as_json:
+        print_json(revision_out(saved, None, {}))
+        return
+    console.print(f"[bold]Revision {saved.revision.revision}[/] of process {process} (visible to {saved.label}).")
+    _print_plan(saved.revision.plan)
 
 
 def _print_plan(result: Plan) -> None:
@@ -163,59 +220,30 @@ def _print_plan(result: Plan) -> None:
 @handle_errors
 def replan_command(
     process: Annotated[int, typer.Option("--process", help="Id of the process whose latest plan is recomputed.")],
-    user: Annotated[str, typer.Option("--user", help="Username of the person replanning.")],
+    user: UserOpt,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Replan from the verified compliance records not yet in the trust history; earlier plans are kept.
 
-    Exactly what the workbench's "Replan" does, under the same access rules (a mediator, analyst or administrator
-    who may create records with the process's plan label): the new records update trust (a verified
-    non-compliance triggers the fallback), the latest plan is recomputed from the new state and saved as a new
-    revision beside the earlier ones, and the action is audited.
+    Exactly what the workbench's "Replan" does, under the same access rules (the process's planners, under its plan
+    label): the new records update trust (a verified non-compliance triggers the fallback), the latest plan is
+    recomputed from the new state and saved as a new revision beside the earlier ones, and the action is audited.
     """
-    from detente.config import load_settings
-    from detente.db import Database
-    from detente.db.processes import load_subject
-    from detente.db.users import get_user_by_username
-    from detente.web.cbm import service
-    from detente.web.security import Principal, WebContext
+    from detente.services import cbm, cbm_plans
+    from detente.services.cbm_views import revision_out
 
-    ws = resolve_workspace(workspace)
-    if not ws.is_dir():
-        raise PlanningError(f"no workspace at {ws}", field="workspace")
-    db = Database.from_settings(load_settings(workspace=ws))
-    try:
-        with db.transaction() as s:
-            found = get_user_by_username(s, user)
-            if found is None:
-                raise NotFoundError(f"no user named {user!r}")
-            principal = Principal(
-                user_id=found.id,
-                username=found.username,
-                display_name=found.display_name,
-                is_admin=found.is_admin,
-                subject=load_subject(s, found.id),
-                via="cli",
-                scopes=frozenset(),
-            )
-        ctx = WebContext(db=db, workspace=str(ws), clock=db.clock)
-        cp = service.open_process(ctx, principal, process)
-        result = service.replan_verified(ctx, principal, cp, "cli")
-    finally:
-        db.close()
-    revision = result.revision
+    with open_app(workspace) as a:
+        caller = as_user(a, user)
+        cp = cbm.open_process(a, caller, process)
+        result = cbm_plans.replan_verified(a, caller, cp)
+        _, before = cbm_plans.get_plan(a, caller, cp, result.revision.revision.revision)
+    revision = result.revision.revision
     if as_json:
-        payload = {
-            "process": process,
-            "revision": revision.revision,
-            "supersedes": revision.supersedes,
-            "applied": result.applied,
-            "trust_moves": list(result.trust_moves),
-            "fallback": revision.fallback.model_dump(mode="json") if revision.fallback else None,
-            "plan": revision.plan.model_dump(mode="json"),
-        }
-        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        out = revision_out(result.revision, before, {})
+        out.records_applied = result.applied
+        out.trust_moves = list(result.trust_moves)
+        print_json(out)
         return
     earlier = revision.supersedes or 0
     kept = "" if not earlier else "; revision 1 is kept" if earlier == 1 else f"; revisions 1–{earlier} are kept"
@@ -226,6 +254,83 @@ def replan_command(
     if revision.fallback is not None:
         console.print(f"[bold]{revision.fallback.explanation}[/]", highlight=False)
     _print_plan(revision.plan)
+
+
+@app.command("trust-input")
+@handle_errors
+def trust_input_command(
+    process: ProcessOpt,
+    user: UserOpt,
+    truster: Annotated[str, typer.Option(help="The party whose trust is judged.")],
+    trustee: Annotated[str, typer.Option(help="The party trusted (or not).")],
+    action: Annotated[str, typer.Option(help="set (belief 0-1) or nudge (log-odds shift).")],
+    value: Annotated[float, typer.Option(help="The belief (set) or the shift (nudge).")],
+    rationale: Annotated[str, typer.Option(help="Why (kept in the trust history).")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record an analyst's judgement on one pair's trust, with its rationale (the workbench's trust form)."""
+    from detente.services import cbm
+    from detente.services.cbm_views import trust_out
+
+    with open_app(workspace) as a:
+        caller = as_user(a, user)
+        cp = cbm.open_process(a, caller, process)
+        state = cbm.analyst_input(a, caller, cp, truster=truster, trustee=trustee, action=action, value=value,
+                                  rationale=rationale)  # fmt: skip
+    if as_json:
+        out = trust_out(state, None, cp.settings.trust_label)
+        out.update = state.history[-1]
+        print_json(out)
+        return
+    console.print(state.history[-1].explanation, highlight=False)
+
+
+@app.command("commit-step")
+@handle_errors
+def commit_step_command(
+    process: ProcessOpt,
+    user: UserOpt,
+    revision: Annotated[int, typer.Option(help="The plan revision.")],
+    position: Annotated[int, typer.Option(help="The step's position in that revision (1 = first).")],
+    label: Annotated[str, typer.Option(help="Who may read the commitment.")] = "all_parties",
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a planned step a commitment of the verification record (logged, linked back to the step)."""
+    from detente.services import cbm, cbm_plans
+
+    with open_app(workspace) as a:
+        caller = as_user(a, user)
+        cp = cbm.open_process(a, caller, process)
+        cid = cbm_plans.make_commitment(a, caller, cp, revision, position, label=label)
+    if as_json:
+        typer.echo(json.dumps({"commitment_id": cid, "revision": revision, "position": position, "label": label}))
+        return
+    console.print(f"step {position} of revision {revision} is commitment {cid}")
+
+
+@app.command("labels")
+@handle_errors
+def labels_command(
+    process: ProcessOpt,
+    user: UserOpt,
+    trust_label: Annotated[str | None, typer.Option("--trust", help="Who may read the trust state.")] = None,
+    plan_label: Annotated[str | None, typer.Option("--plans", help="Who may read the plans.")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set the widest labels the process's trust state and plans are shown under."""
+    from detente.services import cbm
+
+    with open_app(workspace) as a:
+        caller = as_user(a, user)
+        cp = cbm.open_process(a, caller, process)
+        updated = cbm.set_labels(a, caller, cp, trust_label=trust_label, plan_label=plan_label)
+    if as_json:
+        print_json(updated)
+        return
+    console.print(f"trust: {updated.trust_label}; plans: {updated.plan_label}")
 
 
 @app.command("simulate")

@@ -172,7 +172,7 @@ def watchlist(
     (default), or of the admin1 units of the GED Syria data (``--config ged-syria-monthly``)."""
     import datetime as dt
 
-    from detente.warning.errors import UnknownConfigError, WarningDataError
+    from detente.errors import UnknownConfigError, WarningDataError
 
     if config == "store":
         from detente.warning.store_config import StoreConfig

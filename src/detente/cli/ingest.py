@@ -18,8 +18,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from detente.cli.common import WorkspaceOpt, console, err_console, handle_errors, resolve_workspace
-from detente.events.ingest import FileReport, IngestProgress, IngestReport, ingest_files
+from detente.cli.common import WorkspaceOpt, console, err_console, handle_errors, open_app
+from detente.events.ingest import FileReport, IngestProgress, IngestReport
 
 __all__ = ["RichProgress", "ingest_command", "print_report"]
 
@@ -86,7 +86,9 @@ def ingest_command(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Import event files (ACLED, UCDP GED, GDELT, HXL, mapped CSV, Détente exports) into the workspace."""
-    ws = resolve_workspace(workspace)
+    from detente.services.caller import operator
+    from detente.services.events import ingest
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -94,8 +96,8 @@ def ingest_command(
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err_console, transient=False, disable=as_json) as progress:
-        report = ingest_files(ws, paths, fmt=fmt, mapping=mapping, strict=strict, progress=RichProgress(progress))
+    with open_app(workspace) as a, Progress(*columns, console=err_console, transient=False, disable=as_json) as bar:
+        report = ingest(a, operator(), paths, fmt=fmt, mapping=mapping, strict=strict, progress=RichProgress(bar))
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:

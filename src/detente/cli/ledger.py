@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from detente.cli.common import WorkspaceOpt, resolve_workspace
+from detente.cli.common import WorkspaceOpt
 from detente.errors import DetenteError
 from detente.verification.ledger import (
     ALG_COSIGNATURE_V1,
@@ -157,36 +157,16 @@ def export(
     Give --for USER when the bundle leaves the operator: it then holds only what USER may read, and the leaf hash
     of every other entry, so USER can still verify the whole log. Without --for it holds every entry.
     """
-    from detente import access
-    from detente.config import load_settings
-    from detente.db import Database
-    from detente.db.processes import load_subject, party_ids
-    from detente.db.users import get_user_by_username
-    from detente.db.verification import export_log, get_log, sign_log_checkpoint
-    from detente.errors import NotFoundError
-    from detente.verification.keys import KeyVault, load_vault_secret
+    from detente.cli.common import open_app
+    from detente.services.caller import operator
+    from detente.services.ledger import export_bundle
 
     try:
-        ws = resolve_workspace(workspace)
-        db = Database.from_settings(load_settings(workspace=ws))
-        try:
-            with db.transaction() as session:
-                labels = None
-                if recipient is not None:
-                    user = get_user_by_username(session, recipient)
-                    if user is None:
-                        raise NotFoundError(f"no user {recipient!r}")
-                    subject = load_subject(session, user.id)
-                    labels = access.readable_label_texts(subject, process, party_ids(session, process))
-                if checkpoint:
-                    vault = KeyVault(load_vault_secret(ws, create=False))
-                    sign_log_checkpoint(session, get_log(session, process).id, vault)
-                path = export_log(session, process, out, readable_labels=labels)
-        finally:
-            db.close()
+        with open_app(workspace) as a:
+            path = export_bundle(a, operator(), process, out, reader=recipient, checkpoint=checkpoint)
     except (DetenteError, LedgerError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        typer.echo(f"error: {exc.one_line()} [{exc.code}]", err=True)
+        raise typer.Exit(exc.exit_code) from exc
     if recipient is None:
         typer.echo("note: a full bundle holds every entry, including restricted ones; use --for USER to share it",
                    err=True)  # fmt: skip

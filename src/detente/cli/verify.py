@@ -1,21 +1,29 @@
 """``detente verify``: commitments, reports, assessments, violations and track records from the command line.
 
-Records are read from JSON files (the shapes in ``docs/verification.md``); ``--user`` names who acts, and every
-write is decided by :mod:`detente.access` first. Each record is logged in the process's transparency log.
+A thin shell over :mod:`detente.services.verification`: the same use cases, access rules, log entries, checkpoint
+signatures and audit as the workbench. Records are read from JSON files (the API's shapes, ``docs/verification.md``);
+``--user`` names who acts.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from detente import access
-from detente.cli.common import WorkspaceOpt, console, handle_errors, resolve_workspace
-from detente.errors import InputError, NotFoundError
+from detente.cli.common import (
+    JsonOpt,
+    UserOpt,
+    WorkspaceOpt,
+    as_user,
+    console,
+    handle_errors,
+    open_app,
+    print_json,
+    read_json,
+)
+from detente.errors import InputError
 
 __all__ = ["app"]
 
@@ -23,111 +31,53 @@ app = typer.Typer(help="Commitments, reports, compliance assessments, violation 
 violation_app = typer.Typer(help="Violation procedures: allege, move along the agreed steps, escalate.")
 app.add_typer(violation_app, name="violation")
 
-UserOpt = Annotated[str, typer.Option("--user", help="username of the person acting")]
 ProcessOpt = Annotated[int, typer.Option("--process", help="process id")]
 
 
-def _open(workspace: Path | None) -> tuple[Any, Any, Path]:
-    from detente.config import load_settings
-    from detente.db import Database
-    from detente.verification.keys import KeyVault, load_vault_secret
-
-    ws = resolve_workspace(workspace)
-    ws.mkdir(parents=True, exist_ok=True)
-    return Database.from_settings(load_settings(workspace=ws)), KeyVault(load_vault_secret(ws)), ws
-
-
-def _json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read JSON: {exc}", path=path) from exc
-    if not isinstance(data, dict):
-        raise InputError("expected a JSON object", path=path)
-    return data
-
-
-def _time(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        raise InputError(f"time {text!r} needs a zone (e.g. Z)", field="time")
+def _text(data: dict[str, object], key: str, path: Path) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise InputError("expected text", path=path, field=key)
     return value
-
-
-def _authorize(session: Any, username: str, process_id: int, label: str, action: access.Action) -> int:
-    from detente.db.processes import load_subject
-    from detente.db.users import get_user_by_username
-
-    user = get_user_by_username(session, username)
-    if user is None:
-        raise NotFoundError(f"no user {username!r}")
-    subject = load_subject(session, user.id)
-    decision = access.decide(subject, action, access.Resource.record(process_id, access.Label.parse(label)))
-    if not decision:
-        raise NotFoundError("not found") if decision.concealed else InputError(f"not allowed: {decision.reason}")
-    return int(user.id)
-
-
-def _commitment(data: dict[str, Any]) -> Any:
-    from detente.verification.commitments import Commitment, Indicator, Schedule
-    from detente.verification.geo import GeoScope
-
-    try:
-        sched = data["schedule"]
-        schedule = Schedule(
-            deadline=_time(sched["deadline"]) if "deadline" in sched else None,
-            start=_time(sched["start"]) if "start" in sched else None,
-            period_days=sched.get("period_days"),
-        )
-        return Commitment(
-            title=data["title"],
-            text=data["text"],
-            parties=tuple(data["parties"]),
-            category=data["category"],
-            schedule=schedule,
-            methods=tuple(data["methods"]),
-            verifier=data["verifier"],
-            label=data["label"],
-            indicators=tuple(Indicator(i["name"], i["target"]) for i in data.get("indicators", [])),
-            measure_id=data.get("measure_id"),
-            geo=GeoScope.from_body(data["geo"]) if "geo" in data else None,
-        )
-    except KeyError as exc:
-        raise InputError(f"missing {exc}", field=str(exc).strip("'")) from exc
 
 
 @app.command("init-log")
 @handle_errors
 def init_log(
     process: ProcessOpt,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", envvar="DETENTE_USER", help="A process administrator (default: the operator)."),
+    ] = None,
     witness: Annotated[list[str] | None, typer.Option(help="witness vkey (repeat)")] = None,
     quorum: Annotated[int | None, typer.Option(help="cosignatures required (default: all witnesses)")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Create the process's transparency log and its signing key (sealed in the workspace's key vault)."""
-    from detente.db.verification import create_log
+    """Create the process's transparency log with its witnesses (a process administrator, or the operator)."""
+    from detente.services import verification
+    from detente.services.caller import operator
 
-    db, vault, _ = _open(workspace)
-    with db.transaction() as s:
-        log = create_log(s, process, vault, witnesses=witness or [], quorum=quorum)
-        console.print(f"log {log.origin}\nverifier key {log.vkey}", highlight=False)
+    with open_app(workspace) as a:
+        caller = as_user(a, user) if user else operator()
+        origin, vkey = verification.init_log(a, caller, process, witnesses=witness or [], quorum=quorum)
+    console.print(f"log {origin}\nverifier key {vkey}", highlight=False)
 
 
 @app.command("commitment")
 @handle_errors
-def add_commitment(file: Path, process: ProcessOpt, user: UserOpt, workspace: WorkspaceOpt = None) -> None:
-    """Record a commitment from a JSON file."""
-    from detente.db.verification import create_commitment, ensure_log
+def add_commitment(
+    file: Path, process: ProcessOpt, user: UserOpt, workspace: WorkspaceOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Record a commitment from a JSON file (the API's shape)."""
+    from detente.services import verification
 
-    db, vault, _ = _open(workspace)
-    commitment = _commitment(_json(file))
-    with db.transaction() as s:
-        uid = _authorize(s, user, process, commitment.label, access.Action.CREATE)
-        ensure_log(s, process, vault)
-        row = create_commitment(s, process, commitment, actor_id=uid)
-        console.print(f"commitment {row.id} (log entry {row.log_index})")
+    data = read_json(file)
+    with open_app(workspace) as a:
+        made = verification.create_commitment(a, as_user(a, user), process, data)
+    if as_json:
+        print_json(made)
+        return
+    console.print(f"commitment {made.id} (log entry {made.log_index})")
 
 
 @app.command("report")
@@ -138,57 +88,60 @@ def add_report(
     user: UserOpt,
     evidence: Annotated[list[Path] | None, typer.Option(help="evidence file (repeat)")] = None,
     workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """File a signed report from a JSON file (narrative, place, time, label, commitment_id) with evidence."""
-    from detente.db.verification import ensure_log, file_report
-    from detente.verification.evidence import EvidenceStore
-    from detente.verification.reports import Report
+    from detente.services import verification
 
-    db, vault, ws = _open(workspace)
-    data = _json(file)
-    store = EvidenceStore(ws)
-    files = tuple(store.put(p.read_bytes(), p.name) for p in evidence or [])
-    with db.transaction() as s:
-        uid = _authorize(s, user, process, data.get("label", ""), access.Action.CREATE)
-        ensure_log(s, process, vault)
-        report = Report(
-            author=user,
-            time=_time(data.get("time")),
-            place=str(data.get("place", "")),
-            narrative=str(data.get("narrative", "")),
-            label=str(data.get("label", "")),
-            commitment_id=data.get("commitment_id"),
-            evidence=files,
-        )
-        row = file_report(s, process, report, author_id=uid, vault=vault)
-        console.print(f"report {row.id} signed (log entry {row.log_index})")
+    data = read_json(file)
+    uploads = []
+    for path in evidence or []:
+        try:
+            uploads.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            raise InputError(f"cannot read the file ({exc.strerror or exc})", path=path, field="evidence") from exc
+    commitment = data.get("commitment_id")
+    if commitment is not None and not isinstance(commitment, int | str):
+        raise InputError("expected a number", path=file, field="commitment_id")
+    with open_app(workspace) as a:
+        made = verification.file_report(
+            a, as_user(a, user), process, narrative=_text(data, "narrative", file), place=_text(data, "place", file),
+            time=_text(data, "time", file) or None, label=_text(data, "label", file), commitment_id=commitment,
+            uploads=uploads,
+        )  # fmt: skip
+    if as_json:
+        print_json(made)
+        return
+    console.print(f"report {made.id} signed (log entry {made.log_index})")
 
 
 @app.command("assess")
 @handle_errors
-def assess(file: Path, process: ProcessOpt, user: UserOpt, workspace: WorkspaceOpt = None) -> None:
-    """Record a compliance assessment from a JSON file (commitment_id, period, status, score, rationale, ...)."""
-    from detente.db.verification import ensure_log, record_assessment
-    from detente.verification.assessments import Assessment
+def assess(
+    file: Path, process: ProcessOpt, user: UserOpt, workspace: WorkspaceOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Record a compliance assessment from a JSON file (commitment_id, period, status, score, rationale, label,
+    report_ids)."""
+    from detente.services import verification
+    from detente.verification.inputs import optional_id, parse_score
 
-    db, vault, _ = _open(workspace)
-    data = _json(file)
-    with db.transaction() as s:
-        uid = _authorize(s, user, process, data.get("label", ""), access.Action.ASSESS)
-        ensure_log(s, process, vault)
-        assessment = Assessment(
-            commitment_id=int(data.get("commitment_id", 0)),
-            period=str(data.get("period", "")),
-            status=data.get("status", ""),
-            rationale=str(data.get("rationale", "")),
-            assessor=user,
-            time=_time(data.get("time")),
-            label=str(data.get("label", "")),
-            report_ids=tuple(data.get("report_ids", [])),
-            score=data.get("score"),
-        )
-        row = record_assessment(s, process, assessment, actor_id=uid)
-        console.print(f"assessment {row.id}: {row.status}, score {row.score} (log entry {row.log_index})")
+    data = read_json(file)
+    cid = optional_id(data.get("commitment_id"), "commitment_id")
+    if cid is None:
+        raise InputError("name the commitment assessed", path=file, field="commitment_id")
+    reports = data.get("report_ids", [])
+    if not isinstance(reports, list) or not all(isinstance(r, int) for r in reports):
+        raise InputError("expected a list of report ids", path=file, field="report_ids")
+    with open_app(workspace) as a:
+        made = verification.assess(
+            a, as_user(a, user), process, cid, period=_text(data, "period", file), status=_text(data, "status", file),
+            rationale=_text(data, "rationale", file), label=_text(data, "label", file), report_ids=reports,
+            score=parse_score(data.get("score")),
+        )  # fmt: skip
+    if as_json:
+        print_json(made)
+        return
+    console.print(f"assessment {made.id}: {made.status}, score {made.score} (log entry {made.log_index})")
 
 
 @violation_app.command("allege")
@@ -200,17 +153,17 @@ def allege(
     user: UserOpt,
     label: Annotated[str, typer.Option(help="visibility label")] = "all_parties",
     workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    from detente.db.verification import allege_violation, ensure_log
+    """Allege a violation of a commitment: the agreed procedure starts."""
+    from detente.services import verification
 
-    db, vault, _ = _open(workspace)
-    with db.transaction() as s:
-        uid = _authorize(s, user, process, label, access.Action.CREATE)
-        ensure_log(s, process, vault)
-        row = allege_violation(
-            s, process, commitment, summary, label=label, actor_id=uid, actor=user, at=datetime.now(UTC)
-        )
-        console.print(f"violation {row.id}: alleged")
+    with open_app(workspace) as a:
+        made = verification.allege(a, as_user(a, user), process, commitment, summary=summary, label=label)
+    if as_json:
+        print_json(made)
+        return
+    console.print(f"violation {made.id}: {made.state}")
 
 
 @violation_app.command("move")
@@ -218,34 +171,35 @@ def allege(
 def move(
     violation: Annotated[int, typer.Argument(help="violation id")],
     to: Annotated[str, typer.Argument(help="next state, e.g. under_review, confirmed, step:notification")],
+    process: ProcessOpt,
     reason: Annotated[str, typer.Option(help="why")],
     user: UserOpt,
     workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    from detente.db.verification import transition_violation
-    from detente.db.verification_models import ViolationRow
+    """Move a violation along the agreed procedure (monitors and mediators)."""
+    from detente.services import verification
 
-    db, _, _ = _open(workspace)
-    with db.transaction() as s:
-        row = s.get(ViolationRow, violation)
-        if row is None:
-            raise NotFoundError(f"no violation {violation}")
-        uid = _authorize(s, user, row.process_id, row.label, access.Action.ASSESS)
-        state = transition_violation(s, violation, to, reason, actor_id=uid, actor=user, at=datetime.now(UTC))
-        due = state.due_at.isoformat() if state.due_at else "-"
-        console.print(f"violation {violation}: {state.state} (due {due})")
+    with open_app(workspace) as a:
+        state = verification.move(a, as_user(a, user), process, violation, to=to, reason=reason)
+    if as_json:
+        print_json(state)
+        return
+    due = state.due_at.isoformat() if state.due_at else "-"
+    console.print(f"violation {violation}: {state.state} (due {due})")
 
 
 @violation_app.command("escalate")
 @handle_errors
 def escalate(process: ProcessOpt, workspace: WorkspaceOpt = None) -> None:
-    """Escalate every overdue violation step of the process (run it from a scheduler)."""
-    from detente.db.verification import escalate_overdue
+    """Escalate every overdue violation step of the process (the operator; run it from a scheduler)."""
+    from detente.services import verification
+    from detente.services.caller import operator
 
-    db, _, _ = _open(workspace)
-    with db.transaction() as s:
-        for vid, late in escalate_overdue(s, process, datetime.now(UTC)):
-            console.print(f"violation {vid}: escalated, {late} overdue")
+    with open_app(workspace) as a:
+        done = verification.escalate_overdue(a, operator(), process)
+    for vid, late in done:
+        console.print(f"violation {vid}: escalated, {late} overdue")
 
 
 @app.command("record")
@@ -255,28 +209,25 @@ def record(
     user: UserOpt,
     chart: Annotated[Path | None, typer.Option(help="write the track-record chart (.png or .svg)")] = None,
     workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Implementation scores (Peace Accords Matrix 0-3) and each party's track record, within what USER may read."""
-    from detente.db.processes import load_subject, party_ids
-    from detente.db.users import get_user_by_username
-    from detente.db.verification import assessed_outcomes, implementation
-    from detente.verification.track_record import plot_track_record, track_record
+    from detente.services import verification_reads
+    from detente.verification.track_record import plot_track_record
 
-    db, _, _ = _open(workspace)
-    with db.transaction() as s:
-        found = get_user_by_username(s, user)
-        if found is None:
-            raise NotFoundError(f"no user {user!r}")
-        labels = access.readable_label_texts(load_subject(s, found.id), process, party_ids(s, process))
-        overall, parties = implementation(s, process, labels)
-        outcomes = assessed_outcomes(s, process, labels)
+    with open_app(workspace) as a:
+        info, out, series = verification_reads.track_record_of(a, as_user(a, user), process)
+    if chart is not None:
+        plot_track_record(series, chart, title=f"Track record, {info.name}")
+    if as_json:
+        print_json(out)
+        return
+    overall = out.implementation.process
     console.print(f"process: {overall.scored}/{overall.commitments} scored, implementation {overall.ratio}")
-    for name, imp in parties.items():
+    for name, imp in out.implementation.parties.items():
         console.print(f"  {name}: {imp.scored}/{imp.commitments} scored, implementation {imp.ratio}")
-    series = track_record(outcomes)
-    for name, points in series.items():
+    for name, points in out.parties.items():
         last = points[-1]
         console.print(f"  {name}: P(keeps) {last.mean:.2f} [{last.low:.2f}, {last.high:.2f}] from {last.n} assessments")
     if chart is not None:
-        plot_track_record(series, chart, title=f"Track record, process {process}")
         console.print(f"chart written to {chart}")

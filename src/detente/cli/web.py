@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from detente.cli.common import WorkspaceOpt, console, handle_errors, resolve_workspace
+from detente.cli.common import WorkspaceOpt, console, handle_errors, open_app, resolve_workspace
 
 __all__ = ["demo_command", "serve_command", "users_app"]
 
@@ -64,25 +62,12 @@ def demo_command(
 ) -> None:
     """Create a workspace with the FICTIONAL demo (Arcadia and Borealis), print the demo accounts, serve it."""
     from detente.cli.ingest import print_report
-    from detente.config import load_settings
-    from detente.db import Database
-    from detente.events.demo_job import run_demo
-    from detente.web.actors.demo import setup_demo_actors
-    from detente.web.cbm.demo import setup_cbm_demo
-    from detente.web.demo import DEMO_PROCESS, demo_accounts, setup_demo_process
-    from detente.web.verification.demo import add_demo_verification
+    from detente.services.demo import DEMO_PROCESS, demo_accounts, setup_demo
 
     ws = resolve_workspace(workspace)
-    report, summary = run_demo(Path(ws), seed=seed)
-    db = Database.from_settings(load_settings(workspace=ws))
-    try:
-        process_id = setup_demo_process(db)
-        # Each capability adds its fictional records; all are idempotent, so running demo again changes nothing.
-        add_demo_verification(db, Path(ws), process_id)
-        setup_cbm_demo(db, Path(ws), process_id)
-        setup_demo_actors(Path(ws), db, process_id)
-    finally:
-        db.close()
+    with open_app(ws) as a:
+        done = setup_demo(a, seed=seed)
+    report, summary = done.report, done.summary
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
@@ -100,33 +85,7 @@ def demo_command(
         _serve(ws, "127.0.0.1", port, False)
 
 
-users_app = typer.Typer(help="Administer the workbench's local accounts.", no_args_is_help=True)
-
-
-def _db(workspace: Path | None) -> object:
-    from detente.config import load_settings
-    from detente.db import Database
-
-    return Database.from_settings(load_settings(workspace=resolve_workspace(workspace)))
-
-
-@contextmanager
-def _named_user(workspace: Path | None, username: str) -> Iterator[tuple[Any, Any]]:
-    """A transaction on the workspace's database and the user called ``username`` in it (NotFoundError if none)."""
-    from detente.db import Database
-    from detente.db.users import get_user_by_username
-    from detente.errors import NotFoundError
-
-    db = _db(workspace)
-    assert isinstance(db, Database)
-    try:
-        with db.transaction() as s:
-            user = get_user_by_username(s, username)
-            if user is None:
-                raise NotFoundError(f"no user named {username!r}")
-            yield s, user
-    finally:
-        db.close()
+users_app = typer.Typer(help="Administer the workbench's local accounts (as the operator).", no_args_is_help=True)
 
 
 @users_app.command("add")
@@ -139,17 +98,12 @@ def users_add(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
 ) -> None:
     """Create a local account (the password is asked for, or read from --password)."""
-    from detente.db import Database
-    from detente.db.users import create_user
+    from detente.services import accounts
+    from detente.services.caller import operator
 
-    db = _db(workspace)
-    assert isinstance(db, Database)
-    try:
-        with db.transaction() as s:
-            user = create_user(s, username, password, display_name=display_name, is_admin=admin)
-            console.print(f"created user {user.username} (id {user.id}){' — administrator' if admin else ''}")
-    finally:
-        db.close()
+    with open_app(workspace) as a:
+        user = accounts.create_user(a, operator(), username, password, display_name, admin)
+    console.print(f"created user {user.username} (id {user.id}){' — administrator' if admin else ''}")
 
 
 @users_app.command("list")
@@ -158,26 +112,22 @@ def users_list(
     workspace: WorkspaceOpt = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """List the accounts."""
-    from detente.db import Database
-    from detente.db.users import list_users
+    from detente.services import accounts
+    from detente.services.caller import operator
 
-    db = _db(workspace)
-    assert isinstance(db, Database)
-    try:
-        with db.transaction() as s:
-            rows = [
-                {"id": u.id, "username": u.username, "display_name": u.display_name, "is_admin": u.is_admin}
-                for u in list_users(s)
-            ]
-    finally:
-        db.close()
+    with open_app(workspace) as a:
+        rows = accounts.list_users(a, operator())
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(
+            json.dumps(
+                [{"id": u.id, "username": u.username, "display_name": u.display_name, "is_admin": u.is_admin}
+                 for u in rows],
+                indent=2,
+            )
+        )  # fmt: skip
         return
-    for row in rows:
-        console.print(
-            f"{row['id']:>4}  {row['username']:<20} {row['display_name']}{'  [admin]' if row['is_admin'] else ''}"
-        )
+    for u in rows:
+        console.print(f"{u.id:>4}  {u.username:<20} {u.display_name}{'  [admin]' if u.is_admin else ''}")
 
 
 @users_app.command("passwd")
@@ -188,11 +138,12 @@ def users_passwd(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
 ) -> None:
     """Set a user's password (as the operator); their sessions end and any lock is lifted."""
-    from detente.db.users import change_password
+    from detente.services import accounts
+    from detente.services.caller import operator
 
-    with _named_user(workspace, username) as (s, user):
-        change_password(s, user.id, password, actor_id=user.id)
-        console.print(f"password of {user.username} changed")
+    with open_app(workspace) as a:
+        user = accounts.reset_password(a, operator(), username, password)
+    console.print(f"password of {user.username} changed")
 
 
 @users_app.command("set-admin")
@@ -203,11 +154,12 @@ def users_set_admin(
     admin: Annotated[bool, typer.Option("--yes/--no", help="Grant or withdraw instance administration.")] = True,
 ) -> None:
     """Grant (or with --no withdraw) instance administration."""
-    from detente.db.users import set_admin
+    from detente.services import accounts
+    from detente.services.caller import operator
 
-    with _named_user(workspace, username) as (s, user):
-        set_admin(s, user.id, admin, actor_id=user.id)
-        console.print(f"{user.username}: instance administrator = {admin}")
+    with open_app(workspace) as a:
+        user = accounts.set_admin(a, operator(), username, admin)
+    console.print(f"{user.username}: instance administrator = {admin}")
 
 
 @users_app.command("token")
@@ -219,12 +171,9 @@ def users_token(
     scope: Annotated[list[str] | None, typer.Option(help="read, write or admin (repeatable).")] = None,
 ) -> None:
     """Issue an API token for a script; the secret is printed once."""
-    from detente.db.tokens import create_token
-    from detente.errors import InputError
+    from detente.services import accounts
+    from detente.services.caller import operator
 
-    scopes = scope or ["read"]
-    if not set(scopes) <= {"read", "write", "admin"}:
-        raise InputError("scopes are read, write and admin", field="scope")
-    with _named_user(workspace, username) as (s, user):
-        issued = create_token(s, user.id, name, scopes)
+    with open_app(workspace) as a:
+        issued = accounts.create_token(a, operator(), name, scope or ["read"], for_user=username)
     typer.echo(issued.secret)

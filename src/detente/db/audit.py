@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from detente.clock import Clock
 from detente.db.models import AuditEvent
-from detente.db.types import Clock, utc_now
 
 __all__ = ["list_audit_events", "record_audit"]
 
@@ -24,9 +24,14 @@ def record_audit(
     target: str | None = None,
     detail: Mapping[str, Any] | None = None,
     ip: str | None = None,
-    clock: Clock = utc_now,
+    process_id: int | None = None,
+    label: str | None = None,
+    clock: Clock,
 ) -> AuditEvent:
-    """Add one event to the trail, inside the caller's transaction (it is kept only if the transaction is)."""
+    """Add one event to the trail, inside the caller's transaction (it is kept only if the transaction is).
+
+    ``process_id`` and ``label`` say what the event is about, so readers of the trail see its details only where
+    they may read that label in that process."""
     event = AuditEvent(
         occurred_at=clock(),
         actor_id=actor_id,
@@ -35,6 +40,8 @@ def record_audit(
         target=target[:200] if target is not None else None,
         detail=dict(detail or {}),
         ip=ip,
+        process_id=process_id,
+        label=label,
     )
     session.add(event)
     session.flush()

@@ -7,13 +7,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from detente.clock import Clock
 from detente.config import Settings
-from detente.db.types import Clock, utc_now
 from detente.errors import ConfigError, ConflictError, StoreError
 
 __all__ = ["SQLITE_FILENAME", "Database", "database_url", "make_engine"]
@@ -30,7 +30,13 @@ def database_url(settings: Settings) -> str:
     return f"sqlite+pysqlite:///{path}"
 
 
+#: execution option asking SQLite to take the write lock when the transaction begins
+_IMMEDIATE = "detente_sqlite_immediate"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the driver, begins transactions (see _sqlite_begin): pysqlite's own implicit BEGIN is off
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -39,6 +45,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Begin explicitly: a writing transaction takes SQLite's write lock up front (``BEGIN IMMEDIATE``, waiting up
+    to the busy timeout), so two writers queue instead of one failing when it upgrades a read snapshot."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_IMMEDIATE) else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -57,6 +69,7 @@ def make_engine(url: str) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
@@ -74,40 +87,33 @@ def _describe(exc: SQLAlchemyError) -> str:
 class Database:
     """The application database: an engine, a session factory and the clock the repositories use.
 
-    Every write runs inside :meth:`transaction`: all of it is committed, or none of it.
+    Every write runs inside :meth:`transaction`: all of it is committed, or none of it. Open one with
+    :func:`detente.db.open_database` (which brings the schema up to date first).
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
+    def __init__(self, engine: Engine, *, clock: Clock) -> None:
         self.engine = engine
         self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    @classmethod
-    def open(cls, url: str, *, clock: Clock = utc_now, migrate: bool = True) -> Database:
-        """Open the database at ``url``; with ``migrate`` (the default) bring its schema to the newest revision."""
-        if migrate:
-            from detente.db.migrate import migrate as run_migrations
-
-            run_migrations(url)
-        return cls(make_engine(url), clock=clock)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Database:
-        return cls.open(database_url(settings), clock=clock, migrate=migrate)
 
     @property
     def backend(self) -> str:
         return self.engine.dialect.name
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, write: bool = False) -> Iterator[Session]:
         """A session inside one transaction: committed when the block ends, rolled back when it raises.
 
-        Database errors leave as :class:`StoreError` (the original chained).
+        ``write=True`` marks a unit of work that writes: on SQLite it takes the write lock when it begins, so
+        concurrent writers (several server processes on one file) wait their turn rather than fail midway.
+        A write that collides with stored data leaves as :class:`ConflictError`, any other database error as
+        :class:`StoreError` (the original chained).
         """
         session = self._sessions()
         try:
             with session.begin():
+                if write and self.backend == "sqlite":
+                    session.connection(execution_options={_IMMEDIATE: True})
                 yield session
         except IntegrityError as exc:
             raise ConflictError(f"conflicts with stored data: {_describe(exc)}") from exc

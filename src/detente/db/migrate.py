@@ -1,8 +1,14 @@
-"""Run the schema migrations shipped in the package, programmatically (no ``alembic.ini`` needed)."""
+"""Run the schema migrations shipped in the package, programmatically (no ``alembic.ini`` needed), and open the
+database once it is up to date.
+
+A migration may need the workspace beside the database (revision 0005 moves the state older releases kept in
+workspace files into tables): :func:`migrate` passes it to the revisions as ``workspace``.
+"""
 
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -12,10 +18,15 @@ from alembic.util import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from detente.db.engine import make_engine
+from detente.clock import Clock
+from detente.config import Settings
+from detente.db.engine import Database, database_url, make_engine
 from detente.errors import StoreError
 
-__all__ = ["current_revision", "head_revision", "migrate"]
+#: where revision 0005 moves the workspace folders it copied into SQL (kept, never read again)
+LEGACY_FOLDER = "pre-sql-state"
+
+__all__ = ["current_revision", "head_revision", "migrate", "open_database"]
 
 
 def _config() -> Config:
@@ -50,16 +61,22 @@ def current_revision(url_or_engine: str | Engine) -> str | None:
             engine.dispose()
 
 
-def migrate(url_or_engine: str | Engine, revision: str = "heads") -> str:
+def migrate(url_or_engine: str | Engine, revision: str = "heads", *, workspace: Path | str | None = None) -> str:
     """Bring the database to ``revision`` (default: the newest), whatever older revision it is at; returns the
-    revision reached. An empty database gets the whole schema. Idempotent."""
+    revision reached. An empty database gets the whole schema. Idempotent.
+
+    ``workspace`` is the workspace this database belongs to; revisions that move workspace files into tables read
+    it (without one they move nothing)."""
     engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
     config = _config()
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
+            config.attributes["workspace"] = Path(workspace) if workspace is not None else None
             command.upgrade(config, revision)
         reached = current_revision(engine)
+        for step in config.attributes.get("after_commit", []):
+            _after_commit(step)
     except (SQLAlchemyError, CommandError) as exc:
         raise StoreError(f"migrating the database failed: {exc}") from exc
     finally:
@@ -68,3 +85,43 @@ def migrate(url_or_engine: str | Engine, revision: str = "heads") -> str:
     if reached is None:
         raise StoreError("migrating the database left no schema revision")
     return reached
+
+
+def _after_commit(step: tuple[str, Path, list[str]]) -> None:
+    """Work a revision asked for once its rows are committed: moving imported workspace folders aside."""
+    kind, workspace, names = step
+    if kind != "move_legacy":
+        raise StoreError(f"unknown post-migration step {kind!r}")
+    target = workspace / LEGACY_FOLDER
+    target.mkdir(exist_ok=True)
+    for name in names:
+        source = workspace / name
+        if source.exists():
+            destination = target / name
+            suffix = 1
+            while destination.exists():
+                suffix += 1
+                destination = target / f"{name}.{suffix}"
+            source.rename(destination)
+    (target / "README.txt").write_text(
+        "These folders held the CBM and actor state of an older Détente release. Revision 0005 of the database\n"
+        "copied them into SQL tables; Détente does not read them any more. Keep them as a record or delete them.\n",
+        encoding="utf-8",
+    )
+
+
+def open_database(
+    target: str | Settings, *, clock: Clock, upgrade: bool = True, workspace: Path | str | None = None
+) -> Database:
+    """The database at a URL (or the one the settings name), its schema first brought to the newest revision
+    (``upgrade=False`` opens it as it is).
+
+    With settings, the workspace is theirs; with a URL, pass ``workspace`` so revisions that move workspace files
+    into tables find them."""
+    if isinstance(target, Settings):
+        url, workspace = database_url(target), target.workspace
+    else:
+        url = target
+    if upgrade:
+        migrate(url, workspace=workspace)
+    return Database(make_engine(url), clock=clock)

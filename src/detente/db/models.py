@@ -162,3 +162,6 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(_JSON)
     ip: Mapped[str | None] = mapped_column(String(64))
+    #: what the event is about: a process and the visibility label of the record (None: not a labelled record)
+    process_id: Mapped[int | None] = mapped_column(Integer)
+    label: Mapped[str | None] = mapped_column(String(40))

@@ -14,10 +14,11 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, or_, sele
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from detente.access import Label
+from detente.clock import Clock
 from detente.db.audit import record_audit
 from detente.db.models import Base
 from detente.db.processes import get_process, party_ids
-from detente.db.types import Clock, UTCDateTime, utc_now
+from detente.db.types import UTCDateTime
 from detente.errors import InputError
 
 __all__ = [
@@ -80,7 +81,7 @@ def create_note(
     label: Label,
     *,
     author_id: int | None,
-    clock: Clock = utc_now,
+    clock: Clock,
 ) -> Note:
     """Store a note (the caller has decided that the author may create a record with ``label``)."""
     process = get_process(session, process_id)
@@ -144,7 +145,7 @@ def update_note(
     title: str | None = None,
     body: str | None = None,
     label: Label | None = None,
-    clock: Clock = utc_now,
+    clock: Clock,
 ) -> Note:
     """Change a note (the caller has decided, for the old label and for the new one)."""
     if title is not None:
@@ -158,12 +159,20 @@ def update_note(
     return note
 
 
-def delete_note(
-    session: Session, note: Note, *, actor_id: int | None, ip: str | None = None, clock: Clock = utc_now
-) -> None:
+def delete_note(session: Session, note: Note, *, actor_id: int | None, ip: str | None = None, clock: Clock) -> None:
     """Delete a note (audited as ``note.deleted``)."""
     detail = {"note_id": note.id, "label": note.label}
     target = f"process:{note.process_id}"
     session.delete(note)
     session.flush()
-    record_audit(session, "note.deleted", actor_id=actor_id, target=target, detail=detail, ip=ip, clock=clock)
+    record_audit(
+        session,
+        "note.deleted",
+        actor_id=actor_id,
+        target=target,
+        detail=detail,
+        ip=ip,
+        process_id=note.process_id,
+        label=note.label,
+        clock=clock,
+    )

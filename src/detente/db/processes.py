@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from detente import access
+from detente.clock import Clock
 from detente.db.audit import record_audit
 from detente.db.models import Membership, Party, Process, User
-from detente.db.types import Clock, utc_now
 from detente.db.users import get_user
 from detente.errors import ConflictError, InputError, NotFoundError
 
@@ -27,6 +27,7 @@ __all__ = [
     "list_visible_processes",
     "load_subject",
     "party_ids",
+    "process_id_named",
     "remove_membership",
     "set_membership",
 ]
@@ -47,7 +48,7 @@ def create_process(
     fictional: bool = False,
     actor_id: int | None = None,
     ip: str | None = None,
-    clock: Clock = utc_now,
+    clock: Clock,
 ) -> Process:
     clean = _name(name, "process")
     if session.scalars(select(Process.id).where(Process.name == clean)).first() is not None:
@@ -69,6 +70,12 @@ def create_process(
     return process
 
 
+def process_id_named(session: Session, name: str) -> int | None:
+    """The id of the process called ``name`` (names are unique), or None."""
+    found = session.scalars(select(Process.id).where(Process.name == name)).one_or_none()
+    return None if found is None else int(found)
+
+
 def get_process(session: Session, process_id: int) -> Process:
     process = session.get(Process, process_id)
     if process is None:
@@ -83,7 +90,7 @@ def add_party(
     *,
     actor_id: int | None = None,
     ip: str | None = None,
-    clock: Clock = utc_now,
+    clock: Clock,
 ) -> Party:
     process = get_process(session, process_id)
     clean = _name(name, "party")
@@ -128,7 +135,7 @@ def set_membership(
     party_id: int | None = None,
     actor_id: int | None = None,
     ip: str | None = None,
-    clock: Clock = utc_now,
+    clock: Clock,
 ) -> Membership:
     """Give the user a role in the process, or change the role they hold. A party representative names one
     party of this process; no other role names a party. Audited as ``membership.added`` or ``.role_changed``."""
@@ -168,7 +175,7 @@ def remove_membership(
     *,
     actor_id: int | None = None,
     ip: str | None = None,
-    clock: Clock = utc_now,
+    clock: Clock,
 ) -> None:
     existing = _membership(session, user_id, process_id)
     if existing is None:

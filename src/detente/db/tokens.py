@@ -10,10 +10,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from detente.clock import Clock
 from detente.db.audit import record_audit
 from detente.db.models import ApiToken, User
 from detente.db.secrets_ import digest, new_secret
-from detente.db.types import Clock, utc_now
 from detente.db.users import get_user
 from detente.errors import InputError, NotFoundError
 
@@ -72,7 +72,7 @@ def create_token(
     *,
     expires_in: timedelta | None = None,
     ip: str | None = None,
-    clock: Clock = utc_now,
+    clock: Clock,
 ) -> IssuedToken:
     user = get_user(session, user_id)
     label = name.strip()
@@ -102,9 +102,7 @@ def create_token(
     return IssuedToken(token.id, secret)
 
 
-def verify_token(
-    session: Session, secret: str, *, ip: str | None = None, clock: Clock = utc_now
-) -> VerifiedToken | None:
+def verify_token(session: Session, secret: str, *, ip: str | None = None, clock: Clock) -> VerifiedToken | None:
     """The token's owner and scopes, or None when it is unknown, revoked or expired. Records its use."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
@@ -120,9 +118,7 @@ def verify_token(
     return VerifiedToken(token.id, get_user(session, token.user_id), frozenset(token.scopes.split()))
 
 
-def revoke_token(
-    session: Session, token_id: int, *, actor_id: int, ip: str | None = None, clock: Clock = utc_now
-) -> None:
+def revoke_token(session: Session, token_id: int, *, actor_id: int, ip: str | None = None, clock: Clock) -> None:
     """Revoke a token (idempotent). Whether ``actor_id`` may do so is the caller's decision."""
     token = session.get(ApiToken, token_id)
     if token is None:

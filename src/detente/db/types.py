@@ -1,23 +1,14 @@
-"""Column types and the clock shared by the storage layer."""
+"""Column types shared by the storage layer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Clock", "UTCDateTime", "utc_now"]
-
-#: a callable returning the current time, timezone-aware; injected so tests and logs are reproducible
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The real clock: now, in UTC."""
-    return datetime.now(UTC)
+__all__ = ["UTCDateTime"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -13,9 +13,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from detente.clock import Clock
 from detente.db.audit import record_audit
 from detente.db.models import User, WebSession
-from detente.db.types import Clock, utc_now
 from detente.errors import ConflictError, InputError, NotFoundError
 
 __all__ = [
@@ -106,9 +106,10 @@ def create_user(
     display_name: str | None = None,
     is_admin: bool = False,
     actor_id: int | None = None,
+    actor_name: str | None = None,
     ip: str | None = None,
     policy: AccountPolicy = DEFAULT_POLICY,
-    clock: Clock = utc_now,
+    clock: Clock,
 ) -> User:
     """Create a local account. A taken username raises :class:`StoreError`."""
     name = normalise_username(username)
@@ -131,6 +132,7 @@ def create_user(
         session,
         "user.created",
         actor_id=actor_id,
+        actor_name=actor_name,
         target=f"user:{user.id}",
         detail={"username": name, "is_admin": is_admin},
         ip=ip,
@@ -166,7 +168,7 @@ def authenticate(
     *,
     ip: str | None = None,
     policy: AccountPolicy = DEFAULT_POLICY,
-    clock: Clock = utc_now,
+    clock: Clock,
 ) -> LoginResult:
     """Check a sign-in and keep the books: failures are counted, ``max_failures`` in a row lock the account for
     ``lockout`` (a locked account is refused without looking at the password), success resets the count.
@@ -228,16 +230,18 @@ def change_password(
     *,
     current_password: str | None = None,
     actor_id: int | None = None,
+    actor_name: str | None = None,
     ip: str | None = None,
     policy: AccountPolicy = DEFAULT_POLICY,
-    clock: Clock = utc_now,
+    clock: Clock,
 ) -> None:
     """Set a new password. A user changing their own passes ``current_password`` (checked); an administrator
-    resetting someone's passes ``actor_id``. Every server-side session of the user ends; the lock is lifted."""
+    resetting someone's passes ``actor_id`` (or, for the operator at the command line, ``actor_name``). Every
+    server-side session of the user ends; the lock is lifted."""
     user = get_user(session, user_id)
     if current_password is not None and not _verify(policy, user.password_hash, current_password):
         raise InputError("the current password is wrong", field="current_password")
-    if current_password is None and actor_id is None:
+    if current_password is None and actor_id is None and actor_name is None:
         raise InputError("give the current password, or act as an administrator", field="current_password")
     _check_password(new_password, policy)
     now = clock()
@@ -249,7 +253,8 @@ def change_password(
     record_audit(
         session,
         "auth.password_changed",
-        actor_id=actor_id if actor_id is not None else user.id,
+        actor_id=actor_id if actor_id is not None else (user.id if actor_name is None else None),
+        actor_name=actor_name,
         target=f"user:{user.id}",
         ip=ip,
         clock=clock,
@@ -263,7 +268,14 @@ def list_users(session: Session) -> Sequence[User]:
 
 
 def set_admin(
-    session: Session, user_id: int, is_admin: bool, *, actor_id: int, ip: str | None = None, clock: Clock = utc_now
+    session: Session,
+    user_id: int,
+    is_admin: bool,
+    *,
+    actor_id: int | None,
+    actor_name: str | None = None,
+    ip: str | None = None,
+    clock: Clock,
 ) -> User:
     """Grant or withdraw instance administration (audited as ``user.admin_changed``)."""
     user = get_user(session, user_id)
@@ -274,6 +286,7 @@ def set_admin(
             session,
             "user.admin_changed",
             actor_id=actor_id,
+            actor_name=actor_name,
             target=f"user:{user.id}",
             detail={"is_admin": is_admin},
             ip=ip,

@@ -20,12 +20,12 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from detente.access import Label
+from detente.access import Label, narrowest
 from detente.cbm.evidence import Outcome
 from detente.cbm.measure import VerificationMethod
+from detente.clock import Clock
 from detente.db.models import Process
 from detente.db.processes import get_process, list_parties
-from detente.db.types import Clock, utc_now
 from detente.db.users import get_user
 from detente.db.verification_models import (
     AssessmentRow,
@@ -104,6 +104,7 @@ __all__ = [
     "file_report",
     "get_commitment",
     "get_log",
+    "has_commitments",
     "implementation",
     "latest_checkpoint",
     "list_commitments",
@@ -131,7 +132,7 @@ def create_log(
     witnesses: Sequence[str] = (),
     quorum: int | None = None,
     seed: bytes | None = None,
-    clock: Clock = utc_now,
+    clock: Clock,
 ) -> LedgerLog:
     """Create the process's log with a new Ed25519 key (sealed by *vault*); *witnesses* are witness vkeys."""
     if session.get(Process, process_id) is None:
@@ -279,7 +280,7 @@ def _log_key(log: LedgerLog, vault: KeyVault) -> KeyPair:
     return key
 
 
-def sign_log_checkpoint(session: Session, log_id: int, vault: KeyVault, *, clock: Clock = utc_now) -> str:
+def sign_log_checkpoint(session: Session, log_id: int, vault: KeyVault, *, clock: Clock) -> str:
     """Sign and store a checkpoint at the log's current size (the stored one when that size is signed already)."""
     log = _lock(session, log_id)
     stored = session.get(LedgerCheckpoint, (log_id, log.size))
@@ -309,7 +310,7 @@ def latest_checkpoint(session: Session, log_id: int) -> str | None:
     return None if row is None else _with_cosignatures(session, log_id, row.size, row.note)
 
 
-def cosign_latest(session: Session, log_id: int, witness: Witness, *, clock: Clock = utc_now) -> NoteSignature:
+def cosign_latest(session: Session, log_id: int, witness: Witness, *, clock: Clock) -> NoteSignature:
     """Present the newest checkpoint to *witness* with a consistency proof from what it last saw; store the line."""
     log = session.get(LedgerLog, log_id)
     if log is None:
@@ -516,7 +517,7 @@ def check_against(session: Session, process_id: int, known_note: str) -> None:
 # --- records: each stored with its log entry in the caller's transaction ---------------------------------------------
 
 
-def ensure_log(session: Session, process_id: int, vault: KeyVault, *, clock: Clock = utc_now) -> LedgerLog:
+def ensure_log(session: Session, process_id: int, vault: KeyVault, *, clock: Clock) -> LedgerLog:
     """The process's log, created (with a new key, no witnesses) the first time."""
     log = session.scalars(select(LedgerLog).where(LedgerLog.process_id == process_id)).one_or_none()
     return log if log is not None else create_log(session, process_id, vault, clock=clock)
@@ -542,9 +543,7 @@ def _label(text: str) -> str:
         raise InputError(f"unknown visibility label {text!r}", field="label") from exc
 
 
-def user_key(
-    session: Session, user_id: int, vault: KeyVault, *, seed: bytes | None = None, clock: Clock = utc_now
-) -> KeyPair:
+def user_key(session: Session, user_id: int, vault: KeyVault, *, seed: bytes | None = None, clock: Clock) -> KeyPair:
     """The user's report-signing key, created (and sealed) the first time."""
     row = session.get(UserKey, user_id)
     purpose = f"user:{user_id}"
@@ -563,7 +562,7 @@ def user_key(
 
 
 def create_commitment(
-    session: Session, process_id: int, commitment: Commitment, *, actor_id: int | None, clock: Clock = utc_now
+    session: Session, process_id: int, commitment: Commitment, *, actor_id: int | None, clock: Clock
 ) -> CommitmentRow:
     get_process(session, process_id)
     known = {p.name for p in list_parties(session, process_id)}
@@ -596,6 +595,11 @@ def get_commitment(session: Session, process_id: int, commitment_id: int) -> Com
     return row
 
 
+def has_commitments(session: Session, process_id: int) -> bool:
+    """Whether the process has any commitment (whatever its label: for set-up steps, never shown to a user)."""
+    return session.scalars(select(CommitmentRow.id).where(CommitmentRow.process_id == process_id)).first() is not None
+
+
 def list_commitments(session: Session, process_id: int, labels: Collection[str]) -> Sequence[CommitmentRow]:
     """The commitments whose label is among *labels* (``detente.access.readable_label_texts``)."""
     query = select(CommitmentRow).where(CommitmentRow.process_id == process_id, CommitmentRow.label.in_(list(labels)))
@@ -609,7 +613,7 @@ def file_report(
     *,
     author_id: int,
     vault: KeyVault,
-    clock: Clock = utc_now,
+    clock: Clock,
 ) -> ReportRow:
     """Store a report signed with its author's key, and log body, signature and the author's public key."""
     get_process(session, process_id)
@@ -655,7 +659,7 @@ def check_report_signature(session: Session, report_id: int) -> bool:
 
 
 def record_assessment(
-    session: Session, process_id: int, assessment: Assessment, *, actor_id: int | None, clock: Clock = utc_now
+    session: Session, process_id: int, assessment: Assessment, *, actor_id: int | None, clock: Clock
 ) -> AssessmentRow:
     commitment = get_commitment(session, process_id, assessment.commitment_id)
     for report_id in assessment.report_ids:
@@ -718,13 +722,14 @@ def assessed_outcomes(session: Session, process_id: int, labels: Collection[str]
                 verification=max(methods, key=list(VerificationMethod).index),
                 measure_id=commitment.body.get("measure_id"),
                 summary=f"{assessment.status.replace('_', ' ')}: {commitment.title}",
+                label=str(narrowest([Label.parse(assessment.label), Label.parse(commitment.label)])),
             )
         )
     return out
 
 
 def agree_procedure(
-    session: Session, process_id: int, procedure: Procedure, *, actor_id: int | None, clock: Clock = utc_now
+    session: Session, process_id: int, procedure: Procedure, *, actor_id: int | None, clock: Clock
 ) -> ViolationProcedureRow:
     """Record the violation procedure the process agreed (replacing an earlier one; both stay in the log)."""
     get_process(session, process_id)

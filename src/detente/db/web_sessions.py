@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from detente.clock import Clock
 from detente.db.models import User, WebSession
 from detente.db.secrets_ import digest, new_secret
-from detente.db.types import Clock, utc_now
 from detente.db.users import get_user
 
 __all__ = ["DEFAULT_SESSION_TTL", "end_session", "end_user_sessions", "session_user", "start_session"]
@@ -17,9 +17,7 @@ __all__ = ["DEFAULT_SESSION_TTL", "end_session", "end_user_sessions", "session_u
 DEFAULT_SESSION_TTL = timedelta(hours=12)
 
 
-def start_session(
-    session: Session, user_id: int, *, ttl: timedelta = DEFAULT_SESSION_TTL, clock: Clock = utc_now
-) -> str:
+def start_session(session: Session, user_id: int, *, ttl: timedelta = DEFAULT_SESSION_TTL, clock: Clock) -> str:
     """Open a session for the user; returns the id to put in the cookie (never stored as such)."""
     user = get_user(session, user_id)
     now = clock()
@@ -29,7 +27,7 @@ def start_session(
     return raw
 
 
-def session_user(session: Session, raw_id: str, *, clock: Clock = utc_now) -> User | None:
+def session_user(session: Session, raw_id: str, *, clock: Clock) -> User | None:
     """The user of a live session, or None (unknown or expired; an expired one is removed)."""
     row = session.scalars(select(WebSession).where(WebSession.session_hash == digest(raw_id))).one_or_none()
     if row is None:

@@ -36,6 +36,8 @@ class AssessedOutcome:
     verification: VerificationMethod
     measure_id: str | None
     summary: str
+    #: the narrowest label of the assessment and its commitment: who may read what is computed from it
+    label: str = "mediators_only"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from detente.errors import InputError
+from detente.errors import IllegalTransition, InputError
 
 from .commitments import iso
 
@@ -35,12 +35,6 @@ __all__ = [
 ALLEGED, UNDER_REVIEW, CONFIRMED, DISMISSED, RESOLVED = "alleged", "under_review", "confirmed", "dismissed", "resolved"
 ESCALATE = "escalate"
 _STEP_NAME = re.compile(r"[a-z][a-z0-9_]{0,40}")
-
-
-class IllegalTransition(InputError):
-    """A transition the agreed procedure does not allow from the current state."""
-
-    code = "illegal_transition"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from detente.errors import UnknownConfigError
 from detente.warning.alert_backtest import monthly_alert_rates
 from detente.warning.backtest import (
     BinarySpec,
@@ -34,7 +35,6 @@ from detente.warning.covariates import (
     split_by_level,
     with_covariates,
 )
-from detente.warning.errors import UnknownConfigError
 from detente.warning.models import (
     DEFAULT_TREES,
     TREE_COUNTS,

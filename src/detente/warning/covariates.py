@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from detente.warning.errors import WarningDataError
+from detente.errors import WarningDataError
 from detente.warning.sources import read_covariates
 
 __all__ = [

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from detente.errors import UnknownConfigError, WarningDataError
 from detente.warning.country_year import COUNTRY_YEAR_FEATURES, CountryYearData, build_country_year
 from detente.warning.covariates import Covariates, join_covariates, prepare
-from detente.warning.errors import UnknownConfigError, WarningDataError
 from detente.warning.models import BoostClassifier, HurdleBoost
 from detente.warning.monthly import MONTHLY_FEATURES, MonthlyPanels, syria_panels
 from detente.warning.panels import month_label

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from detente.warning.errors import MissingExtraError
+from detente.errors import MissingExtraError
 
 __all__ = [
     "DEFAULT_TREES",

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from detente.warning.errors import WarningDataError
+from detente.errors import WarningDataError
 
 __all__ = [
     "EWP_PREDICTORS",

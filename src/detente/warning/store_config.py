@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from detente.errors import WarningDataError
 from detente.warning import metrics
-from detente.warning.errors import WarningDataError
 from detente.warning.forecast import COUNT_COLUMNS, top_drivers
 from detente.warning.models import CountModel, EmpiricalCountBaseline, HurdleBoost, PointCountBaseline
 from detente.warning.monthly import MONTHLY_FEATURES, month_index

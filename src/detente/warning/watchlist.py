@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from detente.errors import WarningDataError
 from detente.warning.alerts import Alert, AlertRule, measure_rates, scan_panel
-from detente.warning.errors import WarningDataError
 from detente.warning.forecast import count_forecast, parse_period
 from detente.warning.monthly import MonthlyPanels, syria_panels
 from detente.warning.panels import month_label, period_end

@@ -18,13 +18,13 @@ from fastapi.templating import Jinja2Templates
 from starlette.routing import NoMatchFound
 
 from detente import __version__
+from detente.clock import Clock, system_clock
 from detente.config import Settings, load_settings
-from detente.db import Clock, Database, utc_now
-from detente.db.users import DEFAULT_POLICY, AccountPolicy
+from detente.services.accounts import DEFAULT_POLICY, AccountPolicy
+from detente.services.context import open_context
 from detente.web import api, pages
 from detente.web.errors import install_error_handlers
 from detente.web.security import RateLimiter, WebContext
-from detente.workspace import Workspace
 
 __all__ = ["WebOptions", "create_app"]
 
@@ -61,17 +61,18 @@ def _explorer_router() -> APIRouter | None:
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock = utc_now, options: WebOptions | None = None
+    settings: Settings | None = None, *, clock: Clock = system_clock, options: WebOptions | None = None
 ) -> FastAPI:
-    """Build the workbench for the settings' workspace and database."""
+    """Build the workbench for the settings' workspace and database (the composition root: the one place that
+    chooses the clock)."""
     settings = settings if settings is not None else load_settings()
     options = options or WebOptions()
-    workspace = Workspace.open(settings.workspace, create=True)
-    db = Database.from_settings(settings, clock=clock)
+    base = open_context(settings, clock=clock, policy=options.policy)
+    db = base.db
     minute = timedelta(minutes=1)
     ctx = WebContext(
         db=db,
-        workspace=str(workspace.root),
+        workspace=base.workspace,
         clock=clock,
         policy=options.policy,
         session_ttl=options.session_ttl,

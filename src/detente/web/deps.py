@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from detente.web.errors import AuthRequired
+from detente.errors import AccessDenied, AuthRequired
 from detente.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -49,7 +49,9 @@ async def api_guard(request: Request) -> None:
     if principal is None:
         return
     if principal.via == "token":
-        principal.require_scope("write" if request.method in UNSAFE_METHODS else "read")
+        needed = "write" if request.method in UNSAFE_METHODS else "read"
+        if needed not in principal.scopes:
+            raise AccessDenied(f"this token lacks the {needed!r} scope", field="scopes")
         return
     check_csrf(request, principal, request.headers.get(CSRF_HEADER))
 

@@ -1,4 +1,4 @@
-"""One JSON error shape for every error of the web application, and the web layer's own errors.
+"""One JSON error shape for every error of the web application, mapped once from the error tree.
 
 Shape: ``{"error": {"code": "<machine code>", "message": "<human text>", "field": "<input field or null>"}}``.
 Pages asked for by a browser (``Accept: text/html``, outside ``/api/``) get the same facts as an HTML page.
@@ -14,52 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from detente.access import NOT_FOUND
-from detente.errors import ConfigError, ConflictError, DetenteError, InputError, NotFoundError, StoreError
+from detente.errors import AuthRequired, DetenteError, NotFoundError
+from detente.services.authz import NOT_FOUND, hidden
 
-__all__ = [
-    "AuthRequired",
-    "CsrfError",
-    "Forbidden",
-    "RateLimited",
-    "WebError",
-    "error_body",
-    "install_error_handlers",
-    "not_found",
-]
+__all__ = ["error_body", "install_error_handlers", "not_found"]
 
 log = logging.getLogger("detente.web")
-
-
-class WebError(DetenteError):
-    """An error of the web layer (a subclass of :class:`detente.errors.DetenteError`) with its HTTP status."""
-
-    status: int = 400
-    code = "bad_request"
-
-    def __init__(self, message: str, *, field: str | None = None, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.headers = headers or {}
-
-
-class AuthRequired(WebError):
-    status = 401
-    code = "unauthorized"
-
-
-class Forbidden(WebError):
-    status = 403
-    code = "forbidden"
-
-
-class CsrfError(Forbidden):
-    code = "csrf_failed"
-
-
-class RateLimited(WebError):
-    status = 429
-    code = "rate_limited"
 
 
 _STATUS_CODES = {
@@ -80,25 +40,20 @@ _STATUS_CODES = {
 
 def not_found() -> NotFoundError:
     """The one answer for a missing thing and for a thing the caller may not know exists (same words)."""
-    return NotFoundError(NOT_FOUND)
+    return hidden()
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field}}
 
 
-def _status_of(exc: DetenteError) -> int:
-    if isinstance(exc, WebError):
-        return exc.status
-    if isinstance(exc, NotFoundError):
-        return 404
-    if isinstance(exc, ConflictError):
-        return 409
-    if isinstance(exc, InputError):
-        return 422
-    if isinstance(exc, StoreError | ConfigError):
-        return 500
-    return 400
+def _headers(exc: DetenteError) -> dict[str, str] | None:
+    headers: dict[str, str] = {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, AuthRequired) and exc.bearer:
+        headers["WWW-Authenticate"] = "Bearer"
+    return headers or None
 
 
 def _wants_html(request: Request) -> bool:
@@ -126,15 +81,13 @@ def _respond(
 
 async def _detente_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DetenteError)
-    status = _status_of(exc)
+    status = exc.status  # each class of the tree states its own status: no isinstance chain to get out of order
     if status >= 500:
         log.error("server error on %s %s: %s", request.method, request.url.path, exc)
         message = "the server could not complete the request"
     else:
-        message = exc.reason if isinstance(exc, InputError) else str(exc)
-    field = getattr(exc, "field", None)
-    headers = exc.headers if isinstance(exc, WebError) else None
-    return _respond(request, status, exc.code, message, field, headers)
+        message = exc.reason
+    return _respond(request, status, exc.code, message, exc.field, _headers(exc))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from detente.db.users import authenticate, change_password
-from detente.db.web_sessions import end_session, start_session
 from detente.errors import InputError
-from detente.web import ops
+from detente.services import accounts
+from detente.services import audit as audit_svc
+from detente.services import notes as notes_svc
+from detente.services import processes as process_svc
 from detente.web.deps import Ctx, MaybeUser, User, page_guard
 from detente.web.security import (
     PRE_CSRF_COOKIE,
@@ -91,9 +92,7 @@ def login(
     ip = client_ip(request, ctx.trust_proxy)
     if ctx.login_limiter is not None:
         ctx.login_limiter.hit(ip)
-    with ctx.db.transaction() as s:
-        result = authenticate(s, username, password, ip=ip, policy=ctx.policy, clock=ctx.clock)
-        raw = start_session(s, result.user.id, ttl=ctx.session_ttl, clock=ctx.clock) if result.user else None
+    raw = accounts.sign_in(ctx, username, password, ip=ip, ttl=ctx.session_ttl).session
     if raw is None:
         context = {"next": _safe_next(next), "error": "Wrong username or password, or the account is locked."}
         return render(request, "login.html", context, status=401)
@@ -106,8 +105,7 @@ def login(
 @router.post("/logout")
 def logout(request: Request, ctx: Ctx, p: MaybeUser) -> Response:
     if p is not None and p.session_id:
-        with ctx.db.transaction() as s:
-            end_session(s, p.session_id)
+        accounts.sign_out(ctx, p.session_id)
     response = _see("/login", "signed_out")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -115,7 +113,7 @@ def logout(request: Request, ctx: Ctx, p: MaybeUser) -> Response:
 
 @router.get("/processes", response_class=HTMLResponse)
 def processes(request: Request, ctx: Ctx, p: User) -> Response:
-    return render(request, "processes.html", {"processes": ops.list_processes(ctx, p)})
+    return render(request, "processes.html", {"processes": process_svc.list_processes(ctx, p)})
 
 
 @router.post("/processes")
@@ -128,8 +126,8 @@ def create_process(
     description: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     names = [line.strip() for line in parties.splitlines() if line.strip()]
-    made = ops.create_process(ctx, p, name, description, names, client_ip(request, ctx.trust_proxy))
-    return _see(f"/processes/{made['id']}", "process_created")
+    made = process_svc.create_process(ctx, p, name, description, names)
+    return _see(f"/processes/{made.id}", "process_created")
 
 
 @router.get("/processes/{process_id}", response_class=HTMLResponse)
@@ -141,13 +139,14 @@ def process(
     q: Annotated[str | None, Query(max_length=200)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    view = ops.process_view(ctx, p, process_id)
+    view = process_svc.process_detail(ctx, p, process_id)
     per_page = 20
-    notes, total = ops.list_notes(ctx, p, process_id, query=q or None, limit=per_page, offset=(page - 1) * per_page)
-    parties = {party["id"]: party["name"] for party in view.parties}
+    found = notes_svc.list_notes(ctx, p, process_id, query=q or None, limit=per_page, offset=(page - 1) * per_page)
+    parties = {party.id: party.name for party in view.parties}
+    total = found.total
     context = {
         "view": view,
-        "notes": notes,
+        "notes": found.notes,
         "total": total,
         "q": q or "",
         "page": page,
@@ -167,21 +166,21 @@ def create_note(
     label: Annotated[str, Form(max_length=40)],
     body: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
-    note = ops.create_note(ctx, p, process_id, title, body, label)
-    return _see(f"/processes/{process_id}/notes/{note['id']}", "note_created")
+    note = notes_svc.create_note(ctx, p, process_id, title, body, label)
+    return _see(f"/processes/{process_id}/notes/{note.id}", "note_created")
 
 
 @router.get("/processes/{process_id}/notes/{note_id}", response_class=HTMLResponse)
 def note(request: Request, ctx: Ctx, p: User, process_id: IdPath, note_id: IdPath) -> Response:
-    view = ops.process_view(ctx, p, process_id)
-    found = ops.get_note(ctx, p, process_id, note_id)
-    parties = {party["id"]: party["name"] for party in view.parties}
+    view = process_svc.process_detail(ctx, p, process_id)
+    found = notes_svc.get_note(ctx, p, process_id, note_id)
+    parties = {party.id: party.name for party in view.parties}
     return render(request, "note.html", {"view": view, "note": found, "party_names": parties})
 
 
 @router.post("/processes/{process_id}/notes/{note_id}/delete")
 def delete_note(request: Request, ctx: Ctx, p: User, process_id: IdPath, note_id: IdPath) -> Response:
-    ops.delete_note(ctx, p, process_id, note_id, client_ip(request, ctx.trust_proxy))
+    notes_svc.delete_note(ctx, p, process_id, note_id)
     return _see(f"/processes/{process_id}", "note_deleted")
 
 
@@ -196,13 +195,13 @@ def set_member(
     party_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     party = _optional_int(party_id, "party_id")
-    ops.set_member(ctx, p, process_id, username, role, party, client_ip(request, ctx.trust_proxy))
+    process_svc.set_member(ctx, p, process_id, username, role, party)
     return _see(f"/processes/{process_id}", "member_set")
 
 
 @router.post("/processes/{process_id}/members/{user_id}/remove")
 def remove_member(request: Request, ctx: Ctx, p: User, process_id: IdPath, user_id: IdPath) -> Response:
-    ops.remove_member(ctx, p, process_id, user_id, client_ip(request, ctx.trust_proxy))
+    process_svc.remove_member(ctx, p, process_id, user_id)
     return _see(f"/processes/{process_id}", "member_removed")
 
 
@@ -210,7 +209,7 @@ def remove_member(request: Request, ctx: Ctx, p: User, process_id: IdPath, user_
 def add_party(
     request: Request, ctx: Ctx, p: User, process_id: IdPath, name: Annotated[str, Form(max_length=200)]
 ) -> Response:
-    ops.add_party(ctx, p, process_id, name, client_ip(request, ctx.trust_proxy))
+    process_svc.add_party(ctx, p, process_id, name)
     return _see(f"/processes/{process_id}", "party_added")
 
 
@@ -225,7 +224,7 @@ def _optional_int(text: str, field: str) -> int | None:
 
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request, ctx: Ctx, p: User) -> Response:
-    return render(request, "account.html", {"tokens": ops.list_tokens(ctx, p), "issued": None, "error": None})
+    return render(request, "account.html", {"tokens": accounts.list_tokens(ctx, p), "issued": None, "error": None})
 
 
 @router.post("/account/password", response_class=HTMLResponse)
@@ -236,15 +235,10 @@ def account_password(
     current_password: Annotated[str, Form(max_length=1024)],
     new_password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
-    ip = client_ip(request, ctx.trust_proxy)
     try:
-        with ctx.db.transaction() as s:
-            change_password(
-                s, p.user_id, new_password, current_password=current_password, ip=ip, policy=ctx.policy, clock=ctx.clock
-            )
-            raw = start_session(s, p.user_id, ttl=ctx.session_ttl, clock=ctx.clock)
+        raw = accounts.change_own_password(ctx, p, current_password, new_password, ttl=ctx.session_ttl)
     except InputError as exc:
-        context = {"tokens": ops.list_tokens(ctx, p), "issued": None, "error": exc.reason}
+        context = {"tokens": accounts.list_tokens(ctx, p), "issued": None, "error": exc.reason}
         return render(request, "account.html", context, status=422)
     response = _see("/account", "password_changed")
     set_session_cookie(response, request, ctx, raw)
@@ -259,19 +253,19 @@ def account_token(
     name: Annotated[str, Form(max_length=100)],
     scopes: Annotated[list[str], Form()],
 ) -> Response:
-    issued = ops.create_token(ctx, p, name, scopes, client_ip(request, ctx.trust_proxy))
-    return render(request, "account.html", {"tokens": ops.list_tokens(ctx, p), "issued": issued, "error": None})
+    issued = accounts.create_token(ctx, p, name, scopes)
+    return render(request, "account.html", {"tokens": accounts.list_tokens(ctx, p), "issued": issued, "error": None})
 
 
 @router.post("/account/tokens/{token_id}/revoke")
 def account_token_revoke(request: Request, ctx: Ctx, p: User, token_id: IdPath) -> Response:
-    ops.revoke_token(ctx, p, token_id, client_ip(request, ctx.trust_proxy))
+    accounts.revoke_token(ctx, p, token_id)
     return _see("/account", "token_revoked")
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
 def admin_users(request: Request, ctx: Ctx, p: User) -> Response:
-    return render(request, "users.html", {"users": ops.list_users(ctx, p)})
+    return render(request, "users.html", {"users": accounts.list_users(ctx, p)})
 
 
 @router.post("/admin/users")
@@ -284,7 +278,7 @@ def admin_create_user(
     display_name: Annotated[str, Form(max_length=200)] = "",
     is_admin: Annotated[bool, Form()] = False,
 ) -> Response:
-    ops.create_user(ctx, p, username, password, display_name or None, is_admin, client_ip(request, ctx.trust_proxy))
+    accounts.create_user(ctx, p, username, password, display_name or None, is_admin)
     return _see("/admin/users", "user_created")
 
 
@@ -292,7 +286,7 @@ def admin_create_user(
 def admin_set_admin(
     request: Request, ctx: Ctx, p: User, user_id: IdPath, is_admin: Annotated[bool, Form()] = False
 ) -> Response:
-    ops.set_admin(ctx, p, user_id, is_admin, client_ip(request, ctx.trust_proxy))
+    accounts.set_admin(ctx, p, user_id, is_admin)
     return _see("/admin/users", "admin_changed")
 
 
@@ -304,5 +298,5 @@ def admin_audit(
     action: Annotated[str | None, Query(max_length=64)] = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
-    events = ops.list_audit(ctx, p, action=action or None, before_id=before_id, limit=100)
+    events = audit_svc.list_audit(ctx, p, action=action or None, before_id=before_id, limit=100)
     return render(request, "audit.html", {"events": events, "action": action or ""})

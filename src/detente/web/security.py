@@ -17,18 +17,16 @@ import hmac
 import secrets
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import Request, Response
 
-from detente import access
-from detente.db import Clock, Database
-from detente.db.processes import load_subject
-from detente.db.tokens import verify_token
-from detente.db.users import DEFAULT_POLICY, AccountPolicy, get_user
-from detente.db.web_sessions import DEFAULT_SESSION_TTL, session_user
-from detente.web.errors import AuthRequired, CsrfError, Forbidden, RateLimited
+from detente.clock import Clock
+from detente.errors import AuthRequired, CsrfError, RateLimited
+from detente.services import accounts
+from detente.services.caller import Caller
+from detente.services.context import AppContext
 
 __all__ = [
     "ALL_SCOPES",
@@ -96,47 +94,32 @@ class RateLimiter:
             hits = self._prune(key, now)
             if len(hits) >= self.limit:
                 retry = max(1, int(hits[0] - (now - self.window.total_seconds())) + 1)
-                raise RateLimited("too many attempts; try again later", headers={"Retry-After": str(retry)})
+                raise RateLimited("too many attempts; try again later", retry_after=retry)
             if count:
                 hits.append(now)
 
 
-@dataclass
-class WebContext:
-    """What the routes need, built once by the app factory."""
+#: how long a browser session lasts unless the application says otherwise
+DEFAULT_SESSION_TTL = timedelta(hours=12)
 
-    db: Database
-    workspace: str
-    clock: Clock
-    policy: AccountPolicy = DEFAULT_POLICY
+
+@dataclass
+class WebContext(AppContext):
+    """The application's context plus what only HTTP needs, built once by the app factory."""
+
     session_ttl: timedelta = DEFAULT_SESSION_TTL
     trust_proxy: bool = False
     login_limiter: RateLimiter | None = None
     token_limiter: RateLimiter | None = None
-    extras: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class Principal:
-    """A signed-in user as the routes see them."""
-
-    user_id: int
-    username: str
-    display_name: str
-    is_admin: bool
-    subject: access.Subject
-    via: str  # "session" or "token"
-    scopes: frozenset[str]
-    session_id: str | None = None
-    token_id: int | None = None
+class Principal(Caller):
+    """A caller that came through the web: a browser session (with its anti-forgery token) or an API token."""
 
     @property
     def csrf_token(self) -> str | None:
         return csrf_token_for(self.session_id) if self.session_id else None
-
-    def require_scope(self, scope: str) -> None:
-        if scope not in self.scopes:
-            raise Forbidden(f"this token lacks the {scope!r} scope", field="scopes")
 
 
 def csrf_token_for(session_id: str) -> str:
@@ -184,50 +167,31 @@ def set_pre_csrf_cookie(response: Response, request: Request, ctx: WebContext, t
     )
 
 
-def _principal_of_user(ctx: WebContext, user_id: int, via: str, scopes: frozenset[str], **extra: object) -> Principal:
-    with ctx.db.transaction() as s:
-        subject = load_subject(s, user_id)
-        user = get_user(s, user_id)
-        return Principal(
-            user_id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            is_admin=user.is_admin,
-            subject=subject,
-            via=via,
-            scopes=scopes,
-            session_id=extra.get("session_id"),  # type: ignore[arg-type]
-            token_id=extra.get("token_id"),  # type: ignore[arg-type]
-        )
+def _principal(caller: Caller) -> Principal:
+    return Principal(**{f: getattr(caller, f) for f in Caller.__dataclass_fields__})
 
 
 def resolve_principal(request: Request, ctx: WebContext) -> Principal | None:
     """The principal of the request: a Bearer token (a bad one is refused outright), else the session cookie."""
+    ip = client_ip(request, ctx.trust_proxy)
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            raise AuthRequired("use 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
-        ip = client_ip(request, ctx.trust_proxy)
+            raise AuthRequired("use 'Authorization: Bearer <token>'", bearer=True)
         if ctx.token_limiter is not None:  # only failed tokens count: scripts with a valid token are not throttled
             ctx.token_limiter.check(ip)
-        with ctx.db.transaction() as s:
-            verified = verify_token(s, secret.strip(), ip=ip, clock=ctx.clock)
-            if verified is None:
-                if ctx.token_limiter is not None:
-                    ctx.token_limiter.record(ip)
-                raise AuthRequired("unknown, revoked or expired token", headers={"WWW-Authenticate": "Bearer"})
-            user_id, token_id, scopes = verified.user.id, verified.token_id, verified.scopes
-        return _principal_of_user(ctx, user_id, "token", frozenset(scopes), token_id=token_id)
+        try:
+            return _principal(accounts.token_caller(ctx, secret.strip(), ip=ip))
+        except AuthRequired:
+            if ctx.token_limiter is not None:
+                ctx.token_limiter.record(ip)
+            raise
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
-    with ctx.db.transaction() as s:
-        user = session_user(s, raw, clock=ctx.clock)
-        if user is None:
-            return None
-        user_id = user.id
-    return _principal_of_user(ctx, user_id, "session", ALL_SCOPES, session_id=raw)
+    caller = accounts.session_caller(ctx, raw, ip=ip)
+    return None if caller is None else _principal(caller)
 
 
 def check_csrf(request: Request, principal: Principal | None, submitted: str | None) -> None:

@@ -6,10 +6,7 @@ Pure core: :mod:`.hashing`, :mod:`.proofs`, :mod:`.tree`, :mod:`.entry`, :mod:`.
 
 from __future__ import annotations
 
-from .bundle import BundleReport, Finding, Withheld, export_bundle, verify_bundle
-from .checkpoint import Checkpoint, open_checkpoint, parse_checkpoint_body, sign_checkpoint
-from .entry import Entry, decode_entry, encode_entry, entry_leaf_hash
-from .errors import (
+from detente.errors import (
     BundleError,
     CheckpointError,
     EntryError,
@@ -23,6 +20,10 @@ from .errors import (
     UnknownLogError,
     WitnessRefusal,
 )
+
+from .bundle import BundleReport, Finding, Withheld, export_bundle, verify_bundle
+from .checkpoint import Checkpoint, open_checkpoint, parse_checkpoint_body, sign_checkpoint
+from .entry import Entry, decode_entry, encode_entry, entry_leaf_hash
 from .hashing import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
 from .log import EntryStore, MemoryEntryStore, TransparencyLog
 from .note import (

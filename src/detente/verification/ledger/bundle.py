@@ -21,9 +21,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from detente.errors import BundleError, EntryError, LedgerError, ProofError
+
 from .checkpoint import Checkpoint, open_checkpoint, parse_checkpoint_body
 from .entry import Entry, decode_entry, encode_entry
-from .errors import BundleError, EntryError, LedgerError, ProofError
 from .hashing import leaf_hash
 from .note import Note, NoteSignature, format_note, parse_note, parse_vkey
 from .proofs import verify_consistency

@@ -10,7 +10,8 @@ import base64
 import re
 from dataclasses import dataclass
 
-from .errors import CheckpointError, NoteError
+from detente.errors import CheckpointError, NoteError
+
 from .hashing import HASH_SIZE
 from .note import ALG_ED25519, KeyPair, Note, NoteSignature, PublicKey, decode_b64, format_note, parse_note
 

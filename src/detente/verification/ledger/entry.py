@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import EntryError
+from detente.errors import EntryError
+
 from .hashing import leaf_hash
 
 __all__ = ["ENTRY_FORMAT_VERSION", "MAX_SAFE_INT", "Entry", "decode_entry", "encode_entry", "entry_leaf_hash"]

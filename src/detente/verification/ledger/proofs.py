@@ -11,7 +11,8 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 
-from .errors import ProofError
+from detente.errors import ProofError
+
 from .hashing import HASH_SIZE, node_hash
 
 __all__ = ["root_from_inclusion_proof", "verify_consistency", "verify_inclusion"]

@@ -7,7 +7,8 @@ edge that splits into O(log n) such subtrees, so a root or proof costs O(log n) 
 
 from __future__ import annotations
 
-from .errors import ProofError
+from detente.errors import ProofError
+
 from .hashing import EMPTY_ROOT, node_hash, split_point
 from .store import LeafHashStore, MemoryLeafStore, MemorySubtreeCache, SubtreeCache
 

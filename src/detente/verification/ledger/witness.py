@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from .checkpoint import Checkpoint, open_checkpoint
-from .errors import (
+from detente.errors import (
     CheckpointError,
     ForkError,
     NoteError,
@@ -26,6 +25,8 @@ from .errors import (
     StaleSizeError,
     UnknownLogError,
 )
+
+from .checkpoint import Checkpoint, open_checkpoint
 from .note import ALG_COSIGNATURE_V1, KeyPair, Note, NoteSignature, PublicKey, parse_note
 from .proofs import verify_consistency
 

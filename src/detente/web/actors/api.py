@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from detente.services import actors
+from detente.services.actors import DecisionOut, EntryInput, ProfileChange, ProfileInput
 from detente.web.actors.network import network_view
 from detente.web.actors.params import ActorPath, Filter, ProcessPath
 from detente.web.actors.scope import open_scope
-from detente.web.actors.views import actor_detail, decisions_view, grid_view, matrix_view, suggestions_view
-from detente.web.actors.writes import EntryInput, ProfileInput, add_entry, export_network, record_decision, set_profile
+from detente.web.actors.views import actor_detail, decisions_view, grid_view, matrix_view, store_facts, suggestions_view
 from detente.web.deps import Ctx, User, api_guard
-from detente.web.security import client_ip
 
 __all__ = ["api_router"]
 
@@ -68,17 +68,17 @@ def matrix(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> dict[str, Any]:
     scope = open_scope(ctx, request, p, process_id)
-    return matrix_view(scope, q=q, attitude=attitude, kind=kind or None, profiled=profiled, page=page)
+    return matrix_view(ctx, scope, q=q, attitude=attitude, kind=kind or None, profiled=profiled, page=page)
 
 
 @api_router.get("/analysis", summary="Power–interest grid with engagement priorities and reasons")
 def analysis(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, filt: Filter) -> dict[str, Any]:
-    return grid_view(open_scope(ctx, request, p, process_id), filt)
+    return grid_view(ctx, open_scope(ctx, request, p, process_id), filt)
 
 
 @api_router.get("/network", summary="The network view's actors (with layout) and ties")
 def network(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, filt: Filter) -> dict[str, Any]:
-    return network_view(open_scope(ctx, request, p, process_id), filt).as_dict()
+    return network_view(ctx, open_scope(ctx, request, p, process_id), filt).as_dict()
 
 
 @api_router.get("/suggestions", summary="Merge suggestions with scores and reasons")
@@ -88,17 +88,14 @@ def suggestions(request: Request, ctx: Ctx, p: User, process_id: ProcessPath) ->
 
 @api_router.get("/decisions", summary="The registry's decision log (merges, rejections, undos), newest first")
 def decisions(request: Request, ctx: Ctx, p: User, process_id: ProcessPath) -> list[dict[str, Any]]:
-    return decisions_view(open_scope(ctx, request, p, process_id))
+    return decisions_view(ctx, open_scope(ctx, request, p, process_id))
 
 
 @api_router.post("/decisions", status_code=201, summary="Merge, reject or undo (administrators, mediators, analysts)")
-def decide(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, body: DecisionIn) -> dict[str, Any]:
-    scope = open_scope(ctx, request, p, process_id)
-    ip = client_ip(request, ctx.trust_proxy)
-    d = record_decision(
-        ctx, scope, body.kind, a=body.a, b=body.b, target=body.target, note=body.note, score=body.score, ip=ip
+def decide(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, body: DecisionIn) -> DecisionOut:
+    return actors.record_decision(
+        ctx, p, process_id, body.kind, a=body.a, b=body.b, target=body.target, note=body.note, score=body.score
     )
-    return {"id": d.id, "kind": d.kind.value, "into": d.into, "other": d.other, "target": d.target, "by": d.by}
 
 
 @api_router.get("/export", summary="The network as GraphML or CSV (audited; your exportable profiles only)")
@@ -111,7 +108,9 @@ def export(
     format: Annotated[Literal["graphml", "actors.csv", "relations.csv"], Query()] = "graphml",
 ) -> Response:
     scope = open_scope(ctx, request, p, process_id)
-    body, fmt = export_network(ctx, scope, filt, format, client_ip(request, ctx.trust_proxy))
+    window = filt.window(store_facts(scope)["span"]) if filt.start or filt.end else None
+    body = actors.export_network(ctx, p, process_id, format, window=window, country=filt.country)
+    fmt = format
     media = "application/graphml+xml" if fmt == "graphml" else "text/csv; charset=utf-8"
     name = f"actors-{process_id}-{'network.graphml' if fmt == 'graphml' else fmt}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -121,24 +120,22 @@ def export(
 def actor(
     request: Request, ctx: Ctx, p: User, process_id: ProcessPath, actor_id: ActorPath, filt: Filter
 ) -> dict[str, Any]:
-    return actor_detail(open_scope(ctx, request, p, process_id), actor_id, filt)
+    return actor_detail(ctx, open_scope(ctx, request, p, process_id), actor_id, filt)
 
 
 @api_router.put("/{actor_id}/profile", summary="Create or update the actor's profile under one label")
 def put_profile(
     request: Request, ctx: Ctx, p: User, process_id: ProcessPath, actor_id: ActorPath, body: ProfileIn
-) -> dict[str, Any]:
-    scope = open_scope(ctx, request, p, process_id)
+) -> ProfileChange:
     data = ProfileInput(
         body.label, body.attitude, body.attitude_evidence, body.attitude_date, body.power, body.interest
     )
-    return set_profile(ctx, scope, actor_id, data)
+    return actors.set_profile(ctx, p, process_id, actor_id, data)
 
 
 @api_router.post("/{actor_id}/entries", status_code=201, summary="Add an interest, position, leverage or contribution")
 def post_entry(
     request: Request, ctx: Ctx, p: User, process_id: ProcessPath, actor_id: ActorPath, body: EntryIn
-) -> dict[str, Any]:
-    scope = open_scope(ctx, request, p, process_id)
+) -> ProfileChange:
     data = EntryInput(body.label, body.kind, body.text, body.evidence, body.date, body.issue, tuple(body.over))
-    return add_entry(ctx, scope, actor_id, data)
+    return actors.add_entry(ctx, p, process_id, actor_id, data)

@@ -7,6 +7,7 @@ from typing import Any
 
 import networkx as nx
 
+from detente.services.context import AppContext
 from detente.web.actors.scope import NetFilter, Scope
 from detente.web.actors.views import Measured, measure
 
@@ -94,8 +95,8 @@ class NetworkView:
         }
 
 
-def network_view(scope: Scope, filt: NetFilter) -> NetworkView:
-    m = measure(scope, filt)
+def network_view(app: AppContext, scope: Scope, filt: NetFilter) -> NetworkView:
+    m = measure(app, scope, filt)
     layers = ("hostile", "cooperative") if filt.layer == "all" else (filt.layer,)
     edges = [
         Edge(r.source, r.target, layer, int(getattr(r, layer)), r.fatalities, r.trend)

@@ -14,6 +14,8 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from detente.errors import InputError
+from detente.services import actors
+from detente.services.actors import ENTRY_KINDS, EntryInput, ProfileInput
 from detente.web.actors.network import network_view
 from detente.web.actors.params import ActorPath, Filter, ProcessPath, parse_date, parse_unit
 from detente.web.actors.scope import NetFilter, Scope, open_scope
@@ -34,9 +36,7 @@ from detente.web.actors.workbench import (
     split_refs,
     window_of,
 )
-from detente.web.actors.writes import ENTRY_KINDS, EntryInput, ProfileInput, add_entry, record_decision, set_profile
 from detente.web.deps import Ctx, User, page_guard
-from detente.web.security import client_ip
 
 __all__ = ["MESSAGES", "page_router"]
 
@@ -97,7 +97,7 @@ def matrix_page(
 ) -> Response:
     scope = open_scope(ctx, request, p, process_id)
     only = profiled in ("1", "on", "true")
-    view = matrix_view(scope, q=q, attitude=attitude or None, kind=kind or None, profiled=only, page=page)
+    view = matrix_view(ctx, scope, q=q, attitude=attitude or None, kind=kind or None, profiled=only, page=page)
     params = {"q": q or "", "attitude": attitude or "", "kind": kind or "", "profiled": "1" if only else ""}
     query = urlencode({k: v for k, v in params.items() if v})
     context = {"view": view, "params": params, "query": query}
@@ -107,7 +107,7 @@ def matrix_page(
 @page_router.get("/processes/{process_id}/actors/grid", name="actors_grid")
 def grid_page(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, filt: Filter) -> Response:
     scope = open_scope(ctx, request, p, process_id)
-    view = grid_view(scope, filt)
+    view = grid_view(ctx, scope, filt)
     link = f"/processes/{process_id}/actors/{{id}}"
     context = {"view": view, "svg": Markup(grid_svg(view["placements"], link)), **_filter_context(scope, filt)}
     return _render(request, scope, "actors/grid.html", "grid", context)
@@ -116,7 +116,7 @@ def grid_page(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, filt
 @page_router.get("/processes/{process_id}/actors/network", name="actors_network")
 def network_page(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, filt: Filter) -> Response:
     scope = open_scope(ctx, request, p, process_id)
-    view = network_view(scope, filt)
+    view = network_view(ctx, scope, filt)
     link = f"/processes/{process_id}/actors/{{id}}"
     names = {n.id: n.name for n in view.nodes}
     context = {
@@ -156,7 +156,7 @@ def paths_page(
     context: dict[str, Any] = {"form": form, "facts": facts, "error": None, "view": None}
     try:
         window = window_of(parse_date(start, "start"), parse_date(end, "end"), facts["span"])
-        context["view"] = paths_view(scope, target, refs, window, min_events=min_events)
+        context["view"] = paths_view(ctx, scope, target, refs, window, min_events=min_events)
     except InputError as exc:
         context["error"] = _form_error(exc)
     context["choices"] = context["view"].choices if context["view"] is not None else path_choices(scope)
@@ -211,7 +211,7 @@ def changes_page(
 @page_router.get("/processes/{process_id}/actors/suggestions", name="actors_suggestions")
 def suggestions_page(request: Request, ctx: Ctx, p: User, process_id: ProcessPath) -> Response:
     scope = open_scope(ctx, request, p, process_id)
-    context = {"suggestions": suggestions_view(scope), "decisions": decisions_view(scope)}
+    context = {"suggestions": suggestions_view(scope), "decisions": decisions_view(ctx, scope)}
     return _render(request, scope, "actors/suggestions.html", "suggestions", context)
 
 
@@ -228,11 +228,9 @@ def decision_form(
     note: _Long = "",
     score: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    scope = open_scope(ctx, request, p, process_id)
-    ip = client_ip(request, ctx.trust_proxy)
-    record_decision(
-        ctx, scope, kind, a=a or None, b=b or None, target=target or None, note=note.strip(),
-        score=parse_unit(score, "score"), ip=ip,
+    actors.record_decision(
+        ctx, p, process_id, kind, a=a or None, b=b or None, target=target or None, note=note.strip(),
+        score=parse_unit(score, "score"),
     )  # fmt: skip
     done = {"merge": "merged", "reject": "rejected", "undo": "undone"}[kind]
     return _see(f"/processes/{process_id}/actors/suggestions", done)
@@ -243,7 +241,7 @@ def actor_page(
     request: Request, ctx: Ctx, p: User, process_id: ProcessPath, actor_id: ActorPath, filt: Filter
 ) -> Response:
     scope = open_scope(ctx, request, p, process_id)
-    detail = actor_detail(scope, actor_id, filt)
+    detail = actor_detail(ctx, scope, actor_id, filt)
     own = {pr["label"] for pr in detail["profiles"]}
     context = {
         "d": detail,
@@ -270,14 +268,13 @@ def profile_form(
     power: Annotated[str, Form(max_length=20)] = "",
     interest: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    scope = open_scope(ctx, request, p, process_id)
     day = parse_date(attitude_date, "attitude_date")
     if day is None:
         raise InputError("give the date of the evidence", field="attitude_date")
     data = ProfileInput(
         label, attitude, attitude_evidence, day, parse_unit(power, "power"), parse_unit(interest, "interest")
     )
-    set_profile(ctx, scope, actor_id, data)
+    actors.set_profile(ctx, p, process_id, actor_id, data)
     return _see(f"/processes/{process_id}/actors/{actor_id}", "profile_saved")
 
 
@@ -296,10 +293,9 @@ def entry_form(
     issue: _Short = "",
     over: _Long = "",
 ) -> Response:
-    scope = open_scope(ctx, request, p, process_id)
     day = parse_date(date, "date")
     if day is None:
         raise InputError("give the date of the evidence", field="date")
     refs = tuple(x.strip() for x in over.split(";") if x.strip())
-    add_entry(ctx, scope, actor_id, EntryInput(label, kind, text, evidence, day, issue, refs))
+    actors.add_entry(ctx, p, process_id, actor_id, EntryInput(label, kind, text, evidence, day, issue, refs))
     return _see(f"/processes/{process_id}/actors/{actor_id}", "entry_added")

@@ -1,5 +1,5 @@
-"""One request's view of the actor pages of a process: the service, the process, the principal's permissions and
-the filters of the request (window, layer, minimum weight, country, how many actors)."""
+"""The filters of an actor page's request (window, layer, minimum weight, country, how many actors) and the
+caller's view of the process (from :mod:`detente.services.actors`)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from typing import Any, Literal
 
 from fastapi import Request
 
-from detente.actors import ActorService, Window
-from detente.events.store import open_store
-from detente.web import ops
-from detente.web.actors.policy import Permissions, permissions
+from detente.actors import Window
+from detente.services import actors
+from detente.services.actors import ActorScope
 from detente.web.security import Principal, WebContext
 
-__all__ = ["Layer", "NetFilter", "Scope", "open_scope", "service"]
+__all__ = ["Layer", "NetFilter", "Scope", "open_scope"]
 
 Layer = Literal["all", "hostile", "cooperative"]
 
@@ -58,41 +57,10 @@ class NetFilter:
         }
 
 
-def service(ctx: WebContext, request: Request) -> ActorService:
-    """The workspace's actor service (one per application, like the explorer's queries)."""
-    found = ctx.extras.get("actors.service")
-    if isinstance(found, ActorService):
-        return found
-    store = open_store(ctx.workspace, settings=getattr(request.app.state, "settings", None))
-    svc = ActorService(store.workspace, store, ctx.clock)
-    ctx.extras["actors.service"] = svc
-    return svc
-
-
-@dataclass(frozen=True)
-class Scope:
-    process_id: int
-    process: dict[str, Any]
-    parties: dict[int, str]
-    perms: Permissions
-    svc: ActorService
-    principal: Principal
-
-    @property
-    def labels(self) -> list[str]:
-        """Every label a record of this process may carry."""
-        return ["public", "all_parties", *(f"party:{pid}" for pid in sorted(self.parties)), "mediators_only"]
-
-    def label_text(self, label: str) -> str:
-        if label.startswith("party:"):
-            name = self.parties.get(int(label[6:]), "a party")
-            return f"only {name} and the mediators"
-        return {"public": "public", "all_parties": "all parties", "mediators_only": "mediators only"}.get(label, label)
+#: one caller's view of the actors of a process (decided and loaded by the service)
+Scope = ActorScope
 
 
 def open_scope(ctx: WebContext, request: Request, p: Principal, process_id: int) -> Scope:
     """Decide ``read`` on the process (a non-member and a missing process get the same "not found")."""
-    view = ops.process_view(ctx, p, process_id)
-    parties = {int(x["id"]): str(x["name"]) for x in view.parties}
-    perms = permissions(p, process_id, parties)
-    return Scope(process_id, view.process, parties, perms, service(ctx, request), p)
+    return actors.open_scope(ctx, p, process_id)

@@ -1,7 +1,7 @@
-"""What the actor pages and their API show, computed once from :class:`detente.actors.ActorService`.
+"""What the actor pages and their API show, shaped from what :mod:`detente.services.actors` hands out.
 
 Everything here reads: the registry (workspace-wide), relations measured from the events, the process's books
-under the labels the principal may read, and the analysis of those. Nothing decides access but ``policy``.
+under the labels the caller may read (the service decides which), and the analysis of those.
 """
 
 from __future__ import annotations
@@ -11,10 +11,19 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from detente.actors import Analysis, CanonicalActor, ProcessBook, Registry, RelationSet, StakeholderProfile, analyse
-from detente.actors.model import actor_id_for
+from detente.actors import (
+    Analysis,
+    CanonicalActor,
+    LabelledBook,
+    ProcessBook,
+    Registry,
+    RelationSet,
+    StakeholderProfile,
+    merge_books,
+)
 from detente.actors.profiles import Attitude
-from detente.web.actors.books import LabelledBook, load_books, merge_books
+from detente.services import actors
+from detente.services.context import AppContext
 from detente.web.actors.scope import NetFilter, Scope
 
 __all__ = [
@@ -36,7 +45,7 @@ MATRIX_PAGE = 50
 
 def store_facts(scope: Scope) -> dict[str, Any]:
     """The store's date range and countries (for the filter form)."""
-    summary = scope.svc.store.summary()
+    summary = scope.engine.store.summary()
     span = summary.get("date_range") or [None, None]
     return {
         "first": span[0],
@@ -99,14 +108,15 @@ class Measured:
     analysis: Analysis
 
 
-def measure(scope: Scope, filt: NetFilter, *, labels: frozenset[str] | None = None, top: int = 10) -> Measured:
-    svc = scope.svc
-    reg = svc.registry()
+def measure(
+    app: AppContext, scope: Scope, filt: NetFilter, *, labels: frozenset[str] | None = None, top: int = 10
+) -> Measured:
+    reg = scope.registry
     window = filt.window(store_facts(scope)["span"]) if filt.start or filt.end else None
-    rel = svc.relations(window, country_iso3=filt.country, registry=reg)
-    books = load_books(svc, scope.process_id, scope.perms.readable if labels is None else labels)
+    rel = scope.engine.relations(reg, window, country_iso3=filt.country)
+    books = actors.books(app, scope, labels)
     book = merge_books(scope.process_id, books)
-    result = analyse(rel, reg, book, min_events=1, top=top)
+    result = scope.engine.analyse(rel, reg, book, min_events=1, top=top)
     return Measured(reg, rel, books, book, result)
 
 
@@ -115,15 +125,15 @@ def _name(reg: Registry, aid: str) -> str:
     return actor.name if actor is not None else aid
 
 
-def actor_detail(scope: Scope, actor_id: str, filt: NetFilter) -> dict[str, Any]:
-    m = measure(scope, filt)
+def actor_detail(app: AppContext, scope: Scope, actor_id: str, filt: NetFilter) -> dict[str, Any]:
+    m = measure(app, scope, filt)
     actor = m.registry.get(actor_id)
     window = m.relations.window
     relations = sorted(
         (r for r in m.relations.relations if actor_id in (r.source, r.target)),
         key=lambda r: (-r.events, r.source, r.target),
     )
-    events = scope.svc.recent_events(actor_id, window=window if filt.start or filt.end else None, limit=15)
+    events = scope.engine.recent_events(actor, window=window if filt.start or filt.end else None, limit=15)
     score = next((s for s in m.analysis.scores if s.actor_id == actor_id), None)
     return {
         "actor": actor_dict(m.registry, actor),
@@ -160,6 +170,7 @@ def actor_detail(scope: Scope, actor_id: str, filt: NetFilter) -> dict[str, Any]
 
 
 def matrix_view(
+    app: AppContext,
     scope: Scope,
     *,
     q: str | None,
@@ -169,16 +180,16 @@ def matrix_view(
     page: int,
 ) -> dict[str, Any]:
     """One row per readable profile (an actor with none has one empty row), profiled actors first."""
-    reg = scope.svc.registry()
-    books = load_books(scope.svc, scope.process_id, scope.perms.readable)
+    reg = scope.registry
+    books = actors.books(app, scope)
     by_actor: dict[str, list[tuple[str, StakeholderProfile]]] = {}
     for lb in books:
         for aid, prof in lb.book.profiles.items():
             by_actor.setdefault(aid, []).append((lb.label, prof))
     needle = q.strip().lower() if q else ""
     rows: list[dict[str, Any]] = []
-    actors = sorted(reg.actors.values(), key=lambda a: (a.id not in by_actor, -a.events, a.name, a.id))
-    for a in actors:
+    ordered = sorted(reg.actors.values(), key=lambda a: (a.id not in by_actor, -a.events, a.name, a.id))
+    for a in ordered:
         if needle and not any(needle in n.lower() for n in (a.name, *a.aliases)):
             continue
         if kind and a.kind.value != kind:
@@ -207,8 +218,8 @@ def matrix_view(
     }
 
 
-def grid_view(scope: Scope, filt: NetFilter) -> dict[str, Any]:
-    m = measure(scope, filt, top=100_000)
+def grid_view(app: AppContext, scope: Scope, filt: NetFilter) -> dict[str, Any]:
+    m = measure(app, scope, filt, top=100_000)
     reasons = {p.actor_id: p for p in m.analysis.priorities}
     placements = sorted(m.analysis.grid, key=lambda g: (-g.power - g.interest, g.actor_id))[: max(filt.top, 1)]
     return {
@@ -228,10 +239,9 @@ def grid_view(scope: Scope, filt: NetFilter) -> dict[str, Any]:
 
 
 def suggestions_view(scope: Scope, *, limit: int = 50) -> list[dict[str, Any]]:
-    svc = scope.svc
-    reg = svc.registry()
+    reg = scope.registry
     out = []
-    for s in svc.suggest(limit=limit):
+    for s in scope.engine.suggest(reg, limit=limit):
         a, b = reg.get(s.a), reg.get(s.b)
         out.append(
             {
@@ -244,12 +254,12 @@ def suggestions_view(scope: Scope, *, limit: int = 50) -> list[dict[str, Any]]:
     return out
 
 
-def decisions_view(scope: Scope) -> list[dict[str, Any]]:
+def decisions_view(app: AppContext, scope: Scope) -> list[dict[str, Any]]:
     """The decision log, newest first, with names and whether each merge or rejection still applies."""
-    reg = scope.svc.registry()
+    reg = scope.registry
     active = {d.id for d in reg.active_decisions()}
     # a merged-away id is the default id of one source actor: name it as its source does
-    first_names = {actor_id_for(s.key): s.name for s in scope.svc.files.load_sources() or []}
+    _, first_names = actors.decisions(app)
 
     def name(aid: str | None) -> str | None:
         if aid is None:

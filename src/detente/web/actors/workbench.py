@@ -12,10 +12,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from detente.actors import Registry, Window
-from detente.actors.errors import ActorNotFoundError
 from detente.actors.network import InfluencePath, WindowDiff, diff_windows, influence_paths
-from detente.errors import InputError
-from detente.web.actors.books import load_books, merge_books
+from detente.errors import ActorNotFoundError, InputError
+from detente.services import actors
+from detente.services.context import AppContext
 from detente.web.actors.scope import Scope
 
 __all__ = [
@@ -91,7 +91,7 @@ def _hops(p: InfluencePath) -> list[dict[str, str]]:
 
 def path_choices(scope: Scope) -> list[tuple[str, str]]:
     """The actors offered in the paths form's lists."""
-    return _choices(scope.svc.registry())
+    return _choices(scope.registry)
 
 
 def _choices(reg: Registry, limit: int = 400) -> list[tuple[str, str]]:
@@ -100,6 +100,7 @@ def _choices(reg: Registry, limit: int = 400) -> list[tuple[str, str]]:
 
 
 def paths_view(
+    app: AppContext,
     scope: Scope,
     target: str,
     access: list[str],
@@ -110,8 +111,7 @@ def paths_view(
     limit: int = 5,
 ) -> PathsView:
     """The cheapest ways from the actors the mediator reaches to ``target`` (ids, source keys or unique names)."""
-    svc = scope.svc
-    reg = svc.registry()
+    reg = scope.registry
     choices = _choices(reg)
     if not target.strip():
         if access:
@@ -121,8 +121,8 @@ def paths_view(
     starts = [_resolve(reg, ref, "access") for ref in access]
     if not starts:
         raise InputError("name at least one actor the mediator already reaches", field="access")
-    rel = svc.relations(window, country_iso3=country, registry=reg)
-    book = merge_books(scope.process_id, load_books(svc, scope.process_id, scope.perms.readable))
+    rel = scope.engine.relations(reg, window, country_iso3=country)
+    book = actors.merged_book(app, scope)
     found = influence_paths(rel, reg, starts, tid, book, min_events=min_events, limit=limit)
     paths = [
         {"start": p.start, "names": list(p.names), "cost": p.cost, "hops": _hops(p), "sentence": _sentence(p)}
@@ -156,9 +156,8 @@ class ChangesView:
 
 
 def changes_view(scope: Scope, before: Window, after: Window, *, min_events: int = 3) -> ChangesView:
-    svc = scope.svc
-    reg = svc.registry()
-    rb, ra = svc.relations(before, registry=reg), svc.relations(after, registry=reg)
+    reg = scope.registry
+    rb, ra = scope.engine.relations(reg, before), scope.engine.relations(reg, after)
     d = diff_windows(rb, ra, reg, min_events=min_events)
     ids = {a for a, _, _ in d.turned_hostile} | {a for a, _, _ in d.went_quiet}
     for s, t, _ in (*d.new_hostile_dyads, *d.ended_hostile_dyads):

@@ -8,15 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from detente.access import Action
 from detente.cbm import Domain, VerificationMethod
-from detente.web.cbm import policy, service
-from detente.web.cbm.catalogue import CatalogueFilter, filter_measures
+from detente.cbm.process_catalogue import CatalogueFilter, filter_measures
+from detente.services import cbm, cbm_plans
+from detente.services.cbm import CbmProcess
+from detente.services.cbm_views import changes, revision_summary
 from detente.web.cbm.svg import history_svg, trajectory_svg
-from detente.web.cbm.views import changes, revision_summary
 from detente.web.deps import Ctx, User, page_guard
 from detente.web.pages import MESSAGES, render
-from detente.web.security import client_ip
 
 __all__ = ["page_router"]
 
@@ -37,14 +36,14 @@ CBM_MESSAGES = {
 }
 
 
-def _page(request: Request, name: str, cp: service.CbmProcess, tab: str, context: dict[str, Any]) -> Response:
+def _page(request: Request, name: str, cp: CbmProcess, tab: str, context: dict[str, Any]) -> Response:
     done = request.query_params.get("done", "")
     flash = CBM_MESSAGES.get(done) or MESSAGES.get(done)
     base = {"cp": cp, "tab": tab, "flash": flash, "label_names": _label_names(cp)}
     return render(request, f"cbm/{name}", {**base, **context})
 
 
-def _label_names(cp: service.CbmProcess) -> dict[str, str]:
+def _label_names(cp: CbmProcess) -> dict[str, str]:
     out = {}
     for label in cp.labels():
         if label.startswith("party:"):
@@ -58,13 +57,9 @@ def _see(url: str, done: str) -> RedirectResponse:
     return RedirectResponse(f"{url}?done={done}", status_code=303)
 
 
-def _ip(request: Request, ctx: Ctx) -> str:
-    return client_ip(request, ctx.trust_proxy)
-
-
 @page_router.get("", response_class=HTMLResponse, name="cbm_home")
 def home(process_id: IdPath, ctx: Ctx, p: User) -> Response:
-    service.open_process(ctx, p, process_id)
+    cbm.open_process(ctx, p, process_id)
     return RedirectResponse(f"/processes/{process_id}/cbm/plans", status_code=303)
 
 
@@ -81,17 +76,16 @@ def catalogue(
     reciprocity: Annotated[str, Query(pattern="^(any|expected|unilateral)$")] = "any",
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    cp = service.open_process(ctx, p, process_id)
+    cp = cbm.open_process(ctx, p, process_id)
     f = CatalogueFilter(tuple(domain or ()), max_cost, min_signal, min_verifiability, reciprocity, q.strip())
-    membership = p.subject.membership(process_id)
-    may_add = membership is not None and membership.role in policy.PLANNING_ROLES
+    perms = cbm.permissions(p, cp)
     context = {
         "f": f,
         "measures": filter_measures(cp.catalogue, f),
         "domains": list(Domain),
         "methods": list(VerificationMethod),
-        "may_add": may_add,
-        "add_labels": sorted(cp.creatable),
+        "may_add": bool(perms.plannable),
+        "add_labels": perms.plannable,
     }
     return _page(request, "catalogue.html", cp, "catalogue", context)
 
@@ -100,8 +94,8 @@ def catalogue(
 def measure(
     request: Request, process_id: IdPath, measure_id: Annotated[str, Path(max_length=100)], ctx: Ctx, p: User
 ) -> Response:
-    cp = service.open_process(ctx, p, process_id)
-    m = service.get_measure(cp, measure_id)
+    cp = cbm.open_process(ctx, p, process_id)
+    m = cbm.get_measure(cp, measure_id)
     stored = next((s for s in cp.stored if s.measure.id == m.id), None) if m.id in cp.process_measures else None
     needed_by = [x for x in cp.catalogue if m.id in x.prerequisites]
     context = {"m": m, "stored": stored, "needed_by": needed_by}
@@ -130,7 +124,7 @@ def add_measure(
     prerequisites: Annotated[str, Form(max_length=1000)] = "",
     reciprocity_expected: Annotated[bool, Form()] = False,
 ) -> Response:
-    cp = service.open_process(ctx, p, process_id)
+    cp = cbm.open_process(ctx, p, process_id)
     fields = {
         "id": id.strip(),
         "name": name,
@@ -147,15 +141,15 @@ def add_measure(
         "prerequisites": [x.strip() for x in prerequisites.replace(",", " ").split() if x.strip()],
         "reciprocity_expected": reciprocity_expected,
     }
-    made = service.add_measure(ctx, p, cp, fields, label, _ip(request, ctx))
+    made = cbm.add_measure(ctx, p, cp, fields, label)
     return _see(f"/processes/{process_id}/cbm/catalogue/{made.id}", "measure_added")
 
 
 @page_router.get("/trust", response_class=HTMLResponse)
 def trust(request: Request, process_id: IdPath, ctx: Ctx, p: User) -> Response:
-    cp = service.open_process(ctx, p, process_id)
-    view = service.trust_view(ctx, p, cp)
-    may_relabel = policy.may(p, Action.UPDATE, cp.id, cp.settings.trust_label)
+    cp = cbm.open_process(ctx, p, process_id)
+    view = cbm.trust_view(ctx, p, cp)
+    may_relabel = cbm.permissions(p, cp).may_relabel_trust
     context = {
         "view": view,
         "beliefs": sorted(view.state.beliefs().items()),
@@ -177,12 +171,9 @@ def trust_input(
     value: Annotated[float, Form(ge=-4.0, le=4.0)],
     rationale: Annotated[str, Form(min_length=1, max_length=2000)],
 ) -> Response:
-    cp = service.open_process(ctx, p, process_id)
+    cp = cbm.open_process(ctx, p, process_id)
     truster, _, trustee = pair.partition("->")
-    service.analyst_input(
-        ctx, p, cp, truster=truster, trustee=trustee, action=action, value=value, rationale=rationale,
-        ip=_ip(request, ctx),
-    )  # fmt: skip
+    cbm.analyst_input(ctx, p, cp, truster=truster, trustee=trustee, action=action, value=value, rationale=rationale)
     return _see(f"/processes/{process_id}/cbm/trust", "trust_saved")
 
 
@@ -196,25 +187,26 @@ def labels(
     plan_label: Annotated[str | None, Form(max_length=40)] = None,
     back: Annotated[str, Form(pattern="^(trust|plans)$")] = "plans",
 ) -> Response:
-    cp = service.open_process(ctx, p, process_id)
-    service.set_labels(ctx, p, cp, trust_label=trust_label, plan_label=plan_label, ip=_ip(request, ctx))
+    cp = cbm.open_process(ctx, p, process_id)
+    cbm.set_labels(ctx, p, cp, trust_label=trust_label, plan_label=plan_label)
     return _see(f"/processes/{process_id}/cbm/{back}", "labels_saved")
 
 
 @page_router.get("/plans", response_class=HTMLResponse)
 def plans(request: Request, process_id: IdPath, ctx: Ctx, p: User) -> Response:
-    cp = service.open_process(ctx, p, process_id)
-    history = service.list_plans(ctx, p, cp)
-    latest = history[-1] if history else None
+    cp = cbm.open_process(ctx, p, process_id)
+    history = cbm_plans.list_plans(ctx, p, cp)
+    latest = history[-1].revision if history else None
     defaults = latest.plan.constraints if latest is not None else None
+    perms = cbm.permissions(p, cp)
     context = {
         "history": [revision_summary(r) for r in reversed(history)],
         "latest": latest,
         "defaults": defaults,
         "threshold": latest.plan.goal.threshold if latest is not None else 0.6,
-        "may_plan": service.may_plan(p, cp),
-        "may_relabel": policy.may(p, Action.UPDATE, cp.id, cp.settings.plan_label),
-        "max_horizon": service.MAX_HORIZON,
+        "may_plan": perms.may_plan,
+        "may_relabel": perms.may_relabel_plans,
+        "max_horizon": cbm_plans.MAX_HORIZON,
     }
     return _page(request, "plans.html", cp, "plans", context)
 
@@ -225,7 +217,7 @@ def make_plan(
     process_id: IdPath,
     ctx: Ctx,
     p: User,
-    horizon: Annotated[int, Form(ge=1, le=service.MAX_HORIZON)] = 8,
+    horizon: Annotated[int, Form(ge=1, le=cbm_plans.MAX_HORIZON)] = 8,
     threshold: Annotated[float, Form(gt=0.0, lt=1.0)] = 0.6,
     max_cost: Unit = 0.6,
     max_risk: Unit = 0.6,
@@ -233,8 +225,8 @@ def make_plan(
     exclude: Annotated[str, Form(max_length=2000)] = "",
     seed: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
 ) -> Response:
-    cp = service.open_process(ctx, p, process_id)
-    req = service.PlanRequest(
+    cp = cbm.open_process(ctx, p, process_id)
+    req = cbm_plans.PlanRequest(
         horizon=horizon,
         threshold=threshold,
         max_cost=max_cost,
@@ -243,30 +235,32 @@ def make_plan(
         exclude=tuple(x for x in exclude.replace(",", " ").split() if x),
         seed=seed,
     )
-    rev = service.new_plan(ctx, p, cp, req, _ip(request, ctx))
-    return _see(f"/processes/{process_id}/cbm/plans/{rev.revision}", "plan_saved")
+    rev = cbm_plans.new_plan(ctx, p, cp, req)
+    return _see(f"/processes/{process_id}/cbm/plans/{rev.revision.revision}", "plan_saved")
 
 
 @page_router.post("/plans/replan")
 def replan(request: Request, process_id: IdPath, ctx: Ctx, p: User) -> Response:
-    cp = service.open_process(ctx, p, process_id)
-    result = service.replan_verified(ctx, p, cp, _ip(request, ctx))
-    return _see(f"/processes/{process_id}/cbm/plans/{result.revision.revision}", "replanned")
+    cp = cbm.open_process(ctx, p, process_id)
+    result = cbm_plans.replan_verified(ctx, p, cp)
+    return _see(f"/processes/{process_id}/cbm/plans/{result.revision.revision.revision}", "replanned")
 
 
 @page_router.get("/plans/{revision}", response_class=HTMLResponse)
 def plan(request: Request, process_id: IdPath, revision: IdPath, ctx: Ctx, p: User) -> Response:
-    cp = service.open_process(ctx, p, process_id)
-    rev, before = service.get_plan(ctx, p, cp, revision)
-    links = service.step_links(ctx, p, cp, rev)
+    cp = cbm.open_process(ctx, p, process_id)
+    stored, before = cbm_plans.get_plan(ctx, p, cp, revision)
+    rev = stored.revision
+    links = cbm_plans.step_links(ctx, p, cp, rev)
     context = {
         "rev": rev,
+        "shown_label": stored.label,
         "plan": rev.plan,
         "chart": trajectory_svg(rev.plan.simulation),
-        "changes": changes(before, rev),
+        "changes": changes(before, stored),
         "links": links,
         "commit_labels": sorted(cp.creatable),
-        "may_plan": service.may_plan(p, cp),
+        "may_plan": cbm.permissions(p, cp).may_plan,
     }
     return _page(request, "plan.html", cp, "plans", context)
 
@@ -281,6 +275,6 @@ def step_commitment(
     p: User,
     label: Annotated[str, Form(max_length=40)] = "all_parties",
 ) -> Response:
-    cp = service.open_process(ctx, p, process_id)
-    service.make_commitment(ctx, p, cp, revision, position, label=label, ip=_ip(request, ctx))
+    cp = cbm.open_process(ctx, p, process_id)
+    cbm_plans.make_commitment(ctx, p, cp, revision, position, label=label)
     return _see(f"/processes/{process_id}/cbm/plans/{revision}", "commitment_made")

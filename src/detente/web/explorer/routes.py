@@ -13,19 +13,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from markupsafe import Markup
 
-from detente.access import Decision
-from detente.db.audit import record_audit
-from detente.events.store import open_store
+from detente.events.explore import EventQueries, MapData
+from detente.events.explore_query import MAX_PAGE, MAX_PAGE_SIZE, ExplorerQuery, parse_query
+from detente.events.groups import GROUPS, group_of
+from detente.services import events
 from detente.web.deps import Ctx, User, api_guard, page_guard
-from detente.web.errors import Forbidden
 from detente.web.explorer.boundaries import boundaries_available, load_boundaries
-from detente.web.explorer.groups import GROUPS, group_of
-from detente.web.explorer.params import MAX_PAGE, MAX_PAGE_SIZE, ExplorerQuery, parse_query
-from detente.web.explorer.policy import may_explore, may_export
-from detente.web.explorer.queries import EventQueries, MapData
 from detente.web.explorer.streaming import stream_export
 from detente.web.explorer.svg import bucket_label, cell_levels, map_svg, timeline_svg
-from detente.web.security import Principal, WebContext, client_ip
+from detente.web.security import Principal, WebContext
 
 __all__ = ["api_router", "page_router"]
 
@@ -55,19 +51,9 @@ def explorer_query(
 Q = Annotated[ExplorerQuery, Depends(explorer_query)]
 
 
-def _require(decision: Decision) -> None:
-    if not decision:
-        raise Forbidden(decision.reason)
-
-
-def _queries(ctx: WebContext, request: Request) -> EventQueries:
-    found = ctx.extras.get("explorer.queries")
-    if isinstance(found, EventQueries):
-        return found
-    settings = getattr(request.app.state, "settings", None)
-    queries = EventQueries(open_store(ctx.workspace, settings=settings))
-    ctx.extras["explorer.queries"] = queries
-    return queries
+def _queries(ctx: WebContext, request: Request, p: Principal) -> EventQueries:
+    """The explorer's queries, for a caller the service lets read the event store."""
+    return events.explorer(ctx, p, getattr(request.app.state, "settings", None))
 
 
 def _plain(value: Any) -> Any:
@@ -78,15 +64,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _explore(p: Principal) -> None:
-    _require(may_explore(p.subject))
-
-
 # -- JSON API ------------------------------------------------------------------------------------------------------
 @api_router.get("", summary="Events, filtered and paged (newest first, then by event id)")
 def list_events(request: Request, ctx: Ctx, p: User, q: Q) -> dict[str, Any]:
-    _explore(p)
-    page = _queries(ctx, request).page(q)
+    page = _queries(ctx, request, p).page(q)
     return {
         "total": page.total,
         "page": page.page,
@@ -98,8 +79,7 @@ def list_events(request: Request, ctx: Ctx, p: User, q: Q) -> dict[str, Any]:
 
 @api_router.get("/timeline", summary="Event counts per period and category (period chosen from the span)")
 def timeline(request: Request, ctx: Ctx, p: User, q: Q) -> dict[str, Any]:
-    _explore(p)
-    tl = _queries(ctx, request).timeline(q)
+    tl = _queries(ctx, request, p).timeline(q)
     return {
         "bucket": tl.bucket,
         "total": tl.total,
@@ -148,14 +128,12 @@ def _map_geojson(data: MapData) -> dict[str, Any]:
 
 @api_router.get("/map", summary="GeoJSON of the filtered events: points, or grid cells with counts when many")
 def map_data(request: Request, ctx: Ctx, p: User, q: Q) -> JSONResponse:
-    _explore(p)
-    return JSONResponse(_map_geojson(_queries(ctx, request).map(q)), media_type="application/geo+json")
+    return JSONResponse(_map_geojson(_queries(ctx, request, p).map(q)), media_type="application/geo+json")
 
 
 @api_router.get("/facets", summary="Counts of the filtered events by country, category and source")
 def facets(request: Request, ctx: Ctx, p: User, q: Q) -> dict[str, Any]:
-    _explore(p)
-    f = _queries(ctx, request).facets(q)
+    f = _queries(ctx, request, p).facets(q)
     return {
         "total": f.total,
         "date_range": [_plain(f.date_range[0]), _plain(f.date_range[1])],
@@ -166,23 +144,11 @@ def facets(request: Request, ctx: Ctx, p: User, q: Q) -> dict[str, Any]:
 
 
 def _export(request: Request, ctx: WebContext, p: Principal, q: ExplorerQuery, fmt: str) -> Response:
-    _require(may_export(p.subject))
-    queries = _queries(ctx, request)
-    count = queries.page(dataclasses.replace(q, page=1, page_size=1)).total
-    with ctx.db.transaction() as s:
-        record_audit(
-            s,
-            "events.exported",
-            actor_id=p.user_id,
-            actor_name=p.username,
-            target="events",
-            detail={"format": fmt, "count": count, "filter": q.query_string(), "via": p.via},
-            ip=client_ip(request, ctx.trust_proxy),
-            clock=ctx.clock,
-        )
+    found = events.export_events(ctx, p, q, fmt)
+    count = found.count
 
     def body() -> Iterator[bytes]:
-        yield from stream_export(lambda: queries.batches(q), fmt)
+        yield from stream_export(found.batches, fmt)
 
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/geo+json"
     name = f"detente-events.{fmt}"
@@ -205,8 +171,7 @@ def export_geojson(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
 def events_page(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
     from detente.web.pages import render
 
-    _explore(p)
-    queries = _queries(ctx, request)
+    queries = _queries(ctx, request, p)
     page = queries.page(q)
     tl = queries.timeline(q)
     data = queries.map(q)
@@ -227,7 +192,7 @@ def events_page(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
         "timeline_svg": Markup(timeline_svg(tl)),
         "cell_levels": cell_levels(data) if data.mode == "cells" else [],
         "boundaries_available": boundaries_available(),
-        "may_export": bool(may_export(p.subject)),
+        "may_export": events.may_export_events(p),
         "query_string": q.query_string(),
         "no_bbox_url": "/events?" + dataclasses.replace(q, bbox=None).query_string(),
         "page_url": lambda n: "/events?" + q.query_string(paging=True, page=n),

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from html import escape
 
+from detente.events.explore import MapData, Timeline
+from detente.events.groups import GROUPS, Group, group_of
 from detente.web.explorer.boundaries import Country
-from detente.web.explorer.groups import GROUPS, Group, group_of
-from detente.web.explorer.queries import MapData, Timeline
 
 __all__ = [
     "MAP_H",

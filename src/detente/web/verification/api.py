@@ -8,9 +8,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
+from detente.services import proofs, verification, verification_reads
+from detente.services.proofs import ProofOut
+from detente.services.verification_models import (
+    AssessmentOut,
+    BoardOut,
+    CandidateOut,
+    CheckpointOut,
+    CommitmentDetail,
+    CommitmentOut,
+    ReportOut,
+    TrackRecordOut,
+    ViolationOut,
+)
 from detente.web.api import ErrorBody
 from detente.web.deps import Ctx, User, api_guard
-from detente.web.verification import proofs, service
 from detente.web.verification.svg import track_record_svg
 from detente.web.verification.uploads import read_uploads
 
@@ -80,7 +92,11 @@ class MoveIn(BaseModel):
     reason: str = Field(min_length=1, max_length=20_000)
 
 
-@router.get("/commitments", responses=_ERRORS)
+class CandidateList(BaseModel):
+    candidates: list[CandidateOut]
+
+
+@router.get("/commitments", response_model=BoardOut, responses=_ERRORS)
 def commitments(
     process_id: IdPath,
     ctx: Ctx,
@@ -89,31 +105,31 @@ def commitments(
     party: Annotated[str | None, Query(max_length=200)] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
     overdue: bool = False,
-) -> dict[str, Any]:
+) -> BoardOut:
     """The commitments board: status, PAM score, next due date, overdue assessment; the implementation scores."""
-    _, rows, scores = service.board(
+    _, board = verification_reads.board(
         ctx, p, process_id, status=status or None, party=party or None, category=category or None, overdue_only=overdue
     )
-    return {"commitments": [r.to_dict() for r in rows], "implementation": scores}
+    return board
 
 
-@router.post("/commitments", status_code=201, responses=_ERRORS)
-def create_commitment(process_id: IdPath, body: CommitmentIn, ctx: Ctx, p: User) -> dict[str, Any]:
-    return service.create(ctx, p, process_id, body.model_dump(exclude_none=True))
+@router.post("/commitments", status_code=201, response_model=CommitmentOut, responses=_ERRORS)
+def create_commitment(process_id: IdPath, body: CommitmentIn, ctx: Ctx, p: User) -> CommitmentOut:
+    return verification.create_commitment(ctx, p, process_id, body.model_dump(exclude_none=True))
 
 
-@router.get("/commitments/{commitment_id}", responses=_ERRORS)
-def commitment(process_id: IdPath, commitment_id: IdPath, ctx: Ctx, p: User) -> dict[str, Any]:
-    return service.commitment_detail(ctx, p, process_id, commitment_id)
+@router.get("/commitments/{commitment_id}", response_model=CommitmentDetail, responses=_ERRORS)
+def commitment(process_id: IdPath, commitment_id: IdPath, ctx: Ctx, p: User) -> CommitmentDetail:
+    return verification_reads.commitment_detail(ctx, p, process_id, commitment_id)
 
 
-@router.get("/commitments/{commitment_id}/candidates", responses=_ERRORS)
-def candidates(process_id: IdPath, commitment_id: IdPath, ctx: Ctx, p: User) -> dict[str, Any]:
+@router.get("/commitments/{commitment_id}/candidates", response_model=CandidateList, responses=_ERRORS)
+def candidates(process_id: IdPath, commitment_id: IdPath, ctx: Ctx, p: User) -> CandidateList:
     """Events in a ceasefire zone: candidates for a person to assess, never judged automatically."""
-    return {"candidates": service.candidates(ctx, p, process_id, commitment_id)}
+    return CandidateList(candidates=verification_reads.candidates(ctx, p, process_id, commitment_id))
 
 
-@router.post("/reports", status_code=201, responses=_ERRORS)
+@router.post("/reports", status_code=201, response_model=ReportOut, responses=_ERRORS)
 def file_report(
     process_id: IdPath,
     request: Request,
@@ -125,63 +141,56 @@ def file_report(
     time: Annotated[str, Form(max_length=40)] = "",
     commitment_id: Annotated[str, Form(max_length=12)] = "",
     files: Annotated[list[UploadFile] | None, Form()] = None,
-) -> dict[str, Any]:
+) -> ReportOut:
     """File a report (multipart form) signed with your key, with up to 5 evidence files."""
     uploads = read_uploads(request, files or [])
-    return service.file(
+    return verification.file_report(
         ctx, p, process_id, narrative=narrative, place=place, time=time or None, label=label,
         commitment_id=commitment_id, uploads=uploads,
     )  # fmt: skip
 
 
-@router.get("/reports/{report_id}", responses=_ERRORS)
-def report(process_id: IdPath, report_id: IdPath, ctx: Ctx, p: User) -> dict[str, Any]:
-    return service.report_detail(ctx, p, process_id, report_id)
+@router.get("/reports/{report_id}", response_model=ReportOut, responses=_ERRORS)
+def report(process_id: IdPath, report_id: IdPath, ctx: Ctx, p: User) -> ReportOut:
+    return verification_reads.report_detail(ctx, p, process_id, report_id)
 
 
-@router.post("/commitments/{commitment_id}/assessments", status_code=201, responses=_ERRORS)
-def assess(process_id: IdPath, commitment_id: IdPath, body: AssessmentIn, ctx: Ctx, p: User) -> dict[str, Any]:
-    return service.assess(
+@router.post("/commitments/{commitment_id}/assessments", status_code=201, response_model=AssessmentOut,
+             responses=_ERRORS)  # fmt: skip
+def assess(process_id: IdPath, commitment_id: IdPath, body: AssessmentIn, ctx: Ctx, p: User) -> AssessmentOut:
+    return verification.assess(
         ctx, p, process_id, commitment_id, period=body.period, status=body.status, rationale=body.rationale,
         label=body.label, report_ids=body.report_ids, score=body.score,
     )  # fmt: skip
 
 
-@router.post("/commitments/{commitment_id}/violations", status_code=201, responses=_ERRORS)
-def allege(process_id: IdPath, commitment_id: IdPath, body: AllegationIn, ctx: Ctx, p: User) -> dict[str, Any]:
-    return service.allege(ctx, p, process_id, commitment_id, summary=body.summary, label=body.label)
+@router.post("/commitments/{commitment_id}/violations", status_code=201, response_model=ViolationOut,
+             responses=_ERRORS)  # fmt: skip
+def allege(process_id: IdPath, commitment_id: IdPath, body: AllegationIn, ctx: Ctx, p: User) -> ViolationOut:
+    return verification.allege(ctx, p, process_id, commitment_id, summary=body.summary, label=body.label)
 
 
-@router.get("/violations/{violation_id}", responses=_ERRORS)
-def violation(process_id: IdPath, violation_id: IdPath, ctx: Ctx, p: User) -> dict[str, Any]:
-    return service.violation_detail(ctx, p, process_id, violation_id)
+@router.get("/violations/{violation_id}", response_model=ViolationOut, responses=_ERRORS)
+def violation(process_id: IdPath, violation_id: IdPath, ctx: Ctx, p: User) -> ViolationOut:
+    return verification_reads.violation_detail(ctx, p, process_id, violation_id)
 
 
-@router.post("/violations/{violation_id}/transitions", status_code=201, responses=_ERRORS)
-def move(process_id: IdPath, violation_id: IdPath, body: MoveIn, ctx: Ctx, p: User) -> dict[str, Any]:
+@router.post("/violations/{violation_id}/transitions", status_code=201, response_model=ViolationOut,
+             responses=_ERRORS)  # fmt: skip
+def move(process_id: IdPath, violation_id: IdPath, body: MoveIn, ctx: Ctx, p: User) -> ViolationOut:
     """Move along the agreed procedure; an illegal move is a 422 ``illegal_transition`` naming what is allowed."""
-    return service.move(ctx, p, process_id, violation_id, to=body.to, reason=body.reason)
+    return verification.move(ctx, p, process_id, violation_id, to=body.to, reason=body.reason)
 
 
-@router.get("/track-record", responses=_ERRORS)
-def track_record(process_id: IdPath, ctx: Ctx, p: User) -> dict[str, Any]:
+@router.get("/track-record", response_model=TrackRecordOut, responses=_ERRORS)
+def track_record(process_id: IdPath, ctx: Ctx, p: User) -> TrackRecordOut:
     """Implementation scores and each party's Beta posterior after each assessment (mean, 90 % interval)."""
-    info, scores, series = service.record(ctx, p, process_id)
-    return {
-        "implementation": scores,
-        "parties": {
-            party: [
-                {"time": pt.time.isoformat(), "alpha": pt.alpha, "beta": pt.beta, "mean": pt.mean, "low": pt.low,
-                 "high": pt.high, "n": pt.n}
-                for pt in points
-            ]
-            for party, points in series.items()
-        },
-        "chart_svg": track_record_svg(series, now=ctx.clock(), title=f"Track record, {info.name}"),
-    }  # fmt: skip
+    info, out, series = verification_reads.track_record_of(ctx, p, process_id)
+    out.chart_svg = track_record_svg(series, now=ctx.clock(), title=f"Track record, {info.name}")
+    return out
 
 
-@router.get("/records/{kind}/{record_id}/proof", responses=_ERRORS)
+@router.get("/records/{kind}/{record_id}/proof", response_model=ProofOut, responses=_ERRORS)
 def proof(
     process_id: IdPath,
     kind: Annotated[str, Path(pattern="^(commitment|report|assessment|transition)$")],
@@ -190,14 +199,14 @@ def proof(
     p: User,
     seen_size: Annotated[int | None, Query(ge=0, le=2**40)] = None,
     seen_root: Annotated[str | None, Query(max_length=100, description="base64 or hex root you saw")] = None,
-) -> dict[str, Any]:
+) -> ProofOut:
     """A record's log entry, leaf hash, inclusion proof against the latest checkpoint, witnesses, and the
     consistency proof from a checkpoint you saw (``seen_size``, ``seen_root``)."""
     root = proofs.parse_root(seen_root)
     return proofs.record_proof(ctx, p, process_id, kind, record_id, seen_size=seen_size, seen_root=root)
 
 
-@router.post("/checkpoints", status_code=201, responses=_ERRORS)
-def checkpoint(process_id: IdPath, ctx: Ctx, p: User) -> dict[str, Any]:
+@router.post("/checkpoints", status_code=201, response_model=CheckpointOut, responses=_ERRORS)
+def checkpoint(process_id: IdPath, ctx: Ctx, p: User) -> CheckpointOut:
     """Sign a checkpoint at the log's current size."""
-    return proofs.sign_now(ctx, p, process_id)
+    return verification.sign_checkpoint(ctx, p, process_id)

@@ -12,12 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from detente.cbm.measure import VerificationMethod
 from detente.errors import InputError
+from detente.services import proofs, verification, verification_reads
+from detente.services.verification import ProcessInfo
 from detente.verification.assessments import Outcome
 from detente.verification.commitments import Category
+from detente.verification.inputs import indicators_from_lines, optional_id, parse_score, polygon_from_lines
 from detente.web.deps import Ctx, User, page_guard
 from detente.web.pages import render
-from detente.web.verification import proofs, service
-from detente.web.verification.forms import indicators_from_lines, optional_id, parse_score, polygon_from_lines
 from detente.web.verification.svg import track_record_svg
 from detente.web.verification.uploads import read_uploads
 
@@ -48,9 +49,7 @@ def _see(url: str, done: str) -> RedirectResponse:
     return RedirectResponse(f"{url}?done={done}", status_code=303)
 
 
-def _page(
-    request: Request, name: str, info: service.ProcessInfo, context: dict[str, Any], status: int = 200
-) -> Response:
+def _page(request: Request, name: str, info: ProcessInfo, context: dict[str, Any], status: int = 200) -> Response:
     done = request.query_params.get("done", "")
     full = {"info": info, "base": _base(info.id), "party_names": info.party_names, **context}
     if done in MESSAGES:
@@ -69,9 +68,10 @@ def board(
     category: Annotated[str | None, Query(max_length=40)] = None,
     overdue: Annotated[bool, Query()] = False,
 ) -> Response:
-    info, rows, scores = service.board(
+    info, found = verification_reads.board(
         ctx, p, process_id, status=status or None, party=party or None, category=category or None, overdue_only=overdue
     )
+    rows, scores = found.commitments, found.implementation
     filters = {"status": status or "", "party": party or "", "category": category or "", "overdue": overdue}
     statuses = ["not_assessed", *(o.value for o in Outcome)]
     context = {"rows": rows, "scores": scores, "filters": filters, "statuses": statuses, "categories": list(Category)}
@@ -80,7 +80,7 @@ def board(
 
 @router.get("/commitments/new", response_class=HTMLResponse)
 def new_commitment(request: Request, ctx: Ctx, p: User, process_id: IdPath) -> Response:
-    info = service.process_info(ctx, p, process_id)
+    info = verification.process_info(ctx, p, process_id)
     context = {"categories": list(Category), "methods": list(VerificationMethod)}
     return _page(request, "new_commitment.html", info, context)
 
@@ -126,16 +126,16 @@ def create_commitment(
             "end": zone_end,
             "categories": zone_categories or [],
         }
-    made = service.create(ctx, p, process_id, data)
-    return _see(f"{_base(process_id)}/commitments/{made['id']}", "commitment_created")
+    made = verification.create_commitment(ctx, p, process_id, data)
+    return _see(f"{_base(process_id)}/commitments/{made.id}", "commitment_created")
 
 
 @router.get("/commitments/{commitment_id}", response_class=HTMLResponse)
 def commitment(request: Request, ctx: Ctx, p: User, process_id: IdPath, commitment_id: IdPath) -> Response:
-    info = service.process_info(ctx, p, process_id)
-    detail = service.commitment_detail(ctx, p, process_id, commitment_id)
-    found = service.candidates(ctx, p, process_id, commitment_id) if detail["commitment"].get("geo") else []
-    context = {**detail, "candidates": found, "outcomes": [o.value for o in Outcome]}
+    info = verification.process_info(ctx, p, process_id)
+    detail = verification_reads.commitment_detail(ctx, p, process_id, commitment_id)
+    found = verification_reads.candidates(ctx, p, process_id, commitment_id) if detail.commitment.geo else []
+    context = {**dict(detail), "candidates": found, "outcomes": [o.value for o in Outcome]}
     return _page(request, "commitment.html", info, context)
 
 
@@ -153,24 +153,26 @@ def file_report(
     files: Annotated[list[UploadFile] | None, Form()] = None,
 ) -> Response:
     uploads = read_uploads(request, files or [])
-    made = service.file(
+    made = verification.file_report(
         ctx, p, process_id, narrative=narrative, place=place, time=time, label=label,
         commitment_id=commitment_id, uploads=uploads,
     )  # fmt: skip
-    return _see(f"{_base(process_id)}/reports/{made['id']}", "report_filed")
+    return _see(f"{_base(process_id)}/reports/{made.id}", "report_filed")
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 def report(request: Request, ctx: Ctx, p: User, process_id: IdPath, report_id: IdPath) -> Response:
-    info = service.process_info(ctx, p, process_id)
-    return _page(request, "report.html", info, {"report": service.report_detail(ctx, p, process_id, report_id)})
+    info = verification.process_info(ctx, p, process_id)
+    return _page(
+        request, "report.html", info, {"report": verification_reads.report_detail(ctx, p, process_id, report_id)}
+    )
 
 
 @router.get("/reports/{report_id}/evidence/{sha256}")
 def evidence(
     ctx: Ctx, p: User, process_id: IdPath, report_id: IdPath, sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")]
 ) -> Response:
-    data, media_type, filename = service.evidence_file(ctx, p, process_id, report_id, sha256)
+    data, media_type, filename = verification_reads.evidence_file(ctx, p, process_id, report_id, sha256)
     safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in filename) or "evidence"
     headers = {
         "Content-Disposition": f'attachment; filename="{safe}"',
@@ -194,7 +196,7 @@ def assess(
     score: Annotated[str, Form(max_length=2)] = "",
 ) -> Response:
     ids = [i for i in (optional_id(r, "report_ids") for r in report_ids or []) if i is not None]
-    service.assess(
+    verification.assess(
         ctx, p, process_id, commitment_id, period=period, status=status, rationale=rationale, label=label,
         report_ids=ids, score=parse_score(score),
     )  # fmt: skip
@@ -210,14 +212,14 @@ def allege(
     summary: Text,
     label: Annotated[str, Form(max_length=40)],
 ) -> Response:
-    made = service.allege(ctx, p, process_id, commitment_id, summary=summary, label=label)
-    return _see(f"{_base(process_id)}/violations/{made['id']}", "alleged")
+    made = verification.allege(ctx, p, process_id, commitment_id, summary=summary, label=label)
+    return _see(f"{_base(process_id)}/violations/{made.id}", "alleged")
 
 
 @router.get("/violations/{violation_id}", response_class=HTMLResponse)
 def violation(request: Request, ctx: Ctx, p: User, process_id: IdPath, violation_id: IdPath) -> Response:
-    info = service.process_info(ctx, p, process_id)
-    detail = service.violation_detail(ctx, p, process_id, violation_id)
+    info = verification.process_info(ctx, p, process_id)
+    detail = verification_reads.violation_detail(ctx, p, process_id, violation_id)
     return _page(request, "violation.html", info, {"v": detail, "error": None})
 
 
@@ -232,17 +234,18 @@ def move(
     reason: Text,
 ) -> Response:
     try:
-        service.move(ctx, p, process_id, violation_id, to=to, reason=reason)
+        verification.move(ctx, p, process_id, violation_id, to=to, reason=reason)
     except InputError as exc:
-        info = service.process_info(ctx, p, process_id)
-        detail = service.violation_detail(ctx, p, process_id, violation_id)
+        info = verification.process_info(ctx, p, process_id)
+        detail = verification_reads.violation_detail(ctx, p, process_id, violation_id)
         return _page(request, "violation.html", info, {"v": detail, "error": exc.reason}, status=422)
     return _see(f"{_base(process_id)}/violations/{violation_id}", "moved")
 
 
 @router.get("/record", response_class=HTMLResponse)
 def record(request: Request, ctx: Ctx, p: User, process_id: IdPath) -> Response:
-    info, scores, series = service.record(ctx, p, process_id)
+    info, found, series = verification_reads.track_record_of(ctx, p, process_id)
+    scores = found.implementation
     chart = track_record_svg(series, now=ctx.clock(), title=f"Track record of the parties of {info.name}")
     return _page(request, "record.html", info, {"scores": scores, "series": series, "chart": chart})
 
@@ -258,7 +261,7 @@ def verify(
     seen_size: Annotated[int | None, Query(ge=0, le=2**40)] = None,
     seen_root: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    info = service.process_info(ctx, p, process_id)
+    info = verification.process_info(ctx, p, process_id)
     root = proofs.parse_root(seen_root)
     found = proofs.record_proof(ctx, p, process_id, kind, record_id, seen_size=seen_size, seen_root=root)
     context = {"proof": found, "seen_size": seen_size, "seen_root": seen_root or ""}
@@ -267,6 +270,6 @@ def verify(
 
 @router.post("/checkpoint")
 def checkpoint(ctx: Ctx, p: User, process_id: IdPath, back: Annotated[str, Form(max_length=300)] = "") -> Response:
-    proofs.sign_now(ctx, p, process_id)
+    verification.sign_checkpoint(ctx, p, process_id)
     target = back if back.startswith(_base(process_id) + "/") and "//" not in back else _base(process_id)
     return _see(target, "signed")

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from fastapi import Request, UploadFile
 
-from detente.errors import InputError
+from detente.errors import InputError, TooLarge
+from detente.services.verification import MAX_FILES
 from detente.verification.evidence import DEFAULT_MAX_BYTES
-from detente.web.verification.service import MAX_FILES, TooLarge
 
 __all__ = ["MAX_REQUEST_BYTES", "read_uploads"]
 

@@ -1,5 +1,5 @@
 """The watchlist's routes: the pages ``/watchlist`` and ``/watchlist/model``, the JSON API under
-``/api/v1/watchlist``. A thin shell over :class:`~detente.web.watchlist.service.WatchlistService`."""
+``/api/v1/watchlist``. A thin shell over :mod:`detente.services.watchlist`."""
 
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from markupsafe import Markup
 
-from detente.warning.errors import WarningDataError
-from detente.warning.store_config import StoreConfig
+from detente.errors import WarningDataError
+from detente.services.watchlist import Pending, watchlist
 from detente.web.deps import Ctx, User, api_guard, page_guard
-from detente.web.errors import Forbidden
 from detente.web.security import Principal, WebContext
-from detente.web.watchlist.policy import may_view_watchlist
-from detente.web.watchlist.service import Pending, WatchlistService
 from detente.web.watchlist.svg import reliability_svg, sparkline_svg
 
 __all__ = ["api_router", "page_router"]
@@ -40,33 +37,6 @@ MODEL_NAMES = {
 }
 
 
-def _seconds(value: object, default: float) -> float:
-    return float(value) if isinstance(value, int | float) else default
-
-
-def service(ctx: WebContext) -> WatchlistService:
-    """The workspace's watchlist service (tests and deployments may put a ``watchlist.config`` in ``ctx.extras``)."""
-    found = ctx.extras.get("watchlist.service")
-    if isinstance(found, WatchlistService):
-        return found
-    config = ctx.extras.get("watchlist.config")
-    made = WatchlistService(
-        ctx.workspace,
-        ctx.clock,
-        config=config if isinstance(config, StoreConfig) else None,
-        wait_seconds=_seconds(ctx.extras.get("watchlist.wait_seconds"), 20.0),
-        budget_seconds=_seconds(ctx.extras.get("watchlist.budget_seconds"), 60.0),
-    )
-    ctx.extras["watchlist.service"] = made
-    return made
-
-
-def _allow(p: Principal) -> None:
-    decision = may_view_watchlist(p.subject)
-    if not decision:
-        raise Forbidden(decision.reason)
-
-
 def events_url(query: dict[str, str]) -> str:
     return "/events?" + urlencode(query)
 
@@ -82,8 +52,7 @@ def _pending_json(pending: Pending) -> JSONResponse:
 # -- JSON API ------------------------------------------------------------------------------------------------------
 @api_router.get("", summary="Ranked units: forecast, 90% interval, change, alerts with their events, drivers")
 def watchlist_api(ctx: Ctx, p: User, as_of: AsOf = None, top: Top = 1000) -> Any:
-    _allow(p)
-    doc = service(ctx).get(as_of)
+    doc = watchlist(ctx, p, as_of)
     if isinstance(doc, Pending):
         return _pending_json(doc)
     return {k: v for k, v in doc.items() if k != "model"} | {"units": doc["units"][:top]}
@@ -91,8 +60,7 @@ def watchlist_api(ctx: Ctx, p: User, as_of: AsOf = None, top: Top = 1000) -> Any
 
 @api_router.get("/model", summary="The model's rolling-origin backtest: metrics per model and reliability tables")
 def model_api(ctx: Ctx, p: User, as_of: AsOf = None) -> Any:
-    _allow(p)
-    doc = service(ctx).get(as_of)
+    doc = watchlist(ctx, p, as_of)
     if isinstance(doc, Pending):
         return _pending_json(doc)
     keep = ("as_of", "target", "threshold", "level", "store_version", "computed_at", "config")
@@ -103,9 +71,8 @@ def model_api(ctx: Ctx, p: User, as_of: AsOf = None) -> Any:
 def _page(request: Request, ctx: WebContext, p: Principal, as_of: str | None, name: str, extra: Any) -> Response:
     from detente.web.pages import render
 
-    _allow(p)
     try:
-        doc = service(ctx).get(as_of)
+        doc = watchlist(ctx, p, as_of)
     except WarningDataError as exc:
         return render(request, "watchlist/unavailable.html", {"reason": exc.reason}, status=200)
     if isinstance(doc, Pending):

@@ -1,0 +1,281 @@
+"""Accounts: signing in and out, who a session or a token belongs to, passwords, instance administration and API
+tokens. The web shell keeps only what is HTTP (cookies, the login rate limit per client)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from detente.access import SCOPES, Action, Resource
+from detente.db import processes as proc_db
+from detente.db import tokens as tokens_db
+from detente.db import users as users_db
+from detente.db import web_sessions as sessions_db
+from detente.db.models import User
+from detente.db.users import DEFAULT_POLICY, AccountPolicy
+from detente.errors import AccessDenied, AuthRequired, InputError, NotFoundError
+from detente.services.authz import hidden, require
+from detente.services.caller import Caller
+from detente.services.context import AppContext
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "AccountPolicy",
+    "IssuedTokenOut",
+    "SignIn",
+    "TokenOut",
+    "UserOut",
+    "caller_by_name",
+    "change_own_password",
+    "create_token",
+    "create_user",
+    "list_tokens",
+    "list_users",
+    "reset_password",
+    "revoke_token",
+    "session_caller",
+    "set_admin",
+    "sign_in",
+    "sign_out",
+    "token_caller",
+]
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    is_admin: bool
+    created_at: datetime
+    locked: bool
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+class IssuedTokenOut(BaseModel):
+    id: int
+    secret: str
+    name: str
+    scopes: list[str]
+
+
+def _user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        is_admin=user.is_admin,
+        created_at=user.created_at,
+        locked=user.locked_until is not None,
+    )
+
+
+def _caller(s: Session, user: User, via: str, scopes: frozenset[str], ip: str, **extra: object) -> Caller:
+    return Caller(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        is_admin=user.is_admin,
+        subject=proc_db.load_subject(s, user.id),
+        via=via,
+        scopes=scopes,
+        ip=ip,
+        session_id=extra.get("session_id"),  # type: ignore[arg-type]
+        token_id=extra.get("token_id"),  # type: ignore[arg-type]
+    )
+
+
+# --- who is asking -------------------------------------------------------------------------------------------------
+
+
+def caller_by_name(app: AppContext, username: str, *, via: str = "cli", ip: str = "cli") -> Caller:
+    """The named user as a caller of the command line (an unknown name is the user's mistake, naming ``--user``)."""
+    with app.db.transaction() as s:
+        user = users_db.get_user_by_username(s, username)
+        if user is None:
+            raise InputError(f"no user named {username!r}", field="user")
+        return _caller(s, user, via, SCOPES, ip)
+
+
+def session_caller(app: AppContext, raw_session: str, *, ip: str) -> Caller | None:
+    """The caller of a live browser session, or None (unknown or expired)."""
+    with app.db.transaction() as s:
+        user = sessions_db.session_user(s, raw_session, clock=app.clock)
+        if user is None:
+            return None
+        return _caller(s, user, "session", SCOPES, ip, session_id=raw_session)
+
+
+def token_caller(app: AppContext, secret: str, *, ip: str) -> Caller:
+    """The caller of an API token; an unknown, revoked or expired token is refused (its use is recorded)."""
+    with app.db.transaction() as s:
+        verified = tokens_db.verify_token(s, secret, ip=ip, clock=app.clock)
+        if verified is not None:
+            return _caller(s, verified.user, "token", verified.scopes, ip, token_id=verified.token_id)
+    raise AuthRequired("unknown, revoked or expired token", bearer=True)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in: the new session's secret for the cookie, or None (wrong or locked)."""
+
+    session: str | None
+
+
+def sign_in(app: AppContext, username: str, password: str, *, ip: str, ttl: timedelta) -> SignIn:
+    """Check the password (failures counted, lock-out, every attempt audited) and open a fresh session."""
+    with app.db.transaction() as s:
+        result = users_db.authenticate(s, username, password, ip=ip, policy=app.policy, clock=app.clock)
+        if result.user is None:
+            return SignIn(None)
+        return SignIn(sessions_db.start_session(s, result.user.id, ttl=ttl, clock=app.clock))
+
+
+def sign_out(app: AppContext, raw_session: str) -> None:
+    with app.db.transaction() as s:
+        sessions_db.end_session(s, raw_session)
+
+
+def change_own_password(app: AppContext, caller: Caller, current: str, new: str, *, ttl: timedelta) -> str:
+    """Change the caller's own password (the current one checked); every other session ends; returns a fresh
+    session for the browser that asked."""
+    if caller.user_id is None:
+        raise AuthRequired("sign in first")
+    with app.db.transaction() as s:
+        users_db.change_password(
+            s, caller.user_id, new, current_password=current, ip=caller.ip or None, policy=app.policy,
+            clock=app.clock,
+        )  # fmt: skip
+        return sessions_db.start_session(s, caller.user_id, ttl=ttl, clock=app.clock)
+
+
+# --- instance administration ---------------------------------------------------------------------------------------
+
+
+def _instance_admin(caller: Caller) -> None:
+    require(caller, Action.ADMINISTER, Resource.instance())
+
+
+def _named(s: Session, username: str) -> User:
+    user = users_db.get_user_by_username(s, username)
+    if user is None:
+        raise InputError(f"no user named {username!r}", field="username")
+    return user
+
+
+def list_users(app: AppContext, caller: Caller) -> list[UserOut]:
+    _instance_admin(caller)
+    with app.db.transaction() as s:
+        return [_user_out(u) for u in users_db.list_users(s)]
+
+
+def create_user(
+    app: AppContext, caller: Caller, username: str, password: str, display_name: str | None, is_admin: bool
+) -> UserOut:
+    _instance_admin(caller)
+    with app.db.transaction() as s:
+        user = users_db.create_user(
+            s, username, password, display_name=display_name, is_admin=is_admin, actor_id=caller.user_id,
+            actor_name=caller.audit_name, ip=caller.ip or None, policy=app.policy, clock=app.clock,
+        )  # fmt: skip
+        return _user_out(user)
+
+
+def _user_id(s: Session, user: int | str) -> int:
+    if isinstance(user, str):
+        return _named(s, user).id
+    try:
+        return users_db.get_user(s, user).id
+    except NotFoundError:
+        raise hidden() from None
+
+
+def set_admin(app: AppContext, caller: Caller, user: int | str, is_admin: bool) -> UserOut:
+    """Grant or withdraw instance administration (by id, or by username from the command line)."""
+    _instance_admin(caller)
+    with app.db.transaction() as s:
+        user_id = _user_id(s, user)
+        if user_id == caller.user_id and not is_admin:
+            raise AccessDenied("an administrator may not withdraw their own administration")
+        changed = users_db.set_admin(
+            s, user_id, is_admin, actor_id=caller.user_id, actor_name=caller.audit_name, ip=caller.ip or None,
+            clock=app.clock,
+        )  # fmt: skip
+        return _user_out(changed)
+
+
+def reset_password(app: AppContext, caller: Caller, user: int | str, new_password: str) -> UserOut:
+    """Set someone's password as an administrator (their sessions end, any lock is lifted)."""
+    _instance_admin(caller)
+    with app.db.transaction() as s:
+        user_id = _user_id(s, user)
+        users_db.change_password(
+            s, user_id, new_password, actor_id=caller.user_id, actor_name=caller.audit_name, ip=caller.ip or None,
+            policy=app.policy, clock=app.clock,
+        )  # fmt: skip
+        return _user_out(users_db.get_user(s, user_id))
+
+
+# --- API tokens ----------------------------------------------------------------------------------------------------
+
+
+def create_token(
+    app: AppContext, caller: Caller, name: str, scopes: Sequence[str], *, for_user: str | None = None
+) -> IssuedTokenOut:
+    """A new token for the caller (or, for the operator, for ``for_user``); a token mints tokens only with the
+    'admin' scope, and never wider ones."""
+    if caller.via == "token" and "admin" not in caller.scopes:
+        raise AccessDenied("this token lacks the 'admin' scope", field="scopes")
+    unknown = set(scopes) - SCOPES
+    if unknown:
+        raise InputError(f"unknown scope {sorted(unknown)[0]!r}: use read, write, admin", field="scopes")
+    if not set(scopes) <= caller.scopes:
+        raise AccessDenied("a token cannot grant more than its own scopes", field="scopes")
+    with app.db.transaction() as s:
+        if for_user is not None:
+            _instance_admin(caller)
+            owner = _named(s, for_user).id
+        elif caller.user_id is None:
+            raise InputError("name the user the token is for", field="user")
+        else:
+            owner = caller.user_id
+        issued = tokens_db.create_token(s, owner, name, scopes, ip=caller.ip or None, clock=app.clock)
+        return IssuedTokenOut(id=issued.token_id, secret=issued.secret, name=name.strip(), scopes=sorted(set(scopes)))
+
+
+def list_tokens(app: AppContext, caller: Caller) -> list[TokenOut]:
+    if caller.user_id is None:
+        return []
+    with app.db.transaction() as s:
+        return [
+            TokenOut(
+                id=t.id,
+                name=t.name,
+                scopes=t.scopes.split(),
+                created_at=t.created_at,
+                last_used_at=t.last_used_at,
+                revoked=t.revoked_at is not None,
+            )
+            for t in tokens_db.list_tokens(s, caller.user_id)
+        ]
+
+
+def revoke_token(app: AppContext, caller: Caller, token_id: int) -> None:
+    """Revoke one of the caller's own tokens (someone else's answers "not found")."""
+    if caller.user_id is None:
+        raise hidden()
+    with app.db.transaction() as s:
+        if not any(t.id == token_id for t in tokens_db.list_tokens(s, caller.user_id)):
+            raise hidden()
+        tokens_db.revoke_token(s, token_id, actor_id=caller.user_id, ip=caller.ip or None, clock=app.clock)

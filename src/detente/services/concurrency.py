@@ -1,0 +1,34 @@
+"""Optimistic concurrency for read-modify-write use cases (several server processes on one database).
+
+Edited rows carry a version and revisions are numbered: a write made from stale state collides (a version that no
+longer matches, a revision number already taken) and the transaction fails as a whole with a conflict. The use case
+then runs again on the latest state, so concurrent edits are applied one after the other and none is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from detente.errors import ConflictError, StaleState
+
+__all__ = ["retrying"]
+
+T = TypeVar("T")
+
+
+def _concurrent(exc: ConflictError) -> bool:
+    """A write that lost a race: stale state, or a key taken by a concurrent insert (the database's plain
+    conflict); a conflict a use case states itself (a decision contradicting the log) is no race."""
+    return isinstance(exc, StaleState) or type(exc) is ConflictError
+
+
+def retrying(work: Callable[[], T], attempts: int = 8) -> T:
+    """Run ``work`` (one transaction) again when a concurrent writer got there first."""
+    for _ in range(attempts - 1):
+        try:
+            return work()
+        except ConflictError as exc:
+            if not _concurrent(exc):
+                raise
+    return work()
