@@ -18,6 +18,7 @@ __all__ = [
     "AccessDenied",
     "ActorNotFoundError",
     "AuthRequired",
+    "BadValue",
     "BundleError",
     "Busy",
     "CatalogueError",
@@ -237,6 +238,14 @@ class RateLimited(DetenteError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+# --- event data ------------------------------------------------------------------------------------------------------
+
+
+class BadValue(ValueError):
+    """One bad value in one source row. Never leaves an adapter: the row is quarantined with this message as its
+    reason (``rejects/``), or, with ``--strict``, the import stops with an :class:`InputError` naming file and line."""
 
 
 # --- actors ----------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from schemathesis.checks import response_schema_conformance
 from argon2 import PasswordHasher
 from hypothesis import HealthCheck, given, settings
 
@@ -55,6 +56,8 @@ def test_no_server_errors(api_schema: schemathesis.schemas.BaseSchema) -> None:
             response = case.call(headers=headers)
             statuses.append(response.status_code)
             assert response.status_code < 500, (case.method, case.path, response.text)
+            # every answer matches the typed response model /openapi.json documents for it
+            case.validate_response(response, checks=[response_schema_conformance])
             if response.status_code >= 400:
                 body = response.json()
                 assert set(body) == {"error"} and {"code", "message", "field"} == set(body["error"])

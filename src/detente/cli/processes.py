@@ -267,7 +267,12 @@ def notes_delete(
 
 @notes_app.command("export")
 @handle_errors
-def notes_export(process: ProcessOpt, user: UserOpt, workspace: WorkspaceOpt = None) -> None:
+def notes_export(
+    process: ProcessOpt,
+    user: UserOpt,
+    workspace: WorkspaceOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="(always JSON)")] = True,
+) -> None:
     """Every note USER may read, as JSON (audited)."""
     from detente.services import notes
 

@@ -110,7 +110,7 @@ def caller_by_name(app: AppContext, username: str, *, via: str = "cli", ip: str 
 
 def session_caller(app: AppContext, raw_session: str, *, ip: str) -> Caller | None:
     """The caller of a live browser session, or None (unknown or expired)."""
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         user = sessions_db.session_user(s, raw_session, clock=app.clock)
         if user is None:
             return None
@@ -119,7 +119,7 @@ def session_caller(app: AppContext, raw_session: str, *, ip: str) -> Caller | No
 
 def token_caller(app: AppContext, secret: str, *, ip: str) -> Caller:
     """The caller of an API token; an unknown, revoked or expired token is refused (its use is recorded)."""
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         verified = tokens_db.verify_token(s, secret, ip=ip, clock=app.clock)
         if verified is not None:
             return _caller(s, verified.user, "token", verified.scopes, ip, token_id=verified.token_id)
@@ -135,7 +135,7 @@ class SignIn:
 
 def sign_in(app: AppContext, username: str, password: str, *, ip: str, ttl: timedelta) -> SignIn:
     """Check the password (failures counted, lock-out, every attempt audited) and open a fresh session."""
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         result = users_db.authenticate(s, username, password, ip=ip, policy=app.policy, clock=app.clock)
         if result.user is None:
             return SignIn(None)
@@ -143,7 +143,7 @@ def sign_in(app: AppContext, username: str, password: str, *, ip: str, ttl: time
 
 
 def sign_out(app: AppContext, raw_session: str) -> None:
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         sessions_db.end_session(s, raw_session)
 
 
@@ -152,7 +152,7 @@ def change_own_password(app: AppContext, caller: Caller, current: str, new: str,
     session for the browser that asked."""
     if caller.user_id is None:
         raise AuthRequired("sign in first")
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         users_db.change_password(
             s, caller.user_id, new, current_password=current, ip=caller.ip or None, policy=app.policy,
             clock=app.clock,
@@ -184,7 +184,7 @@ def create_user(
     app: AppContext, caller: Caller, username: str, password: str, display_name: str | None, is_admin: bool
 ) -> UserOut:
     _instance_admin(caller)
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         user = users_db.create_user(
             s, username, password, display_name=display_name, is_admin=is_admin, actor_id=caller.user_id,
             actor_name=caller.audit_name, ip=caller.ip or None, policy=app.policy, clock=app.clock,
@@ -204,7 +204,7 @@ def _user_id(s: Session, user: int | str) -> int:
 def set_admin(app: AppContext, caller: Caller, user: int | str, is_admin: bool) -> UserOut:
     """Grant or withdraw instance administration (by id, or by username from the command line)."""
     _instance_admin(caller)
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         user_id = _user_id(s, user)
         if user_id == caller.user_id and not is_admin:
             raise AccessDenied("an administrator may not withdraw their own administration")
@@ -218,7 +218,7 @@ def set_admin(app: AppContext, caller: Caller, user: int | str, is_admin: bool) 
 def reset_password(app: AppContext, caller: Caller, user: int | str, new_password: str) -> UserOut:
     """Set someone's password as an administrator (their sessions end, any lock is lifted)."""
     _instance_admin(caller)
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         user_id = _user_id(s, user)
         users_db.change_password(
             s, user_id, new_password, actor_id=caller.user_id, actor_name=caller.audit_name, ip=caller.ip or None,
@@ -242,7 +242,7 @@ def create_token(
         raise InputError(f"unknown scope {sorted(unknown)[0]!r}: use read, write, admin", field="scopes")
     if not set(scopes) <= caller.scopes:
         raise AccessDenied("a token cannot grant more than its own scopes", field="scopes")
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         if for_user is not None:
             _instance_admin(caller)
             owner = _named(s, for_user).id
@@ -275,7 +275,7 @@ def revoke_token(app: AppContext, caller: Caller, token_id: int) -> None:
     """Revoke one of the caller's own tokens (someone else's answers "not found")."""
     if caller.user_id is None:
         raise hidden()
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         if not any(t.id == token_id for t in tokens_db.list_tokens(s, caller.user_id)):
             raise hidden()
         tokens_db.revoke_token(s, token_id, actor_id=caller.user_id, ip=caller.ip or None, clock=app.clock)

@@ -118,7 +118,7 @@ def get_note(app: AppContext, caller: Caller, process_id: int, note_id: int) -> 
 
 def create_note(app: AppContext, caller: Caller, process_id: int, title: str, body: str, label: str) -> NoteOut:
     parsed = label_of(label)
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         _exists(s, process_id)
         require(caller, Action.CREATE, Resource.record(process_id, parsed, owner_id=caller.user_id))
         note = notes_db.create_note(s, process_id, title, body, parsed, author_id=caller.user_id, clock=app.clock)
@@ -137,7 +137,7 @@ def update_note(
     label: str | None = None,
 ) -> NoteOut:
     new_label = label_of(label) if label is not None else None
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         note = _note(s, caller, process_id, note_id, Action.UPDATE)
         if new_label is not None and str(new_label) != note.label:
             # relabelling is creating the record anew under the new label
@@ -153,7 +153,7 @@ def update_note(
 
 
 def delete_note(app: AppContext, caller: Caller, process_id: int, note_id: int) -> None:
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         note = _note(s, caller, process_id, note_id, Action.DELETE)
         notes_db.delete_note(s, note, actor_id=caller.user_id, ip=caller.ip or None, clock=app.clock)
 

@@ -156,7 +156,7 @@ def create_process(
 ) -> ProcessCreated:
     """A new process with its parties (the process's id and name)."""
     require(caller, Action.CREATE, Resource.instance())
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         process = proc_db.create_process(
             s,
             name,
@@ -172,7 +172,7 @@ def create_process(
 
 
 def add_party(app: AppContext, caller: Caller, process_id: int, name: str) -> PartyOut:
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         existing_process(s, caller, process_id, Action.ADMINISTER)
         party = proc_db.add_party(s, process_id, name, actor_id=caller.user_id, ip=caller.ip or None, clock=app.clock)
         return PartyOut(id=party.id, name=party.name)
@@ -181,7 +181,7 @@ def add_party(app: AppContext, caller: Caller, process_id: int, name: str) -> Pa
 def set_member(
     app: AppContext, caller: Caller, process_id: int, username: str, role: str, party_id: int | None
 ) -> MembershipOut:
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         existing_process(s, caller, process_id, Action.MANAGE_MEMBERS)
         user = users_db.get_user_by_username(s, username)
         if user is None:
@@ -198,7 +198,7 @@ def set_member(
 
 
 def remove_member(app: AppContext, caller: Caller, process_id: int, user_id: int) -> None:
-    with app.db.transaction() as s:
+    with app.db.transaction(write=True) as s:
         existing_process(s, caller, process_id, Action.MANAGE_MEMBERS)
         proc_db.remove_membership(
             s, process_id, user_id, actor_id=caller.user_id, ip=caller.ip or None, clock=app.clock

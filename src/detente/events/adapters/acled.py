@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from detente.errors import InputError
+from detente.errors import BadValue, InputError
 from detente.events import countries
 from detente.events.adapters.base import Adapter, Probe, ReadOptions
 from detente.events.canonical import conform
@@ -68,10 +68,6 @@ _DATE_FORMATS = {
     "pre-2019": ("%d/%m/%Y", "%Y-%m-%d"),
 }
 _BATCH_COLUMNS = [f.name for f in RAW_SCHEMA] + ["_reject", "_raw"]
-
-
-class BadValue(ValueError):
-    """A field that cannot be read; its message is the reject reason."""
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from detente.web.actors.network import network_view
 from detente.web.actors.params import ActorPath, Filter, ProcessPath
 from detente.web.actors.scope import open_scope
 from detente.web.actors.views import actor_detail, decisions_view, grid_view, matrix_view, store_facts, suggestions_view
+from detente.web.api import ErrorBody
 from detente.web.deps import Ctx, User, api_guard
 
 __all__ = ["api_router"]
@@ -55,7 +56,99 @@ class DecisionIn(BaseModel):
     score: float | None = Field(default=None, ge=0, le=1)
 
 
-@api_router.get("", summary="The stakeholder matrix: actors with the profiles you may read")
+class MatrixOut(BaseModel):
+    """One row per readable profile (an actor without one has one empty row), profiled actors first."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+    kinds: list[str]
+    attitudes: list[str]
+    profiled_actors: int
+    actors: int
+
+
+class GridOut(BaseModel):
+    window: str
+    placements: list[dict[str, Any]]
+    total: int
+    notes: list[str]
+
+
+class NodeOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    shape: str
+    x: float
+    y: float
+    size: float
+    pagerank: float
+    betweenness: float
+    spoiler_risk: float
+    likely_spoiler: bool
+    community: int | None
+    events: int
+
+
+class EdgeOut(BaseModel):
+    source: str
+    target: str
+    layer: str
+    weight: int
+    fatalities: int
+    trend: str
+
+
+class NetworkOut(BaseModel):
+    window: str
+    actors_in_window: int
+    nodes: list[NodeOut]
+    edges: list[EdgeOut]
+
+
+class SuggestionOut(BaseModel):
+    a: dict[str, Any]
+    b: dict[str, Any]
+    score: float
+    reasons: list[str]
+
+
+class DecisionLogOut(BaseModel):
+    id: str
+    kind: str
+    at: str
+    by: str
+    into: str | None
+    into_name: str | None
+    other: str | None
+    other_name: str | None
+    target: str | None
+    note: str
+    score: float | None
+    active: bool
+    stale: bool
+
+
+class ActorDetailOut(BaseModel):
+    actor: dict[str, Any]
+    window: str
+    relations: list[dict[str, Any]]
+    relations_total: int
+    events: list[dict[str, Any]]
+    profiles: list[dict[str, Any]]
+    analyst_relations: list[dict[str, Any]]
+    scores: dict[str, Any] | None
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": "the error shape"} for status in (401, 403, 404, 409, 422)
+}
+
+
+@api_router.get("", response_model=MatrixOut, responses=_ERRORS,
+                summary="The stakeholder matrix: actors with the profiles you may read")  # fmt: skip
 def matrix(
     request: Request,
     ctx: Ctx,
@@ -66,39 +159,52 @@ def matrix(
     kind: Annotated[str | None, Query(max_length=40)] = None,
     profiled: bool = False,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> dict[str, Any]:
+) -> MatrixOut:
     scope = open_scope(ctx, request, p, process_id)
-    return matrix_view(ctx, scope, q=q, attitude=attitude, kind=kind or None, profiled=profiled, page=page)
+    found = matrix_view(ctx, scope, q=q, attitude=attitude, kind=kind or None, profiled=profiled, page=page)
+    return MatrixOut.model_validate(found)
 
 
-@api_router.get("/analysis", summary="Power–interest grid with engagement priorities and reasons")
-def analysis(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, filt: Filter) -> dict[str, Any]:
-    return grid_view(ctx, open_scope(ctx, request, p, process_id), filt)
+@api_router.get("/analysis", response_model=GridOut, responses=_ERRORS,
+                summary="Power–interest grid with engagement priorities and reasons")  # fmt: skip
+def analysis(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, filt: Filter) -> GridOut:
+    return GridOut.model_validate(grid_view(ctx, open_scope(ctx, request, p, process_id), filt))
 
 
-@api_router.get("/network", summary="The network view's actors (with layout) and ties")
-def network(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, filt: Filter) -> dict[str, Any]:
-    return network_view(ctx, open_scope(ctx, request, p, process_id), filt).as_dict()
+@api_router.get("/network", response_model=NetworkOut, responses=_ERRORS,
+                summary="The network view's actors (with layout) and ties")  # fmt: skip
+def network(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, filt: Filter) -> NetworkOut:
+    return NetworkOut.model_validate(network_view(ctx, open_scope(ctx, request, p, process_id), filt).as_dict())
 
 
-@api_router.get("/suggestions", summary="Merge suggestions with scores and reasons")
-def suggestions(request: Request, ctx: Ctx, p: User, process_id: ProcessPath) -> list[dict[str, Any]]:
-    return suggestions_view(open_scope(ctx, request, p, process_id))
+@api_router.get("/suggestions", response_model=list[SuggestionOut], responses=_ERRORS,
+                summary="Merge suggestions with scores and reasons")  # fmt: skip
+def suggestions(request: Request, ctx: Ctx, p: User, process_id: ProcessPath) -> list[SuggestionOut]:
+    return [SuggestionOut.model_validate(x) for x in suggestions_view(open_scope(ctx, request, p, process_id))]
 
 
-@api_router.get("/decisions", summary="The registry's decision log (merges, rejections, undos), newest first")
-def decisions(request: Request, ctx: Ctx, p: User, process_id: ProcessPath) -> list[dict[str, Any]]:
-    return decisions_view(ctx, open_scope(ctx, request, p, process_id))
+@api_router.get("/decisions", response_model=list[DecisionLogOut], responses=_ERRORS,
+                summary="The registry's decision log (merges, rejections, undos), newest first")  # fmt: skip
+def decisions(request: Request, ctx: Ctx, p: User, process_id: ProcessPath) -> list[DecisionLogOut]:
+    return [DecisionLogOut.model_validate(x) for x in decisions_view(ctx, open_scope(ctx, request, p, process_id))]
 
 
-@api_router.post("/decisions", status_code=201, summary="Merge, reject or undo (administrators, mediators, analysts)")
+@api_router.post("/decisions", status_code=201, response_model=DecisionOut, responses=_ERRORS,
+                 summary="Merge, reject or undo (administrators, mediators, analysts)")  # fmt: skip
 def decide(request: Request, ctx: Ctx, p: User, process_id: ProcessPath, body: DecisionIn) -> DecisionOut:
     return actors.record_decision(
         ctx, p, process_id, body.kind, a=body.a, b=body.b, target=body.target, note=body.note, score=body.score
     )
 
 
-@api_router.get("/export", summary="The network as GraphML or CSV (audited; your exportable profiles only)")
+@api_router.get(
+    "/export",
+    responses={
+        **_ERRORS,
+        200: {"content": {"application/graphml+xml": {}, "text/csv": {}}, "description": "the network file"},
+    },
+    summary="The network as GraphML or CSV (audited; your exportable profiles only)",
+)
 def export(
     request: Request,
     ctx: Ctx,
@@ -116,14 +222,16 @@ def export(
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@api_router.get("/{actor_id}", summary="One actor: registry facts, relations, recent events, readable profiles")
+@api_router.get("/{actor_id}", response_model=ActorDetailOut, responses=_ERRORS,
+                summary="One actor: registry facts, relations, recent events, readable profiles")  # fmt: skip
 def actor(
     request: Request, ctx: Ctx, p: User, process_id: ProcessPath, actor_id: ActorPath, filt: Filter
-) -> dict[str, Any]:
-    return actor_detail(ctx, open_scope(ctx, request, p, process_id), actor_id, filt)
+) -> ActorDetailOut:
+    return ActorDetailOut.model_validate(actor_detail(ctx, open_scope(ctx, request, p, process_id), actor_id, filt))
 
 
-@api_router.put("/{actor_id}/profile", summary="Create or update the actor's profile under one label")
+@api_router.put("/{actor_id}/profile", response_model=ProfileChange, responses=_ERRORS,
+                summary="Create or update the actor's profile under one label")  # fmt: skip
 def put_profile(
     request: Request, ctx: Ctx, p: User, process_id: ProcessPath, actor_id: ActorPath, body: ProfileIn
 ) -> ProfileChange:
@@ -133,7 +241,8 @@ def put_profile(
     return actors.set_profile(ctx, p, process_id, actor_id, data)
 
 
-@api_router.post("/{actor_id}/entries", status_code=201, summary="Add an interest, position, leverage or contribution")
+@api_router.post("/{actor_id}/entries", status_code=201, response_model=ProfileChange, responses=_ERRORS,
+                 summary="Add an interest, position, leverage or contribution")  # fmt: skip
 def post_entry(
     request: Request, ctx: Ctx, p: User, process_id: ProcessPath, actor_id: ActorPath, body: EntryIn
 ) -> ProfileChange:

@@ -12,11 +12,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from markupsafe import Markup
+from pydantic import BaseModel, Field
 
 from detente.events.explore import EventQueries, MapData
 from detente.events.explore_query import MAX_PAGE, MAX_PAGE_SIZE, ExplorerQuery, parse_query
 from detente.events.groups import GROUPS, group_of
 from detente.services import events
+from detente.web.api import ErrorBody
 from detente.web.deps import Ctx, User, api_guard, page_guard
 from detente.web.explorer.boundaries import boundaries_available, load_boundaries
 from detente.web.explorer.streaming import stream_export
@@ -65,30 +67,109 @@ def _plain(value: Any) -> Any:
 
 
 # -- JSON API ------------------------------------------------------------------------------------------------------
-@api_router.get("", summary="Events, filtered and paged (newest first, then by event id)")
-def list_events(request: Request, ctx: Ctx, p: User, q: Q) -> dict[str, Any]:
+class EventPageOut(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    pages: int
+    events: list[dict[str, Any]] = Field(description="canonical event columns (docs/event-schema.md)")
+
+
+class CountOut(BaseModel):
+    period: str
+    label: str
+    category: str
+    count: int
+
+
+class GroupOut(BaseModel):
+    key: str
+    label: str
+    categories: list[str]
+
+
+class TimelineOut(BaseModel):
+    bucket: str
+    total: int
+    counts: list[CountOut]
+    groups: list[GroupOut]
+
+
+class FeatureOut(BaseModel):
+    type: str
+    id: str | None = None
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class MapOut(BaseModel):
+    """A GeoJSON FeatureCollection (``application/geo+json``): points, or grid cells with counts."""
+
+    type: str
+    mode: str
+    total: int
+    without_coordinates: int
+    bbox: list[float] | None
+    cell_size: float | None
+    truncated: bool
+    features: list[FeatureOut]
+
+
+class CountryCount(BaseModel):
+    iso3: str
+    name: str
+    count: int
+
+
+class CategoryCount(BaseModel):
+    category: str
+    count: int
+
+
+class SourceCount(BaseModel):
+    source: str
+    count: int
+
+
+class FacetsOut(BaseModel):
+    total: int
+    date_range: list[str | None]
+    countries: list[CountryCount]
+    categories: list[CategoryCount]
+    sources: list[SourceCount]
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": "the error shape"} for status in (401, 403, 422)
+}
+
+
+@api_router.get("", response_model=EventPageOut, responses=_ERRORS,
+                summary="Events, filtered and paged (newest first, then by event id)")  # fmt: skip
+def list_events(request: Request, ctx: Ctx, p: User, q: Q) -> EventPageOut:
     page = _queries(ctx, request, p).page(q)
-    return {
-        "total": page.total,
-        "page": page.page,
-        "page_size": page.page_size,
-        "pages": page.pages,
-        "events": [{k: _plain(v) for k, v in row.items()} for row in page.rows],
-    }
+    return EventPageOut(
+        total=page.total,
+        page=page.page,
+        page_size=page.page_size,
+        pages=page.pages,
+        events=[{k: _plain(v) for k, v in row.items()} for row in page.rows],
+    )
 
 
-@api_router.get("/timeline", summary="Event counts per period and category (period chosen from the span)")
-def timeline(request: Request, ctx: Ctx, p: User, q: Q) -> dict[str, Any]:
+@api_router.get("/timeline", response_model=TimelineOut, responses=_ERRORS,
+                summary="Event counts per period and category (period chosen from the span)")  # fmt: skip
+def timeline(request: Request, ctx: Ctx, p: User, q: Q) -> TimelineOut:
     tl = _queries(ctx, request, p).timeline(q)
-    return {
-        "bucket": tl.bucket,
-        "total": tl.total,
-        "counts": [
-            {"period": d.isoformat(), "label": bucket_label(d, tl.bucket), "category": c, "count": n}
+    return TimelineOut(
+        bucket=tl.bucket,
+        total=tl.total,
+        counts=[
+            CountOut(period=d.isoformat(), label=bucket_label(d, tl.bucket), category=c, count=n)
             for d, c, n in tl.counts
         ],
-        "groups": [{"key": g.key, "label": g.label, "categories": list(g.categories)} for g in GROUPS],
-    }
+        groups=[GroupOut(key=g.key, label=g.label, categories=list(g.categories)) for g in GROUPS],
+    )
 
 
 def _map_geojson(data: MapData) -> dict[str, Any]:
@@ -126,21 +207,27 @@ def _map_geojson(data: MapData) -> dict[str, Any]:
     }
 
 
-@api_router.get("/map", summary="GeoJSON of the filtered events: points, or grid cells with counts when many")
+@api_router.get(
+    "/map",
+    response_model=MapOut,
+    responses={**_ERRORS, 200: {"content": {"application/geo+json": {}}, "description": "a FeatureCollection"}},
+    summary="GeoJSON of the filtered events: points, or grid cells with counts when many",
+)
 def map_data(request: Request, ctx: Ctx, p: User, q: Q) -> JSONResponse:
     return JSONResponse(_map_geojson(_queries(ctx, request, p).map(q)), media_type="application/geo+json")
 
 
-@api_router.get("/facets", summary="Counts of the filtered events by country, category and source")
-def facets(request: Request, ctx: Ctx, p: User, q: Q) -> dict[str, Any]:
+@api_router.get("/facets", response_model=FacetsOut, responses=_ERRORS,
+                summary="Counts of the filtered events by country, category and source")  # fmt: skip
+def facets(request: Request, ctx: Ctx, p: User, q: Q) -> FacetsOut:
     f = _queries(ctx, request, p).facets(q)
-    return {
-        "total": f.total,
-        "date_range": [_plain(f.date_range[0]), _plain(f.date_range[1])],
-        "countries": [{"iso3": c, "name": n, "count": k} for c, n, k in f.countries],
-        "categories": [{"category": c, "count": k} for c, k in f.categories],
-        "sources": [{"source": s, "count": k} for s, k in f.sources],
-    }
+    return FacetsOut(
+        total=f.total,
+        date_range=[_plain(f.date_range[0]), _plain(f.date_range[1])],
+        countries=[CountryCount(iso3=c, name=n, count=k) for c, n, k in f.countries],
+        categories=[CategoryCount(category=c, count=k) for c, k in f.categories],
+        sources=[SourceCount(source=src, count=k) for src, k in f.sources],
+    )
 
 
 def _export(request: Request, ctx: WebContext, p: Principal, q: ExplorerQuery, fmt: str) -> Response:
@@ -156,12 +243,20 @@ def _export(request: Request, ctx: WebContext, p: Principal, q: ExplorerQuery, f
     return StreamingResponse(body(), media_type=media, headers=headers)
 
 
-@api_router.get("/export.csv", summary="The filtered events as CSV (every canonical column; audited)")
+@api_router.get(
+    "/export.csv",
+    responses={**_ERRORS, 200: {"content": {"text/csv": {}}, "description": "every canonical column"}},
+    summary="The filtered events as CSV (every canonical column; audited)",
+)
 def export_csv(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
     return _export(request, ctx, p, q, "csv")
 
 
-@api_router.get("/export.geojson", summary="The filtered events with coordinates as GeoJSON (audited)")
+@api_router.get(
+    "/export.geojson",
+    responses={**_ERRORS, 200: {"content": {"application/geo+json": {}}, "description": "a FeatureCollection"}},
+    summary="The filtered events with coordinates as GeoJSON (audited)",
+)
 def export_geojson(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
     return _export(request, ctx, p, q, "geojson")
 

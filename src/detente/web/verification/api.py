@@ -64,7 +64,7 @@ class CommitmentIn(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
     parties: list[Annotated[str, Field(max_length=200)]] = Field(min_length=1, max_length=20)
     category: str = Field(max_length=40)
-    schedule: ScheduleIn
+    schedule: ScheduleIn | None = Field(default=None, description="a deadline, or a start with a period in days")
     methods: list[Annotated[str, Field(max_length=40)]] = Field(min_length=1, max_length=10)
     verifier: str = Field(min_length=1, max_length=200)
     label: Label

@@ -9,9 +9,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict
 
 from detente.errors import WarningDataError
 from detente.services.watchlist import Pending, watchlist
+from detente.web.api import ErrorBody
 from detente.web.deps import Ctx, User, api_guard, page_guard
 from detente.web.security import Principal, WebContext
 from detente.web.watchlist.svg import reliability_svg, sparkline_svg
@@ -50,7 +52,63 @@ def _pending_json(pending: Pending) -> JSONResponse:
 
 
 # -- JSON API ------------------------------------------------------------------------------------------------------
-@api_router.get("", summary="Ranked units: forecast, 90% interval, change, alerts with their events, drivers")
+class UnitOut(BaseModel):
+    """One ranked unit (docs/watchlist.md describes every field)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    unit: str
+    unit_name: str | None
+    forecast: float | None
+    probability: float | None = None
+    interval90: list[float] | None = None
+    change: float | None = None
+    alert: dict[str, Any] | None
+    level: str
+    drivers: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+
+
+class WatchlistOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    target: str | None
+    as_of: str | None
+    alert_rule: dict[str, Any]
+    units: list[UnitOut]
+    store_version: str
+    level: str
+    threshold: int
+    computed_at: str
+    config: dict[str, Any]
+    previous_run: dict[str, Any] | None = None
+
+
+class ModelOut(BaseModel):
+    as_of: str | None
+    target: str | None
+    threshold: int
+    level: str
+    store_version: str
+    computed_at: str
+    config: dict[str, Any]
+    backtest: dict[str, Any]
+
+
+class ComputingOut(BaseModel):
+    status: str
+    started_at: str
+    retry_after: int
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": ComputingOut, "description": "still computing: ask again after Retry-After seconds"},
+    **{status: {"model": ErrorBody, "description": "the error shape"} for status in (401, 403, 422)},
+}
+
+
+@api_router.get("", response_model=WatchlistOut, responses=_RESPONSES,
+                summary="Ranked units: forecast, 90% interval, change, alerts with their events, drivers")  # fmt: skip
 def watchlist_api(ctx: Ctx, p: User, as_of: AsOf = None, top: Top = 1000) -> Any:
     doc = watchlist(ctx, p, as_of)
     if isinstance(doc, Pending):
@@ -58,7 +116,8 @@ def watchlist_api(ctx: Ctx, p: User, as_of: AsOf = None, top: Top = 1000) -> Any
     return {k: v for k, v in doc.items() if k != "model"} | {"units": doc["units"][:top]}
 
 
-@api_router.get("/model", summary="The model's rolling-origin backtest: metrics per model and reliability tables")
+@api_router.get("/model", response_model=ModelOut, responses=_RESPONSES,
+                summary="The model's rolling-origin backtest: metrics per model and reliability tables")  # fmt: skip
 def model_api(ctx: Ctx, p: User, as_of: AsOf = None) -> Any:
     doc = watchlist(ctx, p, as_of)
     if isinstance(doc, Pending):
