@@ -29,9 +29,9 @@ def test_every_exception_class_is_defined_in_errors() -> None:
     for name in _modules():
         module = importlib.import_module(name)
         for attr, value in vars(module).items():
-            if inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == name:
-                if not attr.startswith("_") and name != "detente.errors":
-                    elsewhere.append(f"{name}.{attr}")
+            ours = inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == name
+            if ours and not attr.startswith("_") and name != "detente.errors":
+                elsewhere.append(f"{name}.{attr}")
     assert not elsewhere, elsewhere
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from schemathesis.checks import response_schema_conformance
 from argon2 import PasswordHasher
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import response_schema_conformance
 
 from detente.access import Label, Role
 from detente.config import Settings

@@ -50,6 +50,8 @@ def get_settings(s: Session, process_id: int) -> tuple[CbmSettings, int]:
 def save_settings(s: Session, process_id: int, settings: CbmSettings, *, expected: int, at: datetime) -> int:
     """Store new settings made from version ``expected``; :class:`ConflictError` if they changed meanwhile."""
     if expected == 0:
+        if s.get(CbmSettingsRow, process_id) is not None:
+            raise StaleState("the settings changed meanwhile; reload and retry")
         s.add(
             CbmSettingsRow(
                 process_id=process_id,

@@ -364,7 +364,7 @@ def set_profile(app: AppContext, caller: Caller, process_id: int, actor_id: str,
             label = _label(scope, data.label)
             # decide before looking: a label one may not read answers "not found" whether a profile exists or not
             require(caller, Action.READ, Resource.record(process_id, Label.parse(label)))
-            actor = scope.registry.get(actor_id)
+            actor = scope.registry.resolve(actor_id)
             old = actors_db.get_profile(s, process_id, label, actor.id)
             if old is None:
                 require(caller, Action.CREATE, Resource.record(process_id, Label.parse(label), owner_id=caller.user_id))
@@ -403,7 +403,7 @@ def add_entry(app: AppContext, caller: Caller, process_id: int, actor_id: str, d
             scope = _scope(s, app, caller, process_id)
             label = _label(scope, data.label)
             require(caller, Action.READ, Resource.record(process_id, Label.parse(label)))
-            actor = scope.registry.get(actor_id)
+            actor = scope.registry.resolve(actor_id)
             old = actors_db.get_profile(s, process_id, label, actor.id)
             if old is None:
                 raise InputError("give the actor's attitude under this label first", field="label")

@@ -7,6 +7,7 @@ then runs again on the latest state, so concurrent edits are applied one after t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -23,12 +24,14 @@ def _concurrent(exc: ConflictError) -> bool:
     return isinstance(exc, StaleState) or type(exc) is ConflictError
 
 
-def retrying(work: Callable[[], T], attempts: int = 8) -> T:
-    """Run ``work`` (one transaction) again when a concurrent writer got there first."""
-    for _ in range(attempts - 1):
+def retrying(work: Callable[[], T], attempts: int = 10) -> T:
+    """Run ``work`` (one transaction) again when a concurrent writer got there first, backing off a little longer
+    each time (2, 4, 8 … ms, at most about a second in all) so that the writers fall out of step."""
+    for attempt in range(attempts - 1):
         try:
             return work()
         except ConflictError as exc:
             if not _concurrent(exc):
                 raise
+            time.sleep(0.002 * 2**attempt)
     return work()

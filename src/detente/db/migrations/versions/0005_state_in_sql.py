@@ -304,13 +304,49 @@ class _Import:
         ]
         return found
 
+    def _audit(self, process_id: int, action: str) -> list[tuple[int, dict[str, Any]]]:
+        rows = self.conn.execute(
+            sa.text("SELECT id, detail FROM audit_events WHERE action = :a AND target = :t ORDER BY id"),
+            {"a": action, "t": f"process:{process_id}"},
+        )
+        return [(int(i), d if isinstance(d, dict) else json.loads(d or "{}")) for i, d in rows]
+
+    def _label_when(self, process_id: int, audit_id: int | None, trust_label: str) -> str:
+        """The trust label in force when the audit event ``audit_id`` was written (None: before any change)."""
+        changes = self._audit(process_id, "cbm.labels")
+        label = str(changes[0][1].get("before", {}).get("trust_label", trust_label)) if changes else trust_label
+        for change_id, detail in changes:
+            if audit_id is not None and change_id < audit_id:
+                label = str(detail.get("after", {}).get("trust_label", label))
+        return label
+
+    def _plan_event(self, process_id: int, revision: int) -> int | None:
+        for action in ("cbm.plan", "cbm.replan"):
+            for event_id, detail in self._audit(process_id, action):
+                if detail.get("revision") == revision:
+                    return event_id
+        return None
+
     def _state_labels(self, process_id: int, state: dict[str, Any], trust_label: str) -> list[str]:
-        labels = [trust_label]
+        """The labels of what a stored trust state was computed from. A compliance record counts with its
+        commitment's and assessments' labels. An analyst's judgement counts with the trust label in force when it was
+        made: rebuilt from the audit trail (``cbm.labels`` changes, ``cbm.trust_input`` events matched by pair and
+        rationale); a judgement the trail does not hold counts with the label in force before the first change."""
+        inputs = self._audit(process_id, "cbm.trust_input")
+        used: set[int] = set()
+        labels = []
         for update in state.get("history", []):
             evidence = update.get("evidence", {})
             if evidence.get("kind") == "compliance":
                 labels += self._labels_of_commitment(process_id, evidence.get("commitment_id"))
-        return labels
+                continue
+            key = (evidence.get("truster"), evidence.get("trustee"), evidence.get("rationale"))
+            match = next((i for i, d in inputs if i not in used and (d.get("truster"), d.get("trustee"),
+                                                                   d.get("rationale")) == key), None)  # fmt: skip
+            if match is not None:
+                used.add(match)
+            labels.append(self._label_when(process_id, match, trust_label))
+        return labels or [trust_label]
 
     def _cbm(self, root: Path) -> None:
         settings: dict[int, dict[str, str]] = {}
@@ -402,6 +438,8 @@ class _Import:
                 doc["process"] = str(pid)
                 plan = doc.get("plan", {})
                 labels = self._state_labels(pid, doc.get("state", {}), trust_label)
+                # the plan shows the beliefs of that state, as the trust label in force when it was made allowed
+                labels.append(self._label_when(pid, self._plan_event(pid, int(m.group(1))), trust_label))
                 trigger = doc.get("trigger")
                 if isinstance(trigger, dict):
                     labels += self._labels_of_commitment(pid, trigger.get("commitment_id"))
