@@ -237,3 +237,33 @@ def test_routes_and_commands_only_translate(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     _inject(root, "web/pages.py", "def g(ctx, p):\n    with ctx.db.transaction() as s:\n        return p.subject")
     assert len(_shell_findings(root)) == 2
+
+
+def _wall_clock_uses(root: Path) -> list[str]:
+    """Reads of the wall clock in the storage adapter and the services (time comes from the injected clock; the
+    only reads allowed are durations — ``time.monotonic`` — and waits — ``time.sleep``)."""
+    found = []
+    for path in sorted([*(root / "db").rglob("*.py"), *(root / "services").rglob("*.py")]):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = None
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                called = node.func
+                if called.attr in ("now", "utcnow", "today") or (
+                    called.attr == "time" and isinstance(called.value, ast.Name) and called.value.id == "time"
+                ):
+                    name = ast.unparse(called)
+            elif isinstance(node, ast.Name) and node.id in ("system_clock", "utc_now"):
+                name = node.id
+            if name is not None:
+                found.append(f"{path.relative_to(root.parent)}:{getattr(node, 'lineno', 0)}: {name}")
+    return found
+
+
+def test_the_database_and_the_services_never_read_the_wall_clock(tmp_path: Path) -> None:
+    assert _wall_clock_uses(SRC) == []
+    root = _copy(tmp_path)
+    _inject(root, "services/notes.py", "def late(clock=None):\n    import datetime\n    return datetime.datetime.now()")
+    _inject(root, "db/audit.py", "from detente.clock import system_clock as _c\nDEFAULT = system_clock")
+    assert len(_wall_clock_uses(root)) == 2

@@ -4,7 +4,8 @@ A compliant record puts its measure in place (it satisfies prerequisites and is 
 non-compliance is an observed defection and triggers the plan's fallback rule: the broken measure is withdrawn,
 the next steps may cost no more than the broken one, the defecting side must take the first step of the new plan
 (resume only after its verified compliance), and the wronged side's most recent sufficiently reversible step towards
-the defector is named for reversal. The previous plan is not changed; keep both with :class:`~.plan_store.PlanStore`.
+the defector is named for reversal. The previous plan is not changed; both revisions are kept in SQL by
+:mod:`detente.services.cbm_plans`.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ def create_process(
     description: str = "",
     fictional: bool = False,
     actor_id: int | None = None,
+    actor_name: str | None = None,
     ip: str | None = None,
     clock: Clock,
 ) -> Process:
@@ -62,7 +63,9 @@ def create_process(
         session,
         "process.created",
         actor_id=actor_id,
+        actor_name=actor_name,
         target=f"process:{process.id}",
+        process_id=process.id,
         detail={"name": clean, "fictional": fictional},
         ip=ip,
         clock=clock,
@@ -89,6 +92,7 @@ def add_party(
     name: str,
     *,
     actor_id: int | None = None,
+    actor_name: str | None = None,
     ip: str | None = None,
     clock: Clock,
 ) -> Party:
@@ -104,7 +108,9 @@ def add_party(
         session,
         "party.created",
         actor_id=actor_id,
+        actor_name=actor_name,
         target=f"process:{process.id}",
+        process_id=process.id,
         detail={"party_id": party.id, "name": clean},
         ip=ip,
         clock=clock,
@@ -134,6 +140,7 @@ def set_membership(
     *,
     party_id: int | None = None,
     actor_id: int | None = None,
+    actor_name: str | None = None,
     ip: str | None = None,
     clock: Clock,
 ) -> Membership:
@@ -153,7 +160,10 @@ def set_membership(
         session.add(existing)
         detail: dict[str, object] = {"user_id": user.id, "role": role.value, "party_id": party_id}
         session.flush()
-        record_audit(session, "membership.added", actor_id=actor_id, target=target, detail=detail, ip=ip, clock=clock)
+        record_audit(
+            session, "membership.added", actor_id=actor_id, actor_name=actor_name, target=target, detail=detail, ip=ip,
+            process_id=process.id, clock=clock,
+        )  # fmt: skip
         return existing
     before = {"role": existing.role, "party_id": existing.party_id}
     if before == {"role": role.value, "party_id": party_id}:
@@ -163,7 +173,15 @@ def set_membership(
     session.flush()
     detail = {"user_id": user.id, "from": before, "to": {"role": role.value, "party_id": party_id}}
     record_audit(
-        session, "membership.role_changed", actor_id=actor_id, target=target, detail=detail, ip=ip, clock=clock
+        session,
+        "membership.role_changed",
+        actor_id=actor_id,
+        actor_name=actor_name,
+        target=target,
+        detail=detail,
+        ip=ip,
+        process_id=process.id,
+        clock=clock,
     )
     return existing
 
@@ -174,6 +192,7 @@ def remove_membership(
     user_id: int,
     *,
     actor_id: int | None = None,
+    actor_name: str | None = None,
     ip: str | None = None,
     clock: Clock,
 ) -> None:
@@ -187,7 +206,9 @@ def remove_membership(
         session,
         "membership.removed",
         actor_id=actor_id,
+        actor_name=actor_name,
         target=f"process:{process_id}",
+        process_id=process_id,
         detail=detail,
         ip=ip,
         clock=clock,

@@ -163,18 +163,35 @@ def create_process(
             description=description,
             fictional=fictional,
             actor_id=caller.user_id,
+            actor_name=caller.audit_name,
             ip=caller.ip or None,
             clock=app.clock,
         )
         for party in parties:
-            proc_db.add_party(s, process.id, party, actor_id=caller.user_id, ip=caller.ip or None, clock=app.clock)
+            proc_db.add_party(
+                s,
+                process.id,
+                party,
+                actor_id=caller.user_id,
+                actor_name=caller.audit_name,
+                ip=caller.ip or None,
+                clock=app.clock,
+            )
         return ProcessCreated(id=process.id, name=process.name)
 
 
 def add_party(app: AppContext, caller: Caller, process_id: int, name: str) -> PartyOut:
     with app.db.transaction(write=True) as s:
         existing_process(s, caller, process_id, Action.ADMINISTER)
-        party = proc_db.add_party(s, process_id, name, actor_id=caller.user_id, ip=caller.ip or None, clock=app.clock)
+        party = proc_db.add_party(
+            s,
+            process_id,
+            name,
+            actor_id=caller.user_id,
+            actor_name=caller.audit_name,
+            ip=caller.ip or None,
+            clock=app.clock,
+        )
         return PartyOut(id=party.id, name=party.name)
 
 
@@ -191,7 +208,8 @@ def set_member(
         except ValueError:
             raise InputError(f"unknown role {role!r}", field="role") from None
         proc_db.set_membership(
-            s, process_id, user.id, the_role, party_id=party_id, actor_id=caller.user_id, ip=caller.ip or None,
+            s, process_id, user.id, the_role, party_id=party_id, actor_id=caller.user_id, actor_name=caller.audit_name,
+            ip=caller.ip or None,
             clock=app.clock,
         )  # fmt: skip
         return MembershipOut(user_id=user.id, username=user.username, role=the_role.value, party_id=party_id)
@@ -201,5 +219,6 @@ def remove_member(app: AppContext, caller: Caller, process_id: int, user_id: int
     with app.db.transaction(write=True) as s:
         existing_process(s, caller, process_id, Action.MANAGE_MEMBERS)
         proc_db.remove_membership(
-            s, process_id, user_id, actor_id=caller.user_id, ip=caller.ip or None, clock=app.clock
-        )
+            s, process_id, user_id, actor_id=caller.user_id, actor_name=caller.audit_name, ip=caller.ip or None,
+            clock=app.clock,
+        )  # fmt: skip

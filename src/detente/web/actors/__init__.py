@@ -1,6 +1,6 @@
 """The actor pages of the workbench: per process, the stakeholder matrix, an actor page, the power–interest grid,
 the network view and the registry's merge suggestions, with the same operations as JSON under
-``/api/v1/processes/{id}/actors``. A thin shell over :class:`detente.actors.ActorService`; see docs/actors-pages.md.
+``/api/v1/processes/{id}/actors``. A thin shell over :mod:`detente.services.actors`; see docs/actors-pages.md.
 """
 
 from __future__ import annotations
