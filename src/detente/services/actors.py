@@ -25,6 +25,7 @@ from detente.actors import (
     AnalystRelation,
     Attitude,
     BuildReport,
+    CanonicalActor,
     Decision,
     DecisionKind,
     Evidenced,
@@ -351,6 +352,20 @@ def _owner(s: Session, username: str) -> int | None:
     return user.id if user is not None else None
 
 
+def _profile_under(
+    s: Session, app: AppContext, caller: Caller, process_id: int, actor_id: str, label_text: str
+) -> tuple[ActorScope, str, CanonicalActor, actors_db.StoredProfile | None]:
+    """The scope, the label, the actor and its profile under that label (``None`` when there is none yet).
+
+    Decides before looking: a label the caller may not read answers "not found" whether a profile exists or not.
+    """
+    scope = _scope(s, app, caller, process_id)
+    label = _label(scope, label_text)
+    require(caller, Action.READ, Resource.record(process_id, Label.parse(label)))
+    actor = scope.registry.resolve(actor_id)
+    return scope, label, actor, actors_db.get_profile(s, process_id, label, actor.id)
+
+
 def set_profile(app: AppContext, caller: Caller, process_id: int, actor_id: str, data: ProfileInput) -> ProfileChange:
     """Create the profile of ``actor_id`` under ``data.label``, or update it (its author, or an editor)."""
     try:
@@ -360,12 +375,7 @@ def set_profile(app: AppContext, caller: Caller, process_id: int, actor_id: str,
 
     def attempt() -> ProfileChange:
         with app.db.transaction(write=True) as s:
-            scope = _scope(s, app, caller, process_id)
-            label = _label(scope, data.label)
-            # decide before looking: a label one may not read answers "not found" whether a profile exists or not
-            require(caller, Action.READ, Resource.record(process_id, Label.parse(label)))
-            actor = scope.registry.resolve(actor_id)
-            old = actors_db.get_profile(s, process_id, label, actor.id)
+            _, label, actor, old = _profile_under(s, app, caller, process_id, actor_id, data.label)
             if old is None:
                 require(caller, Action.CREATE, Resource.record(process_id, Label.parse(label), owner_id=caller.user_id))
             else:
@@ -400,11 +410,7 @@ def add_entry(app: AppContext, caller: Caller, process_id: int, actor_id: str, d
 
     def attempt() -> ProfileChange:
         with app.db.transaction(write=True) as s:
-            scope = _scope(s, app, caller, process_id)
-            label = _label(scope, data.label)
-            require(caller, Action.READ, Resource.record(process_id, Label.parse(label)))
-            actor = scope.registry.resolve(actor_id)
-            old = actors_db.get_profile(s, process_id, label, actor.id)
+            scope, label, actor, old = _profile_under(s, app, caller, process_id, actor_id, data.label)
             if old is None:
                 raise InputError("give the actor's attitude under this label first", field="label")
             owner = _owner(s, old.profile.updated_by)
