@@ -16,9 +16,12 @@ from detente.access import (
     Subject,
     creatable_labels,
     decide,
+    decide_derived,
     may_read_label,
+    narrowest,
     readable_label_texts,
     readable_labels,
+    within,
 )
 from detente.errors import InputError
 
@@ -147,3 +150,37 @@ def test_label_parse_accepts_only_the_text_forms(text: str) -> None:
     except InputError:
         return
     assert str(label) == text
+
+
+# --- derived data: the narrowest label of the inputs ------------------------------------------------------------------
+
+#: every kind of reader of one process: no membership, each role, a representative of each party
+READER_KINDS = [None] + [
+    Membership(1, role, party)
+    for role in Role
+    for party in ([None] if role is not Role.PARTY_REPRESENTATIVE else range(1, 7))
+]
+
+
+def _readers(label: Label) -> frozenset[int]:
+    return frozenset(i for i, m in enumerate(READER_KINDS) if may_read_label(m, label))
+
+
+@given(st.lists(labels, max_size=5))
+def test_the_narrowest_label_is_read_by_exactly_the_readers_of_every_input(inputs: list[Label]) -> None:
+    everyone = frozenset(range(len(READER_KINDS)))
+    expected = everyone.intersection(*(_readers(label) for label in inputs))
+    assert _readers(narrowest(inputs)) == expected
+
+
+@given(labels, labels)
+def test_within_means_no_reader_is_added(label: Label, bound: Label) -> None:
+    assert within(label, bound) == (_readers(label) <= _readers(bound))
+
+
+@given(labels, st.lists(labels, max_size=5))
+def test_derived_data_is_never_shown_to_a_reader_of_less_than_every_input(label: Label, inputs: list[Label]) -> None:
+    decision = decide_derived(label, inputs)
+    assert decision.allowed == all(_readers(label) <= _readers(source) for source in inputs)
+    if not decision.allowed:
+        assert str(narrowest(inputs)) in decision.reason  # the refusal names what would be accepted

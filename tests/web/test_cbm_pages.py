@@ -173,13 +173,21 @@ def test_trust_and_plans_are_for_mediators_by_default(client: TestClient, world:
     assert _get(client, world, "observer", "/trust").status_code == 404
 
 
-def _assess(app: FastAPI, world: World, commitment_id: int, status: str, clock: FakeClock, workspace: Path) -> None:
+def _assess(
+    app: FastAPI,
+    world: World,
+    commitment_id: int,
+    status: str,
+    clock: FakeClock,
+    workspace: Path,
+    label: str = "all_parties",
+) -> None:
     vault = KeyVault(load_vault_secret(workspace))
     with app.state.ctx.db.transaction() as s:
         report = file_report(
             s,
             world.process_id,
-            Report("observer", clock(), "Lowvale", f"observed: {status}", "all_parties", commitment_id=commitment_id),
+            Report("observer", clock(), "Lowvale", f"observed: {status}", label, commitment_id=commitment_id),
             author_id=world.users["observer"],
             vault=vault,
             clock=clock,
@@ -194,7 +202,7 @@ def _assess(app: FastAPI, world: World, commitment_id: int, status: str, clock: 
                 "seen by the mission",
                 "observer",
                 clock(),
-                "all_parties",
+                label,
                 report_ids=(report.id,),
             ),
             actor_id=world.users["observer"],
@@ -266,6 +274,61 @@ def test_plan_label_for_one_party_hides_plans_from_the_other(client: TestClient,
         assert (response.status_code, response.json()) == (404, missing), who
     # the party's representative reads the plan but may not plan
     assert _post(client, world, "representative_A", "/plans", SMALL_PLAN).status_code == 403
+
+
+def test_a_plan_computed_from_a_party_record_is_never_shown_wider_than_that_party(
+    client: TestClient,
+    world: World,
+    app: FastAPI,
+    clock: FakeClock,
+    workspace: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from detente.cli.app import app as cli
+    from detente.db import cbm as cbm_db
+
+    party_a = f"party:{world.party_a}"
+
+    def relabel(**body: str) -> Any:
+        return client.put(_api(world.process_id, "/labels"), json=body, headers=bearer(world.tokens["mediator"]))
+
+    # shown to both parties while nothing restricted went into them
+    assert relabel(trust_label="all_parties", plan_label="all_parties").status_code == 200
+    assert _post(client, world, "mediator", "/plans", SMALL_PLAN).status_code == 201
+    made = _post(client, world, "mediator", "/plans/1/steps/1/commitment", {"label": party_a})
+    cid = made.json()["commitment_id"]
+    clock.now += timedelta(days=3)
+    _assess(app, world, cid, "compliant", clock, workspace, label=party_a)
+    assert _post(client, world, "mediator", "/plans/replan").json()["records_applied"] == 1
+    with app.state.ctx.db.transaction() as s:
+        plan, trust = cbm_db.latest_plan(s, world.process_id), cbm_db.latest_trust(s, world.process_id)
+        assert plan is not None and trust is not None
+        assert (plan.inputs_label, trust.inputs_label) == (party_a, party_a)  # derived data inherits the label
+    for who in ("observer", "analyst", "instance_admin_as_rep_B"):  # no longer shown to them ...
+        assert _get(client, world, who, "/plans/2").status_code == 404, who
+        assert _get(client, world, who, "/trust").status_code == 404, who
+    assert _get(client, world, "representative_A", "/plans/2").status_code == 200  # ... but still to party A
+    for field, wider in (("plan_label", "all_parties"), ("plan_label", "public"), ("trust_label", "all_parties"),
+                         ("plan_label", f"party:{world.party_b}")):  # fmt: skip
+        refused = relabel(**{field: wider})
+        assert refused.status_code == 422, (field, wider, refused.text)
+        error = refused.json()["error"]
+        assert error["field"] == field and party_a in error["message"], error
+    with app.state.ctx.db.transaction() as s:
+        settings, _ = cbm_db.get_settings(s, world.process_id)
+        assert (settings.plan_label, settings.trust_label) == ("all_parties", "all_parties")  # nothing changed
+    # the command line refuses it the same way, in one line with exit code 2
+    monkeypatch.setenv("DETENTE_WORKSPACE", str(workspace))
+    monkeypatch.setenv("DETENTE_DATABASE_URL", database_url)
+    args = ["cbm", "labels", "--process", str(world.process_id), "--user", "mediator", "--plans", "all_parties"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "field 'plan_label'" in result.output and party_a in result.output
+    # the party's own label, or the mediators', is accepted
+    assert relabel(plan_label=party_a, trust_label="mediators_only").status_code == 200
 
 
 def test_pages_forms_with_csrf(client: TestClient, world: World) -> None:
