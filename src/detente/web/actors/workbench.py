@@ -1,8 +1,8 @@
 """Two workbench views over the actor analysis: influence paths to a spoiler and what changed between two windows.
 
-Both read through :mod:`detente.services.actors` (which asks ``access/``) and the pure functions of :mod:`detente.actors.network`.
-Paths use the analyst relations of the books the principal may read (the labels come from ``policy``); the
-changes come from the events alone, so they hold no label-filtered record.
+Both read through :mod:`detente.services.actors` (which asks ``access/``) and the pure functions of
+:mod:`detente.actors.network`. Paths use the analyst relations of the books the principal may read; the changes come
+from the events alone, so they hold no label-filtered record.
 """
 
 from __future__ import annotations
