@@ -2,10 +2,12 @@
 
 Usage: ``python concurrency_worker.py WORKSPACE DATABASE_URL PROCESS_ID NAME ROUNDS GO_FILE`` — says it is ready,
 waits until GO_FILE exists (so both start together), then makes ROUNDS edits of each kind through the services and
-prints one line per edit; any error ends it with a non-zero exit and the message."""
+prints one line per edit, then how many times a use case ran again after losing a race; any error ends it with a
+non-zero exit and the message."""
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from datetime import date
@@ -19,7 +21,19 @@ from detente.services.actors import EntryInput
 from detente.services.context import open_context
 
 
+class _Count(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.n = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.n += 1
+
+
 def main() -> None:
+    retries = _Count()
+    logging.getLogger("detente.services.concurrency").addHandler(retries)
+    logging.getLogger("detente.services.concurrency").setLevel(logging.INFO)
     workspace, url, pid, name, rounds, go = sys.argv[1:7]
     process_id, n = int(pid), int(rounds)
     app = open_context(Settings(workspace=Path(workspace), database_url=url), clock=system_clock)
@@ -40,6 +54,7 @@ def main() -> None:
         for i in range(2):  # then plans: computed outside the transaction, saved as the next revision
             saved = cbm_plans.new_plan(app, mediator, cp, cbm_plans.PlanRequest(horizon=1, seed=i))
             print(f"plan {saved.revision.revision}", flush=True)
+        print(f"retries {retries.n}", flush=True)
     finally:
         app.close()
 

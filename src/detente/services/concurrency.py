@@ -7,6 +7,7 @@ then runs again on the latest state, so concurrent edits are applied one after t
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -14,6 +15,8 @@ from typing import TypeVar
 from detente.errors import ConflictError, StaleState
 
 __all__ = ["retrying"]
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -33,5 +36,6 @@ def retrying(work: Callable[[], T], attempts: int = 10) -> T:
         except ConflictError as exc:
             if not _concurrent(exc):
                 raise
+            log.info("a concurrent writer got there first (%s); attempt %d of %d", exc, attempt + 2, attempts)
             time.sleep(0.002 * 2**attempt)
     return work()
