@@ -24,8 +24,9 @@ from sqlalchemy.engine import make_url
 
 from detente.clock import system_clock
 from detente.db import Database, migrate, open_database
+from detente.db.ledger import create_log, get_log, sign_log_checkpoint
+from detente.db.ledger_tree import append_entries, log_tree
 from detente.db.processes import create_process
-from detente.db.verification import append_entries, create_log, get_log, log_tree, sign_log_checkpoint
 from detente.verification.keys import KeyVault
 from detente.verification.ledger import Entry, verify_consistency, verify_inclusion
 

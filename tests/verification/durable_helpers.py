@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from detente.db import Database
+from detente.db.ledger import create_log
 from detente.db.processes import create_process
-from detente.db.verification import create_log
 from detente.verification.ledger import Entry
 
 WITNESS_NAMES = ("witness.example/party-a", "witness.example/observer")

@@ -19,18 +19,17 @@ from typer.testing import CliRunner
 
 from detente.cli.ledger import app as ledger_app
 from detente.db import Database
-from detente.db.verification import (
+from detente.db.ledger import (
     SqlWitnessState,
-    append_entries,
     audit_log,
     check_against,
     cosign_latest,
     export_log,
     get_log,
     latest_checkpoint,
-    log_tree,
     sign_log_checkpoint,
 )
+from detente.db.ledger_tree import append_entries, log_tree
 from detente.db.verification_models import LedgerCheckpoint, LedgerCosignature, LedgerEntry, LedgerLog
 from detente.errors import StoreError
 from detente.verification.keys import KeyVault
@@ -271,7 +270,8 @@ _WRITER = textwrap.dedent(
     import sys
     from detente.clock import system_clock
     from detente.db import open_database
-    from detente.db.verification import append_entries, get_log
+    from detente.db.ledger import get_log
+    from detente.db.ledger_tree import append_entries
     from durable_helpers import entry
 
     db = open_database(sys.argv[1], clock=system_clock, upgrade=False)

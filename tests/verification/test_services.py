@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from detente.cbm import Outcome
 from detente.db import Database
+from detente.db.ledger import ensure_log, export_log, get_log, sign_log_checkpoint
 from detente.db.processes import add_party, create_process
 from detente.db.users import AccountPolicy, create_user
 from detente.db.verification import (
@@ -20,14 +21,10 @@ from detente.db.verification import (
     assessed_outcomes,
     check_report_signature,
     create_commitment,
-    ensure_log,
     escalate_overdue,
-    export_log,
     file_report,
-    get_log,
     implementation,
     record_assessment,
-    sign_log_checkpoint,
     transition_violation,
     violation_state,
 )

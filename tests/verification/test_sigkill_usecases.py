@@ -24,11 +24,11 @@ from sqlalchemy import func, select
 from detente.access import Role
 from detente.config import Settings
 from detente.db import cbm as cbm_db
+from detente.db.ledger import audit_log, get_log
 from detente.db.models import AuditEvent
 from detente.db.processes import add_party, create_process, set_membership
 from detente.db.state_models import CbmStepLinkRow, CbmTrustRow
 from detente.db.users import AccountPolicy, create_user
-from detente.db.verification import audit_log, get_log
 from detente.db.verification_models import (
     AssessmentRow,
     CommitmentRow,

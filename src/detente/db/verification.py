@@ -1,75 +1,42 @@
-"""Storage of the verification capability: the durable transparency log of each process, and the services that
-store a commitment, report, assessment or violation step together with its log entry in one transaction.
-
-Log layout (tables in :mod:`detente.db.verification_models`): ``ledger_entries`` holds the canonical bytes and leaf
-hash of each entry; ``ledger_subtrees`` the hash of every complete subtree, written by the append that completes
-it, so roots and proofs cost O(log n) row reads and opening a log reads nothing. An append locks the log row
-(``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer), reads the right-edge frontier (at most log2 n rows),
-inserts the entries and their subtrees and moves ``ledger_logs.size`` — all in the caller's transaction. An entry
-is acknowledged when that transaction commits; a crash before leaves nothing of it.
+"""Storage of the verification capability's records: each commitment, report, assessment or violation step stored
+together with its log entry (:mod:`detente.db.ledger`) in the caller's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from detente.access import Label, narrowest
 from detente.cbm.evidence import Outcome
 from detente.cbm.measure import VerificationMethod
 from detente.clock import Clock
-from detente.db.models import Process
+from detente.db.ledger import log_entry
 from detente.db.processes import get_process, list_parties
 from detente.db.users import get_user
 from detente.db.verification_models import (
     AssessmentRow,
     CommitmentRow,
-    LedgerCheckpoint,
-    LedgerCosignature,
-    LedgerEntry,
-    LedgerLog,
-    LedgerSubtree,
-    LedgerWitnessHead,
     ReportRow,
     UserKey,
     ViolationProcedureRow,
     ViolationRow,
     ViolationTransitionRow,
 )
-from detente.errors import ConflictError, DetenteError, InputError, NotFoundError, StoreError
+from detente.errors import DetenteError, InputError, NotFoundError, StoreError
 from detente.verification.assessments import Assessment, Implementation, aggregate, latest_scores
 from detente.verification.commitments import Commitment, iso
 from detente.verification.keys import KeyVault
 from detente.verification.ledger import (
     ALG_ED25519,
-    Entry,
-    ForkError,
     KeyPair,
-    LedgerError,
-    MerkleTree,
-    NoteSignature,
-    RollbackError,
-    Withheld,
-    Witness,
-    WitnessPolicy,
-    decode_entry,
-    encode_entry,
-    export_bundle,
     generate_key,
-    leaf_hash,
-    open_checkpoint,
     parse_vkey,
-    sign_checkpoint,
 )
-from detente.verification.ledger.checkpoint import Checkpoint
-from detente.verification.ledger.frontier import Frontier, frontier_positions
-from detente.verification.ledger.witness import TreeHead
 from detente.verification.reports import Report, sign_report, verify_report_signature
 from detente.verification.track_record import AssessedOutcome
 from detente.verification.violations import (
@@ -84,455 +51,33 @@ from detente.verification.violations import (
 )
 
 __all__ = [
-    "LogAudit",
-    "SqlLeafStore",
-    "SqlSubtreeCache",
-    "SqlWitnessState",
     "agree_procedure",
     "allege_violation",
-    "append_entries",
     "assessed_outcomes",
-    "audit_log",
-    "check_against",
     "check_report_signature",
-    "cosign_latest",
     "create_commitment",
-    "create_log",
-    "ensure_log",
     "escalate_overdue",
-    "export_log",
     "file_report",
     "get_commitment",
-    "get_log",
     "has_commitments",
     "implementation",
-    "latest_checkpoint",
     "list_commitments",
-    "log_policy",
-    "log_tree",
     "procedure_of",
     "record_assessment",
-    "sign_log_checkpoint",
     "transition_violation",
     "user_key",
     "violation_state",
 ]
 
 
-def _purpose(log: LedgerLog) -> str:
-    return f"process:{log.process_id}"
-
-
-def create_log(
-    session: Session,
-    process_id: int,
-    vault: KeyVault,
-    *,
-    origin: str | None = None,
-    witnesses: Sequence[str] = (),
-    quorum: int | None = None,
-    seed: bytes | None = None,
-    clock: Clock,
-) -> LedgerLog:
-    """Create the process's log with a new Ed25519 key (sealed by *vault*); *witnesses* are witness vkeys."""
-    if session.get(Process, process_id) is None:
-        raise NotFoundError(f"no process {process_id}")
-    if session.scalars(select(LedgerLog.id).where(LedgerLog.process_id == process_id)).first() is not None:
-        raise ConflictError(f"process {process_id} has a log already")
-    name = origin or f"detente/process/{process_id}"
-    key = generate_key(name, ALG_ED25519, seed=seed)
-    keys = tuple(parse_vkey(w) for w in witnesses)
-    policy = WitnessPolicy(log=key.public, witnesses=keys, quorum=len(keys) if quorum is None else quorum)
-    log = LedgerLog(
-        process_id=process_id,
-        origin=name,
-        vkey=key.public.vkey,
-        sealed_key=b"",
-        witness_keys=[w.vkey for w in policy.witnesses],
-        quorum=policy.quorum,
-        size=0,
-        created_at=clock(),
-    )
-    session.add(log)
-    session.flush()
-    log.sealed_key = vault.seal(key, _purpose(log))
-    session.flush()
-    return log
-
-
-def get_log(session: Session, process_id: int) -> LedgerLog:
-    log = session.scalars(select(LedgerLog).where(LedgerLog.process_id == process_id)).one_or_none()
-    if log is None:
-        raise NotFoundError(f"process {process_id} has no transparency log")
-    return log
-
-
-def log_policy(log: LedgerLog) -> WitnessPolicy:
-    return WitnessPolicy(
-        log=parse_vkey(log.vkey), witnesses=tuple(parse_vkey(w) for w in log.witness_keys), quorum=log.quorum
-    )
-
-
-def _lock(session: Session, log_id: int) -> LedgerLog:
-    query = select(LedgerLog).where(LedgerLog.id == log_id).with_for_update().execution_options(populate_existing=True)
-    log = session.scalars(query).one_or_none()
-    if log is None:
-        raise NotFoundError(f"no log {log_id}")
-    return log
-
-
-def _frontier(session: Session, log_id: int, size: int) -> Frontier:
-    positions = frontier_positions(size)
-    found: dict[tuple[int, int], bytes] = {}
-    inner = [(level, index) for level, index in positions if level > 0]
-    if inner:
-        rows = session.execute(
-            select(LedgerSubtree.level, LedgerSubtree.idx, LedgerSubtree.hash).where(
-                LedgerSubtree.log_id == log_id,
-                or_(*(and_(LedgerSubtree.level == lv, LedgerSubtree.idx == ix) for lv, ix in inner)),
-            )
-        )
-        found.update({(lv, ix): bytes(h) for lv, ix, h in rows})
-    if positions and positions[-1][0] == 0:
-        last = positions[-1][1]
-        value = session.scalars(
-            select(LedgerEntry.leaf_hash).where(LedgerEntry.log_id == log_id, LedgerEntry.idx == last)
-        ).one_or_none()
-        if value is not None:
-            found[(0, last)] = bytes(value)
-    missing = [p for p in positions if p not in found]
-    if missing:
-        raise StoreError(f"log {log_id}: stored tree is incomplete at size {size} (missing {missing[:3]})")
-    return Frontier(size, [found[p] for p in positions])
-
-
-def append_entries(session: Session, log_id: int, entries: Sequence[Entry | bytes]) -> list[int]:
-    """Append *entries* in the caller's transaction; return their indexes (acknowledged once it commits)."""
-    log = _lock(session, log_id)
-    frontier = _frontier(session, log_id, log.size)
-    first = log.size
-    entry_rows: list[dict[str, object]] = []
-    subtree_rows: list[dict[str, object]] = []
-    for offset, entry in enumerate(entries):
-        data = encode_entry(entry) if isinstance(entry, Entry) else bytes(entry)
-        digest = leaf_hash(data)
-        entry_rows.append({"log_id": log_id, "idx": first + offset, "data": data, "leaf_hash": digest})
-        for node in frontier.append(digest):
-            subtree_rows.append({"log_id": log_id, "level": node.level, "idx": node.index, "hash": node.hash})
-    if not entry_rows:
-        return []
-    session.execute(insert(LedgerEntry), entry_rows)
-    if subtree_rows:
-        session.execute(insert(LedgerSubtree), subtree_rows)
-    session.execute(update(LedgerLog).where(LedgerLog.id == log_id).values(size=frontier.size))
-    log.size = frontier.size
-    return list(range(first, frontier.size))
-
-
-class SqlLeafStore:
-    """Read-only :class:`~detente.verification.ledger.LeafHashStore` over a log's stored entries."""
-
-    def __init__(self, session: Session, log_id: int, size: int) -> None:
-        self._session, self._log_id, self._size = session, log_id, size
-
-    def size(self) -> int:
-        return self._size
-
-    def append(self, leaf_hash: bytes) -> int:
-        raise StoreError("append through append_entries(), not through the tree")
-
-    def get(self, index: int) -> bytes:
-        if not 0 <= index < self._size:
-            raise IndexError(index)
-        query = select(LedgerEntry.leaf_hash).where(LedgerEntry.log_id == self._log_id, LedgerEntry.idx == index)
-        value = self._session.scalars(query).one_or_none()
-        if value is None:
-            raise StoreError(f"log {self._log_id}: entry {index} is missing")
-        return bytes(value)
-
-
-class SqlSubtreeCache:
-    """Read-only :class:`~detente.verification.ledger.SubtreeCache` over ``ledger_subtrees``."""
-
-    def __init__(self, session: Session, log_id: int) -> None:
-        self._session, self._log_id = session, log_id
-
-    def get(self, level: int, index: int) -> bytes | None:
-        query = select(LedgerSubtree.hash).where(
-            LedgerSubtree.log_id == self._log_id, LedgerSubtree.level == level, LedgerSubtree.idx == index
-        )
-        value = self._session.scalars(query).one_or_none()
-        return None if value is None else bytes(value)
-
-    def put(self, level: int, index: int, value: bytes) -> None:
-        raise StoreError("subtrees are written by append_entries()")
-
-
-def log_tree(session: Session, log: LedgerLog) -> MerkleTree:
-    """The stored tree, for roots and proofs (O(log n) row reads each; nothing is read on opening)."""
-    return MerkleTree(SqlLeafStore(session, log.id, log.size), SqlSubtreeCache(session, log.id), prefilled=True)
-
-
-def _log_key(log: LedgerLog, vault: KeyVault) -> KeyPair:
-    key = vault.open(log.sealed_key, _purpose(log))
-    if key.public.vkey != log.vkey:
-        raise StoreError(f"log {log.origin}: the sealed key does not match the published key")
-    return key
-
-
-def sign_log_checkpoint(session: Session, log_id: int, vault: KeyVault, *, clock: Clock) -> str:
-    """Sign and store a checkpoint at the log's current size (the stored one when that size is signed already)."""
-    log = _lock(session, log_id)
-    stored = session.get(LedgerCheckpoint, (log_id, log.size))
-    if stored is not None:
-        return stored.note
-    root = log_tree(session, log).root()
-    note = sign_checkpoint(Checkpoint(origin=log.origin, size=log.size, root=root), _log_key(log, vault))
-    session.add(LedgerCheckpoint(log_id=log_id, size=log.size, note=note, created_at=clock()))
-    session.flush()
-    return note
-
-
-def _with_cosignatures(session: Session, log_id: int, size: int, note: str) -> str:
-    lines = session.scalars(
-        select(LedgerCosignature.line)
-        .where(LedgerCosignature.log_id == log_id, LedgerCosignature.size == size)
-        .order_by(LedgerCosignature.witness)
-    ).all()
-    return note + "".join(lines)
-
-
-def latest_checkpoint(session: Session, log_id: int) -> str | None:
-    """The newest stored checkpoint with its cosignature lines, or None."""
-    row = session.scalars(
-        select(LedgerCheckpoint).where(LedgerCheckpoint.log_id == log_id).order_by(LedgerCheckpoint.size.desc())
-    ).first()
-    return None if row is None else _with_cosignatures(session, log_id, row.size, row.note)
-
-
-def cosign_latest(session: Session, log_id: int, witness: Witness, *, clock: Clock) -> NoteSignature:
-    """Present the newest checkpoint to *witness* with a consistency proof from what it last saw; store the line."""
-    log = session.get(LedgerLog, log_id)
-    if log is None:
-        raise NotFoundError(f"no log {log_id}")
-    row = session.scalars(
-        select(LedgerCheckpoint).where(LedgerCheckpoint.log_id == log_id).order_by(LedgerCheckpoint.size.desc())
-    ).first()
-    if row is None:
-        raise NotFoundError(f"log {log.origin} has no checkpoint to cosign")
-    seen = witness.latest(log.origin)
-    old = seen[0] if seen else 0
-    tree = log_tree(session, log)
-    proof = tree.consistency_proof(old, row.size) if 0 < old <= row.size else []
-    signature = witness.add_checkpoint(row.note, old, proof)
-    existing = session.get(LedgerCosignature, (log_id, row.size, witness.key.name))
-    if existing is None:
-        session.add(
-            LedgerCosignature(
-                log_id=log_id, size=row.size, witness=witness.key.name, line=signature.line, created_at=clock()
-            )
-        )
-        session.flush()
-    return signature
-
-
-class SqlWitnessState:
-    """A witness's memory kept in SQL (the :class:`~detente.verification.ledger.WitnessState` protocol).
-
-    Every call runs in *session*; ``compare_and_set`` is a conditional UPDATE (or an INSERT refused by the primary
-    key), so two cosigning processes cannot both move the same head.
-    """
-
-    def __init__(self, session: Session, witness: str) -> None:
-        self._session, self._witness = session, witness
-
-    def get(self, origin: str) -> TreeHead | None:
-        row = self._session.get(LedgerWitnessHead, (self._witness, origin), populate_existing=True)
-        return None if row is None else TreeHead(row.size, bytes(row.root))
-
-    def compare_and_set(self, origin: str, old: TreeHead | None, new: TreeHead) -> bool:
-        if old is None:
-            if self._session.get(LedgerWitnessHead, (self._witness, origin)) is not None:
-                return False
-            self._session.add(LedgerWitnessHead(witness=self._witness, origin=origin, size=new.size, root=new.root))
-            self._session.flush()
-            return True
-        result = self._session.execute(
-            update(LedgerWitnessHead)
-            .where(
-                LedgerWitnessHead.witness == self._witness,
-                LedgerWitnessHead.origin == origin,
-                LedgerWitnessHead.size == old.size,
-                LedgerWitnessHead.root == old.root,
-            )
-            .values(size=new.size, root=new.root)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(getattr(result, "rowcount", 0) == 1)
-
-
-def _stream_entries(session: Session, log_id: int, size: int, batch: int = 5000) -> Iterator[bytes]:
-    start = 0
-    while start < size:
-        rows = session.scalars(
-            select(LedgerEntry.data)
-            .where(LedgerEntry.log_id == log_id, LedgerEntry.idx >= start, LedgerEntry.idx < min(size, start + batch))
-            .order_by(LedgerEntry.idx)
-        ).all()
-        if not rows:
-            return
-        for data in rows:
-            yield bytes(data)
-        start += batch
-
-
-def export_log(
-    session: Session, process_id: int, path: str | Path, *, readable_labels: Collection[str] | None = None
-) -> Path:
-    """Write the process's log as a self-contained bundle (``docs/ledger.md``) at *path*.
-
-    With *readable_labels* (``detente.access.readable_label_texts`` of the recipient), every entry whose record
-    the recipient may not read is withheld: the bundle holds only its leaf hash, so the recipient can still verify
-    the whole tree and every checkpoint, but learns nothing of the record. Without it the bundle holds every entry
-    (the operator's own backup).
-    """
-    log = get_log(session, process_id)
-    rows = session.scalars(
-        select(LedgerCheckpoint).where(LedgerCheckpoint.log_id == log.id).order_by(LedgerCheckpoint.size)
-    ).all()
-    notes = [_with_cosignatures(session, log.id, row.size, row.note) for row in rows]
-    stored = _stream_entries(session, log.id, log.size)
-    entries: Iterable[bytes | Withheld] = stored
-    if readable_labels is not None:
-        entries = _withhold_unreadable(stored, _entry_labels(session, process_id), frozenset(readable_labels))
-    return export_bundle(path, entries=entries, checkpoints=notes, policy=log_policy(log))
-
-
-def _entry_labels(session: Session, process_id: int) -> dict[int, str]:
-    """The visibility label of the record behind each log index of the process."""
-    labels: dict[int, str] = {}
-    for model in (CommitmentRow, ReportRow, AssessmentRow):
-        for index, label in session.execute(
-            select(model.log_index, model.label).where(model.process_id == process_id)
-        ).all():
-            labels[int(index)] = str(label)
-    for index, label in session.execute(
-        select(ViolationTransitionRow.log_index, ViolationRow.label)
-        .join(ViolationRow, ViolationTransitionRow.violation_id == ViolationRow.id)
-        .where(ViolationRow.process_id == process_id)
-    ).all():
-        labels[int(index)] = str(label)
-    return labels
-
-
-def _withhold_unreadable(
-    entries: Iterable[bytes], labels: Mapping[int, str], readable: frozenset[str]
-) -> Iterator[bytes | Withheld]:
-    for index, data in enumerate(entries):
-        label = labels.get(index)
-        if label is None and decode_entry(data).kind == "violation.procedure":
-            label = str(Label.all_parties())  # the agreed procedure binds every party of the process
-        if label is not None and label in readable:
-            yield data
-        else:  # unreadable, or of unknown provenance: withhold rather than risk a leak
-            yield Withheld(leaf_hash(data))
-
-
-@dataclass(frozen=True)
-class LogAudit:
-    """What :func:`audit_log` found: an empty ``problems`` list means the stored log is intact."""
-
-    size: int
-    root: bytes
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def _recompute(session: Session, log: LedgerLog) -> tuple[MerkleTree, list[str]]:
-    tree = MerkleTree()
-    problems: list[str] = []
-    expected = 0
-    for idx, data, stored_hash in session.execute(
-        select(LedgerEntry.idx, LedgerEntry.data, LedgerEntry.leaf_hash)
-        .where(LedgerEntry.log_id == log.id)
-        .order_by(LedgerEntry.idx)
-        .execution_options(yield_per=5000)
-    ):
-        if idx != expected:
-            problems.append(f"entries {expected}..{idx - 1} are missing")
-            expected = idx
-        digest = leaf_hash(bytes(data))
-        if digest != bytes(stored_hash):
-            problems.append(f"entry {idx}: its bytes do not hash to the stored leaf hash")
-        tree.append(digest)
-        expected += 1
-    if tree.size != log.size:
-        problems.append(f"the log says {log.size} entries, {tree.size} are stored")
-    return tree, problems
-
-
-def audit_log(session: Session, process_id: int) -> LogAudit:
-    """Recompute the tree from the stored entry bytes and compare with the subtree cache and the checkpoints."""
-    log = get_log(session, process_id)
-    tree, problems = _recompute(session, log)
-    for level, index, value in session.execute(
-        select(LedgerSubtree.level, LedgerSubtree.idx, LedgerSubtree.hash).where(LedgerSubtree.log_id == log.id)
-    ):
-        if (index + 1) << level > tree.size:
-            problems.append(f"subtree ({level}, {index}) lies beyond the stored entries")
-        elif tree.subtree_hash(level, index) != bytes(value):
-            problems.append(f"subtree ({level}, {index}) does not match the stored entries")
-    key = parse_vkey(log.vkey)
-    for row in session.scalars(select(LedgerCheckpoint).where(LedgerCheckpoint.log_id == log.id)):
-        try:
-            checkpoint, _ = open_checkpoint(row.note, key)
-        except LedgerError as exc:
-            problems.append(f"checkpoint {row.size}: {exc}")
-            continue
-        if checkpoint.size > tree.size:
-            problems.append(f"checkpoint {row.size} is beyond the {tree.size} stored entries (rollback)")
-        elif tree.root(checkpoint.size) != checkpoint.root:
-            problems.append(f"checkpoint {row.size}: root differs from the stored entries")
-    return LogAudit(size=tree.size, root=tree.root(), problems=tuple(problems))
-
-
-def check_against(session: Session, process_id: int, known_note: str) -> None:
-    """Check that the stored log extends a checkpoint seen before (signed by this log's key).
-
-    The tree is recomputed from the stored entries, not read from the cache. :class:`RollbackError` when the log is
-    now shorter, :class:`ForkError` when its first *size* entries are not those that were signed.
-    """
-    log = get_log(session, process_id)
-    known, _ = open_checkpoint(known_note, parse_vkey(log.vkey))
-    tree, _ = _recompute(session, log)
-    if known.size > tree.size:
-        raise RollbackError(f"log {log.origin} holds {tree.size} entries; a checkpoint of size {known.size} was seen")
-    if known.size and tree.root(known.size) != known.root:
-        raise ForkError(f"log {log.origin}: the first {known.size} stored entries differ from the checkpoint seen")
-
-
 # --- records: each stored with its log entry in the caller's transaction ---------------------------------------------
-
-
-def ensure_log(session: Session, process_id: int, vault: KeyVault, *, clock: Clock) -> LedgerLog:
-    """The process's log, created (with a new key, no witnesses) the first time."""
-    log = session.scalars(select(LedgerLog).where(LedgerLog.process_id == process_id)).one_or_none()
-    return log if log is not None else create_log(session, process_id, vault, clock=clock)
-
-
-def _log_entry(session: Session, process_id: int, kind: str, body: dict[str, Any]) -> int:
-    log = get_log(session, process_id)
-    return append_entries(session, log.id, [Entry(kind, body)])[0]
 
 
 def _add_logged(session: Session, process_id: int, row: Any, kind: str, entry: dict[str, Any]) -> None:
     """Insert ``row`` and append its log entry — which names the row's new id — in the same transaction."""
     session.add(row)
     session.flush()
-    row.log_index = _log_entry(session, process_id, kind, {"id": row.id, "process_id": process_id, **entry})
+    row.log_index = log_entry(session, process_id, kind, {"id": row.id, "process_id": process_id, **entry})
     session.flush()
 
 
@@ -735,7 +280,7 @@ def agree_procedure(
     get_process(session, process_id)
     body = procedure.to_body()
     now = clock()
-    index = _log_entry(
+    index = log_entry(
         session,
         process_id,
         "violation.procedure",
@@ -760,7 +305,7 @@ def _add_transition(
     session: Session, violation: ViolationRow, seq: int, t: Transition, actor_id: int | None
 ) -> ViolationTransitionRow:
     body = t.to_body()
-    index = _log_entry(
+    index = log_entry(
         session,
         violation.process_id,
         "violation.transition",

@@ -30,6 +30,7 @@ from detente.cbm import (
     replan_many,
 )
 from detente.db import cbm as cbm_db
+from detente.db import ledger as ldb
 from detente.db import verification as vdb
 from detente.errors import Busy, ConflictError, InputError
 from detente.services.audit import audit
@@ -322,7 +323,7 @@ def make_commitment(
             raise ConflictError("this step is already a commitment")
         logged(app, s, cp.id)
         row = vdb.create_commitment(s, cp.id, commitment, actor_id=caller.user_id, clock=app.clock)
-        vdb.sign_log_checkpoint(s, vdb.get_log(s, cp.id).id, app.vault(), clock=app.clock)
+        ldb.sign_log_checkpoint(s, ldb.get_log(s, cp.id).id, app.vault(), clock=app.clock)
         cbm_db.add_step_link(s, cp.id, revision, position, row.id)
         audit(s, app, caller, "cbm.step_commitment", target=f"commitment:{row.id}", process_id=cp.id, label=label,
               detail={"revision": revision, "position": position, "commitment_id": row.id})  # fmt: skip

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from detente import access
 from detente.access import Action, Resource
+from detente.db import ledger as ldb
 from detente.db import processes as proc_db
 from detente.db import users as users_db
-from detente.db import verification as vdb
 from detente.db.models import Process
 from detente.errors import InputError
 from detente.services.audit import audit
@@ -43,10 +43,10 @@ def export_bundle(
             labels = access.readable_label_texts(subject, process_id, proc_db.party_ids(s, process_id))
         else:
             require(caller, Action.ADMINISTER, Resource.process(process_id))
-        log = vdb.get_log(s, process_id)
+        log = ldb.get_log(s, process_id)
         if checkpoint:
-            vdb.sign_log_checkpoint(s, log.id, app.vault(), clock=app.clock)
-        path = vdb.export_log(s, process_id, out, readable_labels=labels)
+            ldb.sign_log_checkpoint(s, log.id, app.vault(), clock=app.clock)
+        path = ldb.export_log(s, process_id, out, readable_labels=labels)
         audit(s, app, caller, "ledger.exported", target=f"process:{process_id}", process_id=process_id,
               detail={"for": reader, "size": log.size, "full": reader is None})  # fmt: skip
         return path

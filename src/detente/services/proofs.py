@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from detente.access import Action
 from detente.db import verification_queries as queries
-from detente.db.verification import get_log, latest_checkpoint, log_policy, log_tree
+from detente.db.ledger import get_log, latest_checkpoint, log_policy
+from detente.db.ledger_tree import log_tree
 from detente.db.verification_models import (
     AssessmentRow,
     CommitmentRow,

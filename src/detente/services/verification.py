@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from detente import access
 from detente.access import Action, Label, Resource
+from detente.db import ledger as ldb
 from detente.db import verification as vdb
 from detente.db.models import Process
 from detente.db.processes import list_parties
@@ -152,11 +153,11 @@ def readable_violation(
 
 def logged(app: AppContext, s: Session, process_id: int) -> None:
     """The process's log (created the first time) — before a write."""
-    vdb.ensure_log(s, process_id, app.vault(), clock=app.clock)
+    ldb.ensure_log(s, process_id, app.vault(), clock=app.clock)
 
 
 def _sign(app: AppContext, s: Session, process_id: int) -> str:
-    return vdb.sign_log_checkpoint(s, vdb.get_log(s, process_id).id, app.vault(), clock=app.clock)
+    return ldb.sign_log_checkpoint(s, ldb.get_log(s, process_id).id, app.vault(), clock=app.clock)
 
 
 def violation_out(s: Session, app: AppContext, row: ViolationRow) -> ViolationOut:
@@ -347,10 +348,10 @@ def sign_checkpoint(app: AppContext, caller: Caller, process_id: int) -> Checkpo
         if not info.may_write:  # the labels ``access`` lets the caller create with: none
             raise AccessDenied("only members who may record in this process may ask for a checkpoint")
         try:
-            log = vdb.get_log(s, process_id)
+            log = ldb.get_log(s, process_id)
         except NotFoundError:
             raise hidden() from None
-        note = vdb.sign_log_checkpoint(s, log.id, app.vault(), clock=app.clock)
+        note = ldb.sign_log_checkpoint(s, log.id, app.vault(), clock=app.clock)
         return CheckpointOut(note=note, size=log.size)
 
 
@@ -362,7 +363,7 @@ def init_log(
         require(caller, Action.ADMINISTER, Resource.process(process_id))
         if s.get(Process, process_id) is None:
             raise hidden()
-        log = vdb.create_log(s, process_id, app.vault(), witnesses=witnesses, quorum=quorum, clock=app.clock)
+        log = ldb.create_log(s, process_id, app.vault(), witnesses=witnesses, quorum=quorum, clock=app.clock)
         audit(s, app, caller, "ledger.created", target=f"process:{process_id}", process_id=process_id,
               detail={"origin": log.origin, "witnesses": len(log.witness_keys), "quorum": log.quorum})  # fmt: skip
         return log.origin, log.vkey
