@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -45,6 +44,7 @@ from detente.services.caller import Caller, operator
 from detente.services.context import AppContext
 from detente.web.app import WebOptions, create_app
 from support import FakeClock
+from sweep import get_routes, urls_of
 
 POLICY = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 PASSWORD = "correct horse battery"
@@ -196,46 +196,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
 # --- reading everything ------------------------------------------------------------------------------------------
 
 
-def _routes(w: World) -> list[str]:
-    out: list[APIRoute] = []
-
-    def walk(routes: list[Any]) -> None:
-        for route in routes:
-            if isinstance(route, APIRoute):
-                out.append(route)
-            elif hasattr(route, "original_router"):
-                walk(route.original_router.routes)
-
-    walk(list(w.client.app.routes))  # type: ignore[attr-defined]
-    return sorted({r.path for r in out if "GET" in r.methods and not r.path.startswith(("/events", "/api/v1/events",
-                   "/watchlist", "/api/v1/watchlist")) and r.path not in ("/", "/login")})  # fmt: skip
-
-
-_FILL: dict[str, str] = {
-    "note_id": "note",
-    "commitment_id": "commitment",
-    "report_id": "report",
-    "violation_id": "violation",
-    "measure_id": "measure",
-    "actor_id": "actor",
-    "revision": "revision",
-    "sha256": "sha256",
-}
-
-
-def _urls(w: World, path: str) -> list[str]:
-    urls = [path.replace("{process_id}", str(w.pid))]
-    for name, key in _FILL.items():
-        if "{" + name + "}" in path:
-            values = [*w.ids[key], *([999999] if key in ("note", "commitment", "report", "violation") else [])]
-            urls = [u.replace("{" + name + "}", str(v)) for u in urls for v in values]
-    if "{kind}" in path:
-        kinds = {"commitment": "commitment", "report": "report", "assessment": "assessment"}
-        urls = [u.replace("{kind}", k).replace("{record_id}", str(i)) for u in urls for k, ref in kinds.items()
-                for i in w.ids[ref]]  # fmt: skip
-    return urls
-
-
 def _leaks(text: str, forbidden: set[str]) -> set[str]:
     return {m for m in _CANARY.findall(text) if m in forbidden}
 
@@ -243,14 +203,14 @@ def _leaks(text: str, forbidden: set[str]) -> set[str]:
 @pytest.mark.slow
 def test_no_page_or_api_route_leaks_a_canary(world: Any) -> None:
     w: World = world
-    routes = _routes(w)
+    routes = get_routes(w.client.app)
     assert len(routes) > 40
     seen_any = asked = 0
     for reader in READERS:
         forbidden = _forbidden(w, reader)
         headers = {"Authorization": f"Bearer {w.tokens[reader]}"}
         for path in routes:
-            for url in _urls(w, path):
+            for url in urls_of(path, w.pid, w.ids):
                 for accept in ("application/json", "text/html"):
                     response = w.client.get(url, headers={**headers, "Accept": accept})
                     asked += 1

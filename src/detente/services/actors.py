@@ -43,6 +43,7 @@ from detente.actors import (
 from detente.actors.books import label_rank
 from detente.actors.export import network_graph, write_csv, write_graphml
 from detente.actors.registry import new_decision
+from detente.bounds import check_date
 from detente.db import actors as actors_db
 from detente.db import processes as proc_db
 from detente.db.models import Process
@@ -372,6 +373,7 @@ def set_profile(app: AppContext, caller: Caller, process_id: int, actor_id: str,
         attitude = Attitude(data.attitude)
     except ValueError:
         raise InputError(f"unknown attitude {data.attitude!r}", field="attitude") from None
+    check_date(data.attitude_date, "attitude_date")
 
     def attempt() -> ProfileChange:
         with app.db.transaction(write=True) as s:
@@ -407,6 +409,7 @@ def add_entry(app: AppContext, caller: Caller, process_id: int, actor_id: str, d
     """Add an interest, a position, a leverage or the potential contribution (with evidence and date)."""
     if data.kind not in ENTRY_KINDS:
         raise InputError(f"unknown entry kind {data.kind!r}: use {', '.join(ENTRY_KINDS)}", field="kind")
+    check_date(data.date, "date")
 
     def attempt() -> ProfileChange:
         with app.db.transaction(write=True) as s:
@@ -438,6 +441,7 @@ def add_entry(app: AppContext, caller: Caller, process_id: int, actor_id: str, d
 
 def add_relation(app: AppContext, caller: Caller, process_id: int, data: RelationInput) -> str:
     """Record an analyst's relation between two actors under a label; returns its id."""
+    check_date(data.date, "date")
 
     def attempt() -> str:
         with app.db.transaction(write=True) as s:

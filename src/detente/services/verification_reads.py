@@ -36,7 +36,7 @@ from detente.services.verification_models import (
     report_out,
 )
 from detente.verification.assessments import Implementation
-from detente.verification.board import board_rows, due_of, schedule_of
+from detente.verification.board import board_rows, stored_due
 from detente.verification.track_record import RecordPoint, track_record
 
 __all__ = [
@@ -119,7 +119,7 @@ def commitment_detail(app: AppContext, caller: Caller, process_id: int, commitme
         labels = info.readable
         assessed = queries.assessment_rows(s, process_id, labels, commitment_id=row.id)
         periods = {a.period for a in assessed if a.status != "pending"}
-        due = due_of(schedule_of(row.body), periods, app.clock())
+        due = stored_due(row.body, periods, app.clock())
         return CommitmentDetail(
             commitment=commitment_out(row),
             next_due=due.next_due,

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from detente.bounds import later
+from detente.errors import InputError
 from detente.verification.assessments import latest_scores
 from detente.verification.commitments import Schedule
 
-__all__ = ["BoardRow", "Due", "board_rows", "due_of", "schedule_of"]
+__all__ = ["BoardRow", "Due", "board_rows", "due_of", "schedule_of", "stored_due"]
 
 NOT_ASSESSED = "not_assessed"
 
@@ -38,17 +40,27 @@ class Due:
 
 
 def due_of(schedule: Schedule, assessed_periods: set[str], now: datetime) -> Due:
+    """The next due date (``None`` past the calendar's end) and the ended period still owed an assessment."""
     if schedule.deadline is not None:
         owed = "deadline" if now > schedule.deadline and "deadline" not in assessed_periods else None
         return Due(schedule.deadline, owed)
     assert schedule.start is not None and schedule.period_days is not None
     if now < schedule.start:
-        return Due(schedule.start + timedelta(days=schedule.period_days), None)
+        return Due(later(schedule.start, schedule.period_days), None)
     current = int(schedule.period_of(now)[1:])
     owed = None
     if current > 0 and f"P{current - 1}" not in assessed_periods:
         owed = f"P{current - 1}"
     return Due(schedule.due(f"P{current}"), owed)
+
+
+def stored_due(body: Mapping[str, Any], assessed_periods: set[str], now: datetime) -> Due:
+    """:func:`due_of` for a stored commitment body; a schedule no form accepts (written before the bounds, or by
+    hand in the database) has no due date rather than breaking the page."""
+    try:
+        return due_of(schedule_of(body), assessed_periods, now)
+    except (InputError, KeyError, TypeError, ValueError):
+        return Due(None, None)
 
 
 @dataclass(frozen=True)
@@ -99,7 +111,7 @@ def board_rows(
             latest[cid] = (at, status)
     rows = []
     for cid, title, category, label, body in commitments:
-        due = due_of(schedule_of(body), periods.get(cid, set()), now)
+        due = stored_due(body, periods.get(cid, set()), now)
         rows.append(
             BoardRow(
                 id=cid,

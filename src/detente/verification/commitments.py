@@ -7,10 +7,11 @@ coordinates and decimals are strings, times ISO 8601 UTC).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from detente.bounds import later
 from detente.cbm.measure import VerificationMethod
 from detente.errors import InputError
 
@@ -72,19 +73,19 @@ class Schedule:
         """The period label *when* falls in: ``"deadline"`` or ``"P<n>"`` (0-based) for recurring schedules."""
         if self.start is None or self.period_days is None:
             return "deadline"
-        n = (when - self.start) // timedelta(days=self.period_days)
+        n = int((when - self.start).total_seconds() // (self.period_days * 86_400))  # exact for any period length
         if n < 0:
             raise InputError("the time is before the schedule starts", field="period")
         return f"P{n}"
 
-    def due(self, period: str) -> datetime:
-        """When the period ends (the deadline for a one-off)."""
+    def due(self, period: str) -> datetime | None:
+        """When the period ends (the deadline for a one-off); ``None`` when that lies beyond the calendar."""
         if self.deadline is not None:
             return self.deadline
         assert self.start is not None and self.period_days is not None
         if not period.startswith("P") or not period[1:].isdigit():
             raise InputError(f"unknown period {period!r}; periods are P0, P1, …", field="period")
-        return self.start + timedelta(days=self.period_days * (int(period[1:]) + 1))
+        return later(self.start, self.period_days * (int(period[1:]) + 1))
 
     def to_body(self) -> dict[str, Any]:
         if self.deadline is not None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from detente.bounds import check_days, check_time
 from detente.errors import DetenteError, InputError
 from detente.verification.assessments import Assessment
 from detente.verification.commitments import Commitment, Indicator, Schedule
@@ -27,7 +28,7 @@ __all__ = [
 
 
 def parse_time(text: str | None, field: str, *, default: datetime | None = None) -> datetime:
-    """A date (midnight UTC) or an ISO 8601 time with its zone; *default* when empty."""
+    """A date (midnight UTC) or an ISO 8601 time with its zone, in 1900–2200; *default* when empty."""
     value = (text or "").strip()
     if not value:
         if default is None:
@@ -35,13 +36,14 @@ def parse_time(text: str | None, field: str, *, default: datetime | None = None)
         return default
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise InputError(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time", field=field) from exc
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise InputError(f"time {value!r} needs a zone (e.g. Z)", field=field)
-    return parsed.astimezone(UTC)
+    return check_time(parsed, field).astimezone(UTC)
 
 
 def optional_id(text: str | int | None, field: str) -> int | None:
@@ -88,6 +90,7 @@ def _schedule(data: Mapping[str, Any]) -> Schedule:
             period = int(period)
         except (TypeError, ValueError) as exc:
             raise InputError("the period is a whole number of days", field="schedule.period_days") from exc
+        check_days(period, "schedule.period_days")
     else:
         period = None
     return Schedule(

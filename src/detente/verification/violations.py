@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from detente.bounds import later
 from detente.errors import IllegalTransition, InputError
 
 from .commitments import iso
@@ -159,7 +160,7 @@ class ViolationState:
 
 def _due(procedure: Procedure, state: str, at: datetime) -> datetime | None:
     days = procedure.days(state)
-    return None if days is None else at + timedelta(days=days)
+    return None if days is None else later(at, days)
 
 
 def start(procedure: Procedure, actor: str, reason: str, at: datetime) -> tuple[ViolationState, Transition]:
