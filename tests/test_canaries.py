@@ -26,6 +26,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from consenting import decide_for
 from detente import access
 from detente.access import Label, Membership, Role
 from detente.cli.app import app as cli
@@ -37,7 +38,7 @@ from detente.events.canonical import finalize
 from detente.events.demo import generate_demo_events
 from detente.events.export import write_events
 from detente.events.ingest import ingest_files
-from detente.services import actors, cbm, cbm_plans, notes, verification
+from detente.services import actors, cbm, cbm_plans, consent, notes, verification
 from detente.services.accounts import caller_by_name
 from detente.services.actors import EntryInput, ProfileInput, RelationInput
 from detente.services.caller import Caller, operator
@@ -111,12 +112,17 @@ def _write_everything(w: World) -> None:
     for key in TAGS:
         label = w.label(key)
         notes.create_note(app, mediator, pid, f"Minutes {canary(key, 'note-title')}", canary(key, "note-body"), label)
+        # a commitment binds only parties that read it: none under mediators_only (the mediators' records below hang
+        # on an all-parties commitment), one party under its own label
+        held = "all_parties" if key == "mediators_only" else key
+        binds = {"party:A": ["North"], "party:B": ["South"]}.get(key, ["North", "South"])
         commitment = {
-            "title": canary(key, "commitment"), "text": canary(key, "commitment-text"), "parties": ["North", "South"],
+            "title": canary(held, "commitment"), "text": canary(held, "commitment-text"), "parties": binds,
             "category": "humanitarian_access", "schedule": {"deadline": "2031-01-10"},
-            "methods": ["third_party_observer"], "verifier": canary(key, "verifier"), "label": label,
+            "methods": ["third_party_observer"], "verifier": canary(held, "verifier"), "label": w.label(held),
         }  # fmt: skip
-        c = verification.create_commitment(app, mediator, pid, commitment)
+        c = consent.propose(app, mediator, pid, commitment)
+        decide_for(app, pid, c.id)  # each party it binds accepts, with its representative's own key
         author = observer if key == "all_parties" else mediator
         r = verification.file_report(
             app, author, pid, narrative=canary(key, "report"), place=canary(key, "place"), time=None, label=label,
@@ -155,7 +161,8 @@ def _write_everything(w: World) -> None:
     # the replan applies the verified records of every label: trust and the new plan narrow to the mediators'
     # (their history names the records), though the process still says "all parties"
     replanned = cbm_plans.replan_verified(app, mediator, cp)
-    assert replanned.applied == 8 and replanned.revision.label == "mediators_only"  # 4 commitments x 2 parties
+    # each party of each assessed commitment: 2 (all parties) + 1 (party A) + 1 (party B) + 2 (the mediators' record)
+    assert replanned.applied == 6 and replanned.revision.label == "mediators_only"
     assert cbm.trust_view(app, mediator, cbm.open_process(app, mediator, pid)).label == "mediators_only"
     cbm_plans.make_commitment(app, mediator, cp, first.revision.revision, 1, label="all_parties")
     w.ids["revision"] = [1, 2]

@@ -9,6 +9,7 @@ Values that must differ between the twins are normalised first: ids, times, sign
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections import Counter
@@ -36,6 +37,7 @@ from detente.events.export import write_events
 from detente.events.ingest import ingest_files
 from detente.services import actors
 from detente.services.caller import operator
+from detente.verification.ledger import generate_key
 from detente.web.app import WebOptions, create_app
 from support import FakeClock
 
@@ -56,7 +58,8 @@ ARMY, MILITIA = "Arcadian Defence Forces", "Lowvale Militia"
 VOLATILE = {
     "id", "process_id", "commitment_id", "report_ids", "violation_id", "note_id", "log_id", "created_at",
     "updated_at", "occurred_at", "added_at", "entered_at", "due_at", "next_due", "time", "at", "signature",
-    "plan_id", "via", "ip", "leaf_hash", "target", "seq", "process",
+    "plan_id", "via", "ip", "leaf_hash", "target", "seq", "process", "statement", "expires_at", "decided_at", "binds",
+    "key_id",
 }  # fmt: skip
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _DECISION = re.compile(r"^d\d{5}$")
@@ -213,7 +216,7 @@ def _file(t: Twins, name: str, body: Any) -> str:
 COMMITMENT = {
     "title": "Open crossing 3",
     "text": "Crossing 3 opens daily 08:00-16:00 for civilians.",
-    "parties": ["North", "South"],
+    "parties": ["North"],
     "category": "humanitarian_access",
     "schedule": {"deadline": "2031-01-10"},
     "methods": ["third_party_observer"],
@@ -240,6 +243,26 @@ def _report_cli(t: Twins, pid: int, ids: dict[str, Any], time: str = "") -> list
     return ["verify", "report", _file(t, f"r{pid}.json", body), "--evidence", str(photo)]
 
 
+#: the key North's representative holds (on its own machine: only the public half is registered)
+KEY = generate_key("north-rep-laptop")
+
+
+def _key_file(t: Twins) -> str:
+    path = t.files / "north.key"
+    if not path.exists():
+        path.write_text(KEY.skey + "\n", encoding="utf-8")
+    return str(path)
+
+
+def _accept_api(t: Twins, pid: int, ids: dict[str, Any]) -> Any:
+    """What the representative's client does: fetch the statement, sign it with the party's key, submit."""
+    url = f"{_v(pid)}/verification/commitments/{ids['c']}"
+    headers = {"Authorization": f"Bearer {t.tokens['rep']}"}
+    statement = t.client.get(f"{url}/statement", params={"decision": "accept"}, headers=headers).json()["statement"]
+    signature = base64.b64encode(KEY.sign(statement.encode("utf-8"))).decode("ascii")
+    return ("POST", f"{url}/decisions", {"json": {"decision": "accept", "signature": signature}})
+
+
 def _commitment_cli(t: Twins, pid: int, body: dict[str, Any]) -> list[str]:
     return ["verify", "commitment", _file(t, f"c{pid}.json", body)]
 
@@ -262,6 +285,15 @@ STEPS: list[Step] = [
     Step("record a commitment", "mediator",
          lambda t, p, i: ("POST", f"{_v(p)}/verification/commitments", {"json": COMMITMENT}),
          lambda t, p, i: _commitment_cli(t, p, COMMITMENT), keep="c"),
+    Step("register the party's key", "rep",
+         lambda t, p, i: ("POST", f"{_v(p)}/verification/keys", {"json": {"public_key": KEY.public.vkey}}),
+         lambda t, p, i: ["keys", "register", "--public", KEY.public.vkey]),
+    Step("an observer accepts for a party", "observer",
+         lambda t, p, i: ("GET", f"{_v(p)}/verification/commitments/{i['c']}/statement", {"params": {
+             "decision": "accept"}}),
+         lambda t, p, i: ["verify", "accept", str(i["c"]), "--key", _key_file(t)], error=True),
+    Step("accept the commitment", "rep", _accept_api,
+         lambda t, p, i: ["verify", "accept", str(i["c"]), "--key", _key_file(t)]),
     Step("file a report with evidence", "observer", _report_api, _report_cli, keep="r"),
     Step("assess the commitment", "observer",
          lambda t, p, i: ("POST", f"{_v(p)}/verification/commitments/{i['c']}/assessments", {"json": {
@@ -413,6 +445,8 @@ def test_every_use_case_answers_the_same_through_the_api_and_the_cli(twins: Twin
               if "ledger_entries" in rows]  # fmt: skip
     assert logged == [
         "record a commitment",
+        "register the party's key",
+        "accept the commitment",
         "file a report with evidence",
         "assess the commitment",
         "allege a violation",

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     ingest_batch_rows: int = Field(
         default=50_000, ge=1_000, le=10_000_000, description="rows per batch of the exact import path"
     )
+    ledger_audit_minutes: float = Field(
+        default=60,
+        ge=0,
+        le=10_080,
+        description="`serve`: minutes between checks of every record against the log; 0 = off",
+    )
     require_shared_data: bool = Field(default=False, description="tests: fail instead of skip without ../shared")
 
     @field_validator("duckdb_memory_limit")

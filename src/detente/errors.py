@@ -36,9 +36,11 @@ __all__ = [
     "LedgerError",
     "MissingExtraError",
     "NotFoundError",
+    "NotInForce",
     "NoteError",
     "PlanningError",
     "ProofError",
+    "ProposalClosed",
     "QuorumError",
     "RateLimited",
     "RecordMismatch",
@@ -110,9 +112,14 @@ class StoreError(DetenteError):
 
 
 class RecordMismatch(StoreError):
-    """A stored record disagrees with what was logged or signed for it (altered after the fact)."""
+    """A stored record disagrees with what was logged or signed for it (altered after the fact).
+
+    HTTP 424 (Failed Dependency), used for nothing else: an answer depends on its records agreeing with the signed
+    log, and they do not; the server will not pass them on. Not a 5xx: retrying will not help, and the server is
+    working as it should in refusing."""
 
     code = "record_mismatch"
+    status = 424
 
 
 # --- the request -----------------------------------------------------------------------------------------------------
@@ -332,6 +339,20 @@ class IllegalTransition(InputError):
     """A transition the agreed violation procedure does not allow from the current state."""
 
     code = "illegal_transition"
+
+
+class ProposalClosed(ConflictError):
+    """The proposal can no longer be decided — accepted, declined or expired already, this party decided already, or
+    the commitment it would change is no longer in force."""
+
+    code = "proposal_closed"
+
+
+class NotInForce(ConflictError):
+    """The commitment is not in force (a proposal awaiting acceptance, declined, expired, amended or withdrawn):
+    nothing is assessed, alleged or changed on it."""
+
+    code = "not_in_force"
 
 
 class LedgerError(DetenteError):

@@ -10,7 +10,19 @@ from __future__ import annotations
 
 import pytest
 
-from detente.access import NOT_FOUND, Action, Decision, Label, Membership, Resource, Role, Subject, decide
+from detente.access import (
+    NOT_FOUND,
+    Action,
+    Decision,
+    Label,
+    Membership,
+    Resource,
+    Role,
+    Subject,
+    decide,
+    decide_binding,
+    decide_consent,
+)
 
 PROCESS = 10
 OTHER_PROCESS = 11
@@ -52,89 +64,90 @@ RECORD_TABLE: dict[str, dict[str, str]] = {
     "administrator": {
         "read": "YYYYY", "list": "YYYYY", "search": "YYYYY", "export": "YYYYY", "create": "YYYYY",
         "update": "YYYYY", "delete": "YYYYY", "manage_members": "YYYYY", "administer": "YYYYY", "assess": "YYYYY",
-        "curate": "nnnnn", "plan": "YYYYY",
+        "curate": "nnnnn", "plan": "YYYYY", "propose": "YYYYY",
     },
     "mediator": {
         "read": "YYYYY", "list": "YYYYY", "search": "YYYYY", "export": "YYYYY", "create": "YYYYY",
         "update": "YYYYY", "delete": "YYYYY", "manage_members": "nnnnn", "administer": "nnnnn", "assess": "YYYYY",
-        "curate": "nnnnn", "plan": "YYYYY",
+        "curate": "nnnnn", "plan": "YYYYY", "propose": "YYYYY",
     },
     "analyst": {
         "read": "YYHHH", "list": "YYHHH", "search": "YYHHH", "export": "YYHHH", "create": "nYHHH",
         "update": "nnHHH", "delete": "nnHHH", "manage_members": "nnHHH", "administer": "nnHHH", "assess": "nnHHH",
-        "curate": "nnHHH", "plan": "nYHHH",
+        "curate": "nnHHH", "plan": "nYHHH", "propose": "nnHHH",
     },
     "observer": {
         "read": "YYHHH", "list": "YYHHH", "search": "YYHHH", "export": "YYHHH", "create": "YYHHH",
         "update": "nnHHH", "delete": "nnHHH", "manage_members": "nnHHH", "administer": "nnHHH", "assess": "YYHHH",
-        "curate": "nnHHH", "plan": "nnHHH",
+        "curate": "nnHHH", "plan": "nnHHH", "propose": "nnHHH",
     },
     "representative_A": {
         "read": "YYYHH", "list": "YYYHH", "search": "YYYHH", "export": "YYYHH", "create": "nYYHH",
         "update": "nnnHH", "delete": "nnnHH", "manage_members": "nnnHH", "administer": "nnnHH", "assess": "nnnHH",
-        "curate": "nnnHH", "plan": "nnnHH",
+        "curate": "nnnHH", "plan": "nnnHH", "propose": "nYYHH",
     },
     "viewer": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
         "update": "nHHHH", "delete": "nHHHH", "manage_members": "nHHHH", "administer": "nHHHH", "assess": "nHHHH",
-        "curate": "nHHHH", "plan": "nHHHH",
+        "curate": "nHHHH", "plan": "nHHHH", "propose": "nHHHH",
     },
     "non_member": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
         "update": "nHHHH", "delete": "nHHHH", "manage_members": "HHHHH", "administer": "HHHHH", "assess": "nHHHH",
-        "curate": "nHHHH", "plan": "nHHHH",
+        "curate": "nHHHH", "plan": "nHHHH", "propose": "nHHHH",
     },
     "instance_admin": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
         "update": "nHHHH", "delete": "nHHHH", "manage_members": "YHHHH", "administer": "YHHHH", "assess": "nHHHH",
-        "curate": "nHHHH", "plan": "nHHHH",
+        "curate": "nHHHH", "plan": "nHHHH", "propose": "nHHHH",
     },
     "instance_admin_as_rep_B": {
         "read": "YYHYH", "list": "YYHYH", "search": "YYHYH", "export": "YYHYH", "create": "nYHYH",
         "update": "nnHnH", "delete": "nnHnH", "manage_members": "YYHYH", "administer": "YYHYH", "assess": "nnHnH",
-        "curate": "nnHnH", "plan": "nnHnH",
+        "curate": "nnHnH", "plan": "nnHnH", "propose": "nYHYH",
     },
     "anonymous": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
         "update": "nHHHH", "delete": "nHHHH", "manage_members": "HHHHH", "administer": "HHHHH", "assess": "nHHHH",
-        "curate": "nHHHH", "plan": "nHHHH",
+        "curate": "nHHHH", "plan": "nHHHH", "propose": "nHHHH",
     },
     "operator": {
         "read": "YHHHH", "list": "YHHHH", "search": "YHHHH", "export": "nHHHH", "create": "nHHHH",
         "update": "nHHHH", "delete": "nHHHH", "manage_members": "YHHHH", "administer": "YHHHH", "assess": "nHHHH",
-        "curate": "nHHHH", "plan": "nHHHH",
+        "curate": "nHHHH", "plan": "nHHHH", "propose": "nHHHH",
     },
 }
 
 # Process-level resource (the process page, its parties and members; label None).
-# Letters in Action order: read list search export create update delete manage_members administer assess curate plan.
+# Letters in Action order: read list search export create update delete manage_members administer assess curate plan
+# propose.
 PROCESS_TABLE: dict[str, str] = {
-    "administrator":           "YYYYnYYYYnYn",
-    "mediator":                "YYYYnnnnnnYn",
-    "analyst":                 "YYYYnnnnnnYn",
-    "observer":                "YYYYnnnnnnnn",
-    "representative_A":        "YYYYnnnnnnnn",
-    "viewer":                  "YYYnnnnnnnnn",
-    "non_member":              "HHHHHHHHHHHH",
-    "instance_admin":          "YYYnnYYYYnnn",
-    "instance_admin_as_rep_B": "YYYYnYYYYnnn",
-    "anonymous":               "HHHHHHHHHHHH",
-    "operator":                "YYYnnYYYYnnn",
+    "administrator":           "YYYYnYYYYnYnn",
+    "mediator":                "YYYYnnnnnnYnn",
+    "analyst":                 "YYYYnnnnnnYnn",
+    "observer":                "YYYYnnnnnnnnn",
+    "representative_A":        "YYYYnnnnnnnnn",
+    "viewer":                  "YYYnnnnnnnnnn",
+    "non_member":              "HHHHHHHHHHHHH",
+    "instance_admin":          "YYYnnYYYYnnnn",
+    "instance_admin_as_rep_B": "YYYYnYYYYnnnn",
+    "anonymous":               "HHHHHHHHHHHHH",
+    "operator":                "YYYnnYYYYnnnn",
 }
 
 # Instance-level resource (accounts, creating processes); same action order.
 INSTANCE_TABLE: dict[str, str] = {
-    "administrator":           "YYYnnnnnnnnn",
-    "mediator":                "YYYnnnnnnnnn",
-    "analyst":                 "YYYnnnnnnnnn",
-    "observer":                "YYYnnnnnnnnn",
-    "representative_A":        "YYYnnnnnnnnn",
-    "viewer":                  "YYYnnnnnnnnn",
-    "non_member":              "YYYnnnnnnnnn",
-    "instance_admin":          "YYYYYYYYYYYY",
-    "instance_admin_as_rep_B": "YYYYYYYYYYYY",
-    "anonymous":               "nnnnnnnnnnnn",
-    "operator":                "YYYYYYYYYYYY",
+    "administrator":           "YYYnnnnnnnnnn",
+    "mediator":                "YYYnnnnnnnnnn",
+    "analyst":                 "YYYnnnnnnnnnn",
+    "observer":                "YYYnnnnnnnnnn",
+    "representative_A":        "YYYnnnnnnnnnn",
+    "viewer":                  "YYYnnnnnnnnnn",
+    "non_member":              "YYYnnnnnnnnnn",
+    "instance_admin":          "YYYYYYYYYYYYY",
+    "instance_admin_as_rep_B": "YYYYYYYYYYYYY",
+    "anonymous":               "nnnnnnnnnnnnn",
+    "operator":                "YYYYYYYYYYYYY",
 }
 # fmt: on
 
@@ -151,6 +164,7 @@ ACTION_ORDER = (
     Action.ASSESS,
     Action.CURATE,
     Action.PLAN,
+    Action.PROPOSE,
 )
 
 
@@ -226,3 +240,48 @@ def test_concealed_denials_say_not_found() -> None:
     decision = decide(SUBJECTS["representative_A"], Action.READ, Resource.record(PROCESS, Label.party(PARTY_B)))
     assert decision == Decision(False, NOT_FOUND, concealed=True)
     assert not decision
+
+
+# Consent: who speaks for party A and for party B (accepts or declines what binds it, registers its signing keys).
+# (subject, party A, party B)
+CONSENT_TABLE = [
+    ("administrator", "n", "n"),
+    ("mediator", "n", "n"),
+    ("analyst", "n", "n"),
+    ("observer", "n", "n"),
+    ("representative_A", "Y", "n"),
+    ("viewer", "n", "n"),
+    ("non_member", "H", "H"),
+    ("instance_admin", "H", "H"),
+    ("instance_admin_as_rep_B", "n", "Y"),
+    ("anonymous", "H", "H"),
+    ("operator", "H", "H"),
+]
+
+
+def test_the_consent_table_names_every_subject() -> None:
+    assert [row[0] for row in CONSENT_TABLE] == list(SUBJECTS)
+
+
+@pytest.mark.parametrize(("name", "party_a", "party_b"), CONSENT_TABLE)
+def test_only_a_partys_own_representative_speaks_for_it(name: str, party_a: str, party_b: str) -> None:
+    subject = SUBJECTS[name]
+    assert _letter(decide_consent(subject, PROCESS, PARTY_A)) == party_a
+    assert _letter(decide_consent(subject, PROCESS, PARTY_B)) == party_b
+
+
+# What may bind which parties: every bound party must read the label. (label, binds A, binds B, binds both)
+BINDING_TABLE = [
+    (Label.public(), "Y", "Y", "Y"),
+    (Label.all_parties(), "Y", "Y", "Y"),
+    (Label.party(PARTY_A), "Y", "n", "n"),
+    (Label.party(PARTY_B), "n", "Y", "n"),
+    (Label.mediators_only(), "n", "n", "n"),
+]
+
+
+@pytest.mark.parametrize(("label", "a", "b", "both"), BINDING_TABLE)
+def test_a_party_is_bound_only_by_what_it_may_read(label: Label, a: str, b: str, both: str) -> None:
+    got = [_letter(decide_binding(label, parties)) for parties in ({PARTY_A}, {PARTY_B}, {PARTY_A, PARTY_B})]
+    assert got == [a, b, both]
+    assert not decide_binding(label, set())

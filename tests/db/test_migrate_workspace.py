@@ -24,6 +24,8 @@ from detente.config import Settings
 from detente.db import actors as actors_db
 from detente.db import cbm as cbm_db
 from detente.db import migrate, open_database
+from detente.db import processes as proc_db
+from detente.db.verification_models import CommitmentRow
 from detente.errors import NotFoundError
 from detente.services import actors, cbm, cbm_plans, verification_reads
 from detente.services.accounts import caller_by_name
@@ -162,4 +164,9 @@ def _check_labels_and_reads(app: AppContext) -> None:
     scope = actors.open_scope(app, mediator, PID)
     assert sum(len(b.book.profiles) for b in actors.books(app, scope)) >= 6
     _, board = verification_reads.board(app, mediator, PID)
-    assert len(board.commitments) == 4
+    assert len(board.commitments) == 4 and board.proposals == []  # recorded before consent: in force, as they were
+    with app.db.transaction() as s:
+        parties = {p.name: p.id for p in proc_db.list_parties(s, PID)}
+        for row in s.scalars(select(CommitmentRow).where(CommitmentRow.process_id == PID)):
+            assert (row.state, row.change) == ("accepted", "new")
+            assert row.binds == sorted(parties[name] for name in row.body["parties"])  # each binds the parties named

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from detente.cbm import Outcome
@@ -64,10 +65,18 @@ def _commitment(parties: tuple[str, ...] = ("North", "South")) -> Commitment:
     )
 
 
+def _commit(s: Session, pid: int, commitment: Commitment, uid: int, clock: FakeClock) -> CommitmentRow:
+    """A commitment stored as proposed, then put in force as if every bound party had accepted it (the signed
+    acceptance itself is tested in test_consent.py)."""
+    row = create_commitment(s, pid, commitment, actor_id=uid, expires_at=clock.now + timedelta(days=14), clock=clock)
+    row.state = "accepted"
+    return row
+
+
 def test_workflow_is_logged_and_exports(db: Database, vault: KeyVault, clock: FakeClock, tmp_path: Path) -> None:
     pid, uid = _setup(db, vault)
     with db.transaction() as s:
-        cid = create_commitment(s, pid, _commitment(), actor_id=uid, clock=clock).id
+        cid = _commit(s, pid, _commitment(), uid, clock).id
         report = Report(
             "observer.amina", clock.now, "Crossing 3", "Open at 08:05; 212 people crossed.", "all_parties", cid
         )
@@ -119,11 +128,11 @@ def test_workflow_is_logged_and_exports(db: Database, vault: KeyVault, clock: Fa
 def test_a_refused_record_leaves_neither_row_nor_entry(db: Database, vault: KeyVault, clock: FakeClock) -> None:
     pid, uid = _setup(db, vault)
     with pytest.raises(InputError, match="not parties"), db.transaction() as s:
-        create_commitment(s, pid, _commitment(("North", "West")), actor_id=uid, clock=clock)
+        _commit(s, pid, _commitment(("North", "West")), uid, clock)
     with db.transaction() as s:
-        create_commitment(s, pid, _commitment(), actor_id=uid, clock=clock)
+        _commit(s, pid, _commitment(), uid, clock)
     with pytest.raises(InputError), db.transaction() as s:
-        create_commitment(s, pid, _commitment(), actor_id=uid, clock=clock)
+        _commit(s, pid, _commitment(), uid, clock)
         raise InputError("the caller fails after the append")  # the whole transaction, entry included, rolls back
     with db.transaction() as s:
         assert get_log(s, pid).size == 1

@@ -1,6 +1,7 @@
 """SIGKILL in the middle of multi-step use cases leaves all of each or none of it, on SQLite and PostgreSQL.
 
-A server process records commitments, files reports with evidence files, assesses, replans (a trust revision and
+A server process proposes commitments, has both parties accept them (each signing with its own key), files reports
+with evidence files, assesses, replans (a trust revision and
 a plan revision together) and makes planned steps commitments, in a loop; it is killed at arbitrary moments. After
 each kill, in the stored state: every acknowledged use case is there; every record has its log entry, every log
 entry its record, the log has a checkpoint at its size and verifies; every use case's audit event is there, and no
@@ -32,7 +33,9 @@ from detente.db.users import AccountPolicy, create_user
 from detente.db.verification_models import (
     AssessmentRow,
     CommitmentRow,
+    ConsentRow,
     LedgerCheckpoint,
+    PartyKeyRow,
     ReportRow,
 )
 from detente.services import cbm, cbm_plans
@@ -50,11 +53,17 @@ def _setup(app: AppContext) -> int:
     policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     with app.db.transaction() as s:
         process = create_process(s, "Killed talks", clock=app.clock)
-        add_party(s, process.id, "North", clock=app.clock)
-        add_party(s, process.id, "South", clock=app.clock)
-        for name, role in (("mediator", Role.MEDIATOR), ("observer", Role.OBSERVER)):
+        north = add_party(s, process.id, "North", clock=app.clock).id
+        south = add_party(s, process.id, "South", clock=app.clock).id
+        members = (
+            ("mediator", Role.MEDIATOR, None),
+            ("observer", Role.OBSERVER, None),
+            ("rep-north", Role.PARTY_REPRESENTATIVE, north),
+            ("rep-south", Role.PARTY_REPRESENTATIVE, south),
+        )
+        for name, role, party in members:
             user = create_user(s, name, "correct horse battery", policy=policy, clock=app.clock)
-            set_membership(s, process.id, user.id, role, clock=app.clock)
+            set_membership(s, process.id, user.id, role, party_id=party, clock=app.clock)
         pid = process.id
     mediator = caller_by_name(app, "mediator")
     cp = cbm.open_process(app, mediator, pid)
@@ -79,12 +88,15 @@ def _check(app: AppContext, pid: int, acked: dict[str, set[int]]) -> None:
         commitments = s.scalars(select(CommitmentRow.id).where(CommitmentRow.process_id == pid)).all()
         reports = s.scalars(select(ReportRow).where(ReportRow.process_id == pid)).all()
         assessments = _count(s, AssessmentRow, AssessmentRow.process_id == pid)
+        keys = _count(s, PartyKeyRow, PartyKeyRow.process_id == pid)
+        consents = _count(s, ConsentRow, ConsentRow.process_id == pid)
         links = s.scalars(select(CbmStepLinkRow.commitment_id).where(CbmStepLinkRow.process_id == pid)).all()
         # records and entries: one each way (the log holds exactly the records, nothing half-written)
-        assert log.size == len(commitments) + len(reports) + assessments
+        assert log.size == len(commitments) + len(reports) + assessments + keys + consents
         # audit events: one per use case done, none for one undone
-        created = _audited(s, "commitment.created", pid) + _audited(s, "cbm.step_commitment", pid)
-        assert created == len(commitments)
+        assert _audited(s, "commitment.proposed.new", pid) == len(commitments)
+        assert _audited(s, "party_key.registered", pid) == keys
+        assert _audited(s, "commitment.accepted", pid) == consents
         assert _audited(s, "report.filed", pid) == len(reports)
         assert _audited(s, "assessment.recorded", pid) == assessments
         assert _audited(s, "cbm.step_commitment", pid) == len(links) and set(links) <= set(commitments)
@@ -107,7 +119,7 @@ def test_sigkill_in_multi_step_use_cases_leaves_all_or_none(database_url: str, w
     app = open_context(Settings(workspace=workspace, database_url=database_url), clock=FakeClock())
     try:
         pid = _setup(app)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(WORKER.parent), *sys.path])}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(WORKER.parent), str(WORKER.parent.parent), *sys.path])}
         acked: dict[str, set[int]] = {}
         rng = random.Random(20261207)
         kinds: set[str] = set()

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
 from detente import access
+from detente.cli.app import app as cli
 from detente.cli.ledger import app as ledger_app
 from detente.cli.verify import app as verify_app
 from detente.clock import system_clock
@@ -30,11 +31,13 @@ def setup(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> int:
     try:
         with db.transaction() as s:
             process = create_process(s, "Northern corridor", clock=db.clock)
-            for name in ("North", "South"):
-                add_party(s, process.id, name, clock=db.clock)
-            for username, role in (("mediator.lea", access.Role.MEDIATOR), ("viewer.tom", access.Role.VIEWER)):
+            north, south = (add_party(s, process.id, name, clock=db.clock).id for name in ("North", "South"))
+            members = (("mediator.lea", access.Role.MEDIATOR, None), ("viewer.tom", access.Role.VIEWER, None),
+                       ("rep.north", access.Role.PARTY_REPRESENTATIVE, north),
+                       ("rep.south", access.Role.PARTY_REPRESENTATIVE, south))  # fmt: skip
+            for username, role, party in members:
                 user = create_user(s, username, "correct horse battery", policy=POLICY, clock=db.clock)
-                set_membership(s, process.id, user.id, role, clock=db.clock)
+                set_membership(s, process.id, user.id, role, party_id=party, clock=db.clock)
             return process.id
     finally:
         db.close()
@@ -86,6 +89,15 @@ def test_workflow_through_the_cli_then_export_and_verify(setup: int, tmp_path: P
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
     user = ["--process", pid, "--user", "mediator.lea"]
     assert "commitment 1" in _ok(verify_app, ["commitment", str(tmp_path / "c.json"), *user])
+    early = runner.invoke(verify_app, ["assess", str(tmp_path / "a.json"), *user])
+    assert early.exit_code == 2 and "proposed, not in force [not_in_force]" in early.output  # a proposal binds no one
+    for rep in ("rep.north", "rep.south"):  # each party makes its key on its own machine, registers the public half
+        key = tmp_path / f"{rep}.key"
+        assert "public key:" in _ok(cli, ["keys", "new", f"{rep}-laptop", "--out", str(key)])
+        assert key.stat().st_mode & 0o777 == 0o600
+        _ok(cli, ["keys", "register", "--key", str(key), "--process", pid, "--user", rep])
+        out = _ok(verify_app, ["accept", "1", "--key", str(key), "--process", pid, "--user", rep])
+    assert "commitment 1: accepted" in out
     assert "signed" in _ok(
         verify_app, ["report", str(tmp_path / "r.json"), *user, "--evidence", str(tmp_path / "photo.png")]
     )
@@ -106,18 +118,19 @@ def test_workflow_through_the_cli_then_export_and_verify(setup: int, tmp_path: P
     assert refused.exit_code != 0
     _ok(ledger_app, ["export", str(tmp_path / "bundle"), "--process", pid])
     report = json.loads(_ok(ledger_app, ["verify", str(tmp_path / "bundle"), "--json"]))
-    assert report["entry_count"] == 5 and report["ok"]  # commitment, report, assessment, two transitions
+    # commitment, two keys, two acceptances, report, assessment, two transitions
+    assert report["entry_count"] == 9 and report["ok"]
     # A bundle for a recipient holds only what they may read, yet they can still verify the whole log.
     entries = (tmp_path / "bundle" / "entries.jsonl").read_text(encoding="utf-8")
     assert "Ceasefire in zone A" in entries  # the operator's full bundle
     _ok(ledger_app, ["export", str(tmp_path / "for-viewer"), "--process", pid, "--for", "viewer.tom"])
     viewer_entries = (tmp_path / "for-viewer" / "entries.jsonl").read_text(encoding="utf-8")
     assert "Ceasefire in zone A" not in viewer_entries and "zone" not in viewer_entries.lower()
-    assert viewer_entries.count("#leaf:") == 5  # a viewer reads only public records; these are all_parties
+    assert viewer_entries.count("#leaf:") == 9  # a viewer reads only public records; these are all_parties
     report = json.loads(_ok(ledger_app, ["verify", str(tmp_path / "for-viewer"), "--json"]))
     assert (
         report["ok"]
-        and report["withheld"] == 5
+        and report["withheld"] == 9
         and report["root"] == json.loads(_ok(ledger_app, ["verify", str(tmp_path / "bundle"), "--json"]))["root"]
     )
     _ok(ledger_app, ["export", str(tmp_path / "for-mediator"), "--process", pid, "--for", "mediator.lea"])

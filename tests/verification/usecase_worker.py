@@ -10,9 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from consenting import decide_for
 from detente.clock import system_clock
 from detente.config import Settings
-from detente.services import cbm, cbm_plans, verification
+from detente.services import cbm, cbm_plans, consent, verification
 from detente.services.accounts import caller_by_name
 from detente.services.context import open_context
 
@@ -37,8 +38,10 @@ def main() -> None:
     while True:
         n += 1
         body = {k: (v.format(n=n) if isinstance(v, str) else v) for k, v in COMMITMENT.items()}
-        c = verification.create_commitment(app, mediator, pid, body)
+        c = consent.propose(app, mediator, pid, body)
         print(f"ack commitment {c.id}", flush=True)
+        decide_for(app, pid, c.id)  # each party's representative accepts, with its own key
+        print(f"ack accepted {c.id}", flush=True)
         evidence = f"round {n}: 212 people crossed\n".encode() * 50
         uploads = [(f"log-{n}.txt", evidence)]
         r = verification.file_report(app, observer, pid, narrative=f"open, round {n}", place="", time=None,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from consenting import decide_for
 from detente.config import Settings
 from detente.db.users import AccountPolicy
 from detente.events.demo_job import run_demo
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::Deprecati
 
 
 @pytest.fixture(scope="module")
-def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, Any]]:
     need_browser()
     from argon2 import PasswordHasher
 
@@ -36,12 +37,12 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
     assert add_demo_verification(ctx, pid) is True
     assert add_demo_verification(ctx, pid) is False  # idempotent
     with serve(app) as url:
-        yield url, pid
+        yield url, pid, ctx
     ctx.db.close()
 
 
 @pytest.fixture(scope="module")
-def chromium(demo_site: tuple[str, int]) -> Iterator[Any]:
+def chromium(demo_site: tuple[str, int, Any]) -> Iterator[Any]:
     with launch() as b:
         yield b
 
@@ -63,8 +64,8 @@ def _shoot(page: Any, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 800})
 
 
-def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int], tmp_path: Path) -> None:
-    url, pid = demo_site
+def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int, Any], tmp_path: Path) -> None:
+    url, pid, ctx = demo_site
     base = f"{url}/processes/{pid}/verification"
     page = _page(chromium, url, "observer", "observer-demo-password")
     page.goto(f"{url}/processes/{pid}")
@@ -77,19 +78,26 @@ def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int], tmp_
     assert "candidates for a person to assess" in page.content()
     _shoot(page, "commitment")
 
-    page.goto(f"{base}/commitments/new")
-    page.fill("input[name=title]", "Exchange of prisoner lists")
-    page.fill("textarea[name=text]", "Both sides hand over complete lists of prisoners to the mediators.")
-    page.check("input[name=parties] >> nth=0")
-    page.check("input[name=parties] >> nth=1")
-    page.select_option("select[name=category]", "information_exchange")
-    page.fill("input[name=verifier]", "Mediation team (fictional)")
-    page.check("input[name=methods][value=third_party_observer]")
-    page.fill("input[name=deadline]", "2024-05-01")
-    _shoot(page, "new-commitment")
-    follow(page, "text=Record the commitment")
-    assert "The commitment is recorded and logged." in page.content()
-    commitment_url = page.url.split("?")[0]
+    assert page.locator("a:has-text('Propose a commitment')").count() == 0  # observers do not propose
+    proposer = _page(chromium, url, "mediator", "mediator-demo-password")
+    proposer.goto(f"{base}/commitments/new")
+    proposer.fill("input[name=title]", "Exchange of prisoner lists")
+    proposer.fill("textarea[name=text]", "Both sides hand over complete lists of prisoners to the mediators.")
+    proposer.check("input[name=parties] >> nth=0")
+    proposer.check("input[name=parties] >> nth=1")
+    proposer.select_option("select[name=category]", "information_exchange")
+    proposer.fill("input[name=verifier]", "Mediation team (fictional)")
+    proposer.check("input[name=methods][value=third_party_observer]")
+    proposer.fill("input[name=deadline]", "2024-05-01")
+    _shoot(proposer, "new-commitment")
+    follow(proposer, "button:has-text('Propose')")
+    assert "The proposal is logged." in proposer.content()
+    commitment_url = proposer.url.split("?")[0]
+    proposer.close()
+    # both parties accept, each with its own key (tests/web/test_browser_consent.py does this in the browser)
+    decide_for(ctx, pid, int(commitment_url.rsplit("/", 1)[1]))
+    page.goto(commitment_url)
+    assert "in force" in page.locator("section.consent h2").inner_text()
 
     evidence = tmp_path / "lists.txt"
     evidence.write_text("FICTIONAL: both lists received, 212 names in total.\n", encoding="utf-8")

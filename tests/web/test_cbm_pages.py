@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from consenting import decide_for
 from detente.db.audit import list_audit_events
 from detente.db.models import Process
 from detente.db.users import AccountPolicy
@@ -229,6 +230,7 @@ def test_plan_commitment_and_replanning_from_verified_outcomes(
     made = _post(client, world, "mediator", "/plans/1/steps/1/commitment", {"label": "all_parties"})
     assert made.status_code == 201, made.text
     cid = made.json()["commitment_id"]
+    decide_for(app.state.ctx, world.process_id, cid)  # the step's initiator accepts it, with its own key
     assert _post(client, world, "mediator", "/plans/1/steps/1/commitment").status_code == 409
     assert _post(client, world, "mediator", "/plans/1/steps/99/commitment").status_code == 404
     with app.state.ctx.db.transaction() as s:
@@ -252,6 +254,7 @@ def test_plan_commitment_and_replanning_from_verified_outcomes(
 
     # a verified defection triggers the fallback
     second = _post(client, world, "mediator", "/plans/3/steps/1/commitment").json()["commitment_id"]
+    decide_for(app.state.ctx, world.process_id, second)
     clock.now += timedelta(days=3)
     _assess(app, world, second, "non_compliant", clock, workspace)
     fell = _post(client, world, "mediator", "/plans/replan").json()
@@ -300,6 +303,7 @@ def test_a_plan_computed_from_a_party_record_is_never_shown_wider_than_that_part
     assert _post(client, world, "mediator", "/plans", SMALL_PLAN).status_code == 201
     made = _post(client, world, "mediator", "/plans/1/steps/1/commitment", {"label": party_a})
     cid = made.json()["commitment_id"]
+    decide_for(app.state.ctx, world.process_id, cid)
     clock.now += timedelta(days=3)
     _assess(app, world, cid, "compliant", clock, workspace, label=party_a)
     assert _post(client, world, "mediator", "/plans/replan").json()["records_applied"] == 1

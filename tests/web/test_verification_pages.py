@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from consenting import decide_for
 from web.conftest import World, bearer, sign_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -31,10 +32,13 @@ def _commitment(label: str = "all_parties", **extra: Any) -> dict[str, Any]:
     }
 
 
-def _create(client: TestClient, w: World, who: str = "mediator", label: str = "all_parties") -> dict[str, Any]:
-    r = client.post(f"{_base(w)}/commitments", json=_commitment(label), headers=bearer(w.tokens[who]))
-    assert r.status_code == 201, r.text
-    return dict(r.json())
+def _create(
+    client: TestClient, w: World, who: str = "mediator", label: str = "all_parties", **extra: Any
+) -> dict[str, Any]:
+    """A commitment proposed through the API, then accepted by each party it binds (with its own key)."""
+    r = client.post(f"{_base(w)}/commitments", json=_commitment(label, **extra), headers=bearer(w.tokens[who]))
+    assert r.status_code == 201 and r.json()["state"] == "proposed", r.text
+    return decide_for(client.app.state.ctx, w.process_id, r.json()["id"]).model_dump(mode="json")  # type: ignore[attr-defined]
 
 
 def _report(client: TestClient, w: World, cid: int, who: str = "observer", label: str = "all_parties") -> Any:
@@ -111,7 +115,7 @@ def test_workflow_through_the_api_is_logged_and_provable(client: TestClient, wor
 
 def test_hidden_records_answer_like_missing_ones(client: TestClient, world: World) -> None:
     w = world
-    secret = _create(client, w, label=f"party:{w.party_b}")
+    secret = _create(client, w, label=f"party:{w.party_b}", parties=["Party B"])
     shared = _create(client, w)
     rep_a = bearer(w.tokens["representative_A"])
     missing = client.get(f"{_base(w)}/commitments/999999", headers=rep_a)
@@ -133,7 +137,8 @@ def test_hidden_records_answer_like_missing_ones(client: TestClient, world: Worl
 def test_who_may_write(client: TestClient, world: World) -> None:
     w = world
     expected = {
-        "administrator": 201, "mediator": 201, "analyst": 201, "observer": 201, "representative_A": 201,
+        "administrator": 201, "mediator": 201, "representative_A": 201,  # who may propose what binds parties
+        "analyst": 403, "observer": 403,  # they read it but never propose
         "viewer": 404, "non_member": 404, "instance_admin": 404,  # may not read all_parties: concealed
     }  # fmt: skip
     for who, status in expected.items():
@@ -220,6 +225,8 @@ def test_workflow_through_the_pages(client: TestClient, world: World) -> None:
     assert r.status_code == 303, r.text
     detail_url = r.headers["location"].split("?")[0]
     cid = int(detail_url.rsplit("/", 1)[1])
+    assert "awaiting" in client.get(base, headers=html).text.lower()  # a proposal, not yet a commitment
+    decide_for(client.app.state.ctx, w.process_id, cid)  # type: ignore[attr-defined]
     board = client.get(base, headers=html).text
     assert "OVERDUE: deadline not assessed" in board
     r = client.post(

@@ -7,6 +7,7 @@ Pure: frozen values in, a :class:`Decision` out. No I/O and no SQLAlchemy here; 
 
 from __future__ import annotations
 
+from detente.access.consent import decide_binding, decide_consent
 from detente.access.decide import (
     NOT_FOUND,
     Decision,
@@ -38,6 +39,8 @@ __all__ = [
     "all_labels",
     "creatable_labels",
     "decide",
+    "decide_binding",
+    "decide_consent",
     "decide_derived",
     "decide_events",
     "may_read_label",

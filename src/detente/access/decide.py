@@ -36,6 +36,8 @@ _ASSESSORS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR, Role.OBSERVER})
 _CURATORS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR, Role.ANALYST})
 #: whose work the process's planning judgements are (trust inputs, plans, the process's own measures)
 _PLANNERS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR, Role.ANALYST})
+#: who may put forward what would bind parties (commitments, amendments, withdrawals)
+_PROPOSERS = frozenset({Role.ADMINISTRATOR, Role.MEDIATOR, Role.PARTY_REPRESENTATIVE})
 _PROCESS_LEVEL_WRITES = frozenset({Action.UPDATE, Action.DELETE, Action.MANAGE_MEMBERS, Action.ADMINISTER})
 
 
@@ -128,6 +130,8 @@ def _decide_process(subject: Subject, action: Action, membership: Membership | N
         return _deny("planning is done under a visibility label")
     if action is Action.ASSESS:
         return _deny("assessing is done on a record")
+    if action is Action.PROPOSE:
+        return _deny("a proposal needs a visibility label")
     if action is Action.CURATE:
         if membership is not None and membership.role in _CURATORS:
             return _allow(f"{_who(membership)} curates the process's shared analysis")
@@ -180,6 +184,12 @@ def _decide_record(subject: Subject, action: Action, membership: Membership | No
         if _may_create_label(membership, label):
             return _allow(f"{_who(membership)} plans under this label")
         return _deny(f"{_who(membership)} may not plan under this label")
+    if action is Action.PROPOSE:
+        if membership is None or membership.role not in _PROPOSERS:
+            return _deny("only the process's administrators, mediators and party representatives propose commitments")
+        if _may_create_label(membership, label):
+            return _allow(f"{_who(membership)} proposes under this label")
+        return _deny(f"{_who(membership)} may not propose under this label")
     # manage_members, administer: about the process, whatever the record
     return _decide_process(subject, action, membership)
 

@@ -45,6 +45,10 @@ class Action(StrEnum):
     #: make the process's planning judgements under a label: trust inputs, plans and replans, the process's own
     #: measures — the work of its administrators, mediators and analysts, never of a party, a monitor or a viewer
     PLAN = "plan"
+    #: propose what binds parties: a commitment, an amendment of one, its withdrawal — the work of the process's
+    #: administrators, mediators and the parties' representatives, never of an analyst, a monitor or a viewer. A
+    #: proposal binds nobody until a representative of each party it binds accepts it (``access.decide_consent``).
+    PROPOSE = "propose"
 
 
 #: actions that reveal a record's content (or its existence); they all follow the label's read rule

@@ -5,12 +5,14 @@ from __future__ import annotations
 import typer
 
 from detente import __version__
-from detente.cli import actors, cbm, events, forecast, ledger, verify
+from detente.cli import actors, cbm, consent, events, forecast, keys, ledger, verify
 from detente.cli.ingest import ingest_command
 from detente.cli.processes import notes_app, process_app
 from detente.cli.web import demo_command, serve_command, users_app
 
 __all__ = ["app", "main"]
+
+assert consent.app is verify.app  # detente verify accept | decline | … are registered on the verify group
 
 app = typer.Typer(
     name="detente",
@@ -23,7 +25,9 @@ app.add_typer(events.app, name="events")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(actors.app, name="actors")
 app.add_typer(cbm.app, name="cbm")
-app.add_typer(verify.app, name="verify")
+app.add_typer(verify.app, name="verify")  # with the consent commands of detente.cli.consent
+app.add_typer(keys.app, name="keys")
+app.command("sign")(keys.sign_command)
 app.add_typer(process_app, name="process")
 app.add_typer(notes_app, name="notes")
 app.add_typer(forecast.app, name="forecast")

@@ -185,3 +185,45 @@ def keygen(
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(pair.skey)
     typer.echo(pair.public.vkey)
+
+
+@app.command("audit")
+def audit_command(
+    process: Annotated[
+        int | None, typer.Option("--process", help="one process (default: every process with a log)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the findings as JSON")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Recompute each log from its stored entries and compare every record's row with its log entry.
+
+    Lists every row that disagrees with the log (what differs), and any damage to the stored tree. Exit code 0 when
+    everything agrees, 1 when anything disagrees. Each disagreement is also an audit alert (``record.mismatch``)."""
+    from detente.cli.common import open_app
+    from detente.services.record_checks import audit_all, audit_process
+
+    try:
+        with open_app(workspace) as a:
+            found = [audit_process(a, process)] if process is not None else audit_all(a, via="cli")
+    except (DetenteError, LedgerError) as exc:
+        typer.echo(f"error: {exc.one_line()} [{exc.code}]", err=True)
+        raise typer.Exit(exc.exit_code) from exc
+    bad = any(not f.ok for f in found)
+    if as_json:
+        typer.echo(json.dumps([f.model_dump() for f in found], indent=2))
+        raise typer.Exit(1 if bad else 0)
+    console = Console()
+    for f in found:
+        status = "[green]AGREES[/green]" if f.ok else "[red]DISAGREES[/red]"
+        console.print(f"{status} process {f.process_id}, log {f.origin}: {f.entries} entries", highlight=False)
+        for line in f.tree:
+            console.print(f"  [red]log[/red] {line}", highlight=False)
+        if f.records:
+            table = Table("record", "id", "log entry", "what differs")
+            for r in f.records:
+                where = "-" if r.log_index is None else str(r.log_index)
+                table.add_row(r.kind, str(r.record_id), where, "; ".join(r.fields))
+            console.print(table)
+    if not found:
+        console.print("no process has a log yet")
+    raise typer.Exit(1 if bad else 0)

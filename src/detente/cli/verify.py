@@ -69,11 +69,11 @@ def add_commitment(
     file: Path, process: ProcessOpt, user: UserOpt, workspace: WorkspaceOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Record a commitment from a JSON file (the API's shape)."""
-    from detente.services import verification
+    from detente.services import consent
 
     data = read_json(file)
     with open_app(workspace) as a:
-        made = verification.create_commitment(a, as_user(a, user), process, data)
+        made = consent.propose(a, as_user(a, user), process, data)
     if as_json:
         print_json(made)
         return

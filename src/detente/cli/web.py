@@ -31,14 +31,22 @@ def _serve(workspace: Path | None, host: str, port: int, behind_proxy: bool) -> 
 
     from detente.config import Settings
     from detente.web.app import WebOptions, create_app
+    from detente.web.ledger_watch import LedgerWatch
 
     settings = _settings(workspace)
     assert isinstance(settings, Settings)
     app = create_app(settings, options=WebOptions(trust_proxy=behind_proxy))
+    watch = None
+    if settings.ledger_audit_minutes > 0:
+        watch = LedgerWatch(app.state.ctx, settings.ledger_audit_minutes * 60).start()
     console.print(
         f"Détente workbench on [bold]http://{host}:{port}/[/] (workspace {settings.workspace}); Ctrl+C stops."
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    finally:
+        if watch is not None:
+            watch.stop()
 
 
 @handle_errors

@@ -4,6 +4,7 @@ token use. Append-only: there is no function to change or delete an event."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from detente.clock import Clock
 from detente.db.models import AuditEvent
 
-__all__ = ["list_audit_events", "record_audit"]
+__all__ = ["list_audit_events", "recent_targets", "record_audit"]
 
 
 def record_audit(
@@ -66,3 +67,11 @@ def list_audit_events(
         query = query.where(AuditEvent.id < before_id)
     query = query.order_by(AuditEvent.id.desc()).limit(max(1, min(limit, 1000)))
     return session.scalars(query).all()
+
+
+def recent_targets(session: Session, action: str, process_id: int, since: datetime) -> set[str]:
+    """The targets of the process's events of *action* since *since* (to raise an alert once, not on every read)."""
+    query = select(AuditEvent.target).where(
+        AuditEvent.action == action, AuditEvent.process_id == process_id, AuditEvent.occurred_at >= since
+    )
+    return {t for t in session.scalars(query) if t is not None}

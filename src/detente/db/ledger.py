@@ -20,12 +20,14 @@ from detente.db.models import Process
 from detente.db.verification_models import (
     AssessmentRow,
     CommitmentRow,
+    ConsentRow,
     LedgerCheckpoint,
     LedgerCosignature,
     LedgerEntry,
     LedgerLog,
     LedgerSubtree,
     LedgerWitnessHead,
+    PartyKeyRow,
     ReportRow,
     ViolationRow,
     ViolationTransitionRow,
@@ -68,6 +70,7 @@ __all__ = [
     "latest_checkpoint",
     "log_entry",
     "log_policy",
+    "logged_processes",
     "sign_log_checkpoint",
 ]
 
@@ -111,6 +114,11 @@ def create_log(
     log.sealed_key = vault.seal(key, _purpose(log))
     session.flush()
     return log
+
+
+def logged_processes(session: Session) -> list[int]:
+    """The ids of the processes that have a log."""
+    return list(session.scalars(select(LedgerLog.process_id).order_by(LedgerLog.process_id)))
 
 
 def get_log(session: Session, process_id: int) -> LedgerLog:
@@ -275,7 +283,21 @@ def _entry_labels(session: Session, process_id: int) -> dict[int, str]:
         .where(ViolationRow.process_id == process_id)
     ).all():
         labels[int(index)] = str(label)
+    for index, label in session.execute(
+        select(ConsentRow.log_index, CommitmentRow.label)
+        .join(CommitmentRow, ConsentRow.commitment_id == CommitmentRow.id)
+        .where(ConsentRow.process_id == process_id)
+    ).all():
+        labels[int(index)] = str(label)  # a party's decision is read by whoever reads the proposal
+    shared = str(Label.all_parties())
+    for index in session.scalars(select(PartyKeyRow.log_index).where(PartyKeyRow.process_id == process_id)):
+        labels[int(index)] = shared  # which keys speak for which party: every party checks it
     return labels
+
+
+#: entries every party reads whatever else they may: the agreed violation procedure binds every party of the process;
+#: a party's key being revoked concerns all of them
+_SHARED_KINDS = frozenset({"violation.procedure", "party_key.revoked"})
 
 
 def _withhold_unreadable(
@@ -283,8 +305,8 @@ def _withhold_unreadable(
 ) -> Iterator[bytes | Withheld]:
     for index, data in enumerate(entries):
         label = labels.get(index)
-        if label is None and decode_entry(data).kind == "violation.procedure":
-            label = str(Label.all_parties())  # the agreed procedure binds every party of the process
+        if label is None and decode_entry(data).kind in _SHARED_KINDS:
+            label = str(Label.all_parties())
         if label is not None and label in readable:
             yield data
         else:  # unreadable, or of unknown provenance: withhold rather than risk a leak

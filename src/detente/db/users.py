@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -31,6 +31,7 @@ __all__ = [
     "list_users",
     "normalise_username",
     "set_admin",
+    "usernames",
 ]
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -260,6 +261,14 @@ def change_password(
         clock=clock,
     )
     session.flush()
+
+
+def usernames(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """The username of each of these users (ids of users who no longer exist are left out)."""
+    wanted = sorted({i for i in user_ids if i})
+    if not wanted:
+        return {}
+    return {i: name for i, name in session.execute(select(User.id, User.username).where(User.id.in_(wanted)))}
 
 
 def list_users(session: Session) -> Sequence[User]:

@@ -30,6 +30,7 @@ from detente.db.verification_models import (
 from detente.errors import DetenteError, InputError, NotFoundError, StoreError
 from detente.verification.assessments import Assessment, Implementation, aggregate, latest_scores
 from detente.verification.commitments import Commitment, iso
+from detente.verification.consent import Change, ProposalState
 from detente.verification.keys import KeyVault
 from detente.verification.ledger import (
     ALG_ED25519,
@@ -107,15 +108,29 @@ def user_key(session: Session, user_id: int, vault: KeyVault, *, seed: bytes | N
 
 
 def create_commitment(
-    session: Session, process_id: int, commitment: Commitment, *, actor_id: int | None, clock: Clock
+    session: Session,
+    process_id: int,
+    commitment: Commitment,
+    *,
+    actor_id: int | None,
+    expires_at: datetime,
+    change: Change = Change.NEW,
+    amends: CommitmentRow | None = None,
+    reason: str = "",
+    clock: Clock,
 ) -> CommitmentRow:
+    """Record a proposal — a new commitment, or an amendment or withdrawal of ``amends`` — and log it. It binds the
+    parties it names (and, for a change, those of the commitment it changes) once each of them has accepted it."""
     get_process(session, process_id)
-    known = {p.name for p in list_parties(session, process_id)}
-    unknown = [p for p in commitment.parties if p not in known]
+    ids = {p.name: p.id for p in list_parties(session, process_id)}
+    unknown = [p for p in commitment.parties if p not in ids]
     if unknown:
         raise InputError(f"not parties of this process: {', '.join(unknown)}", field="parties")
+    binds = {ids[name] for name in commitment.parties} | set(amends.binds if amends is not None else ())
     body = commitment.to_body()
     body["label"] = _label(commitment.label)
+    if reason:
+        body["reason"] = reason
     now = clock()
     row = CommitmentRow(
         process_id=process_id,
@@ -126,10 +141,15 @@ def create_commitment(
         created_by=actor_id,
         created_at=now,
         log_index=-1,
+        change=change.value,
+        amends=amends.id if amends is not None else None,
+        state=ProposalState.PROPOSED.value,
+        binds=sorted(binds),
+        expires_at=expires_at,
     )
-    _add_logged(
-        session, process_id, row, "commitment", {"created_by": actor_id, "created_at": iso(now), "commitment": body}
-    )
+    proposal = {"change": change.value, "amends": row.amends, "binds": row.binds, "expires_at": iso(expires_at)}
+    _add_logged(session, process_id, row, "commitment",
+                {"created_by": actor_id, "created_at": iso(now), "commitment": body, "proposal": proposal})  # fmt: skip
     return row
 
 
@@ -145,9 +165,15 @@ def has_commitments(session: Session, process_id: int) -> bool:
     return session.scalars(select(CommitmentRow.id).where(CommitmentRow.process_id == process_id)).first() is not None
 
 
-def list_commitments(session: Session, process_id: int, labels: Collection[str]) -> Sequence[CommitmentRow]:
-    """The commitments whose label is among *labels* (``detente.access.readable_label_texts``)."""
+def list_commitments(
+    session: Session, process_id: int, labels: Collection[str], *, in_force: bool = True
+) -> Sequence[CommitmentRow]:
+    """The commitments whose label is among *labels* (``detente.access.readable_label_texts``): those in force (every
+    bound party accepted them, and they were not amended or withdrawn since), or with ``in_force=False`` every row —
+    proposals, declined ones, amendments and withdrawals included."""
     query = select(CommitmentRow).where(CommitmentRow.process_id == process_id, CommitmentRow.label.in_(list(labels)))
+    if in_force:
+        query = query.where(CommitmentRow.state == ProposalState.ACCEPTED, CommitmentRow.change != Change.WITHDRAWAL)
     return session.scalars(query.order_by(CommitmentRow.id)).all()
 
 
@@ -246,13 +272,19 @@ def implementation(
     return aggregate({c.id: list(c.body["parties"]) for c in commitments}, scores)
 
 
+#: commitments whose assessments count: in force, or in force when they were assessed (assessments are recorded only
+#: on commitments in force)
+_WAS_IN_FORCE = (ProposalState.ACCEPTED, ProposalState.SUPERSEDED, ProposalState.WITHDRAWN)
+
+
 def assessed_outcomes(session: Session, process_id: int, labels: Collection[str]) -> list[AssessedOutcome]:
-    """What the track record and the trust model read: every readable assessment joined with its commitment."""
+    """What the track record and the trust model read: every readable assessment joined with its commitment (never a
+    proposal: only commitments every bound party accepted are assessed)."""
     query = (
         select(AssessmentRow, CommitmentRow)
         .join(CommitmentRow, CommitmentRow.id == AssessmentRow.commitment_id)
         .where(AssessmentRow.process_id == process_id, AssessmentRow.label.in_(list(labels)))
-        .where(CommitmentRow.label.in_(list(labels)))
+        .where(CommitmentRow.label.in_(list(labels)), CommitmentRow.state.in_(_WAS_IN_FORCE))
         .order_by(AssessmentRow.created_at, AssessmentRow.id)
     )
     out = []

@@ -28,12 +28,14 @@ from detente.db.types import UTCDateTime
 __all__ = [
     "AssessmentRow",
     "CommitmentRow",
+    "ConsentRow",
     "LedgerCheckpoint",
     "LedgerCosignature",
     "LedgerEntry",
     "LedgerLog",
     "LedgerSubtree",
     "LedgerWitnessHead",
+    "PartyKeyRow",
     "ReportRow",
     "UserKey",
     "ViolationProcedureRow",
@@ -122,6 +124,14 @@ class UserKey(Base):
 
 
 class CommitmentRow(Base):
+    """A commitment, or a proposal to amend or withdraw one: binding nobody until each bound party accepts it.
+
+    ``change`` is ``new``, ``amendment`` (of ``amends``, with a new text) or ``withdrawal`` (of ``amends``);
+    ``state`` is ``proposed``, ``accepted``, ``declined``, ``superseded`` (by an accepted amendment) or ``withdrawn``
+    (by an accepted withdrawal); a proposal past ``expires_at`` reads as expired. ``binds`` lists the ids of the
+    parties whose consent it needs.
+    """
+
     __tablename__ = "commitments"
     __table_args__ = (Index("ix_commitments_process_id_label", "process_id", "label"),)
 
@@ -132,6 +142,48 @@ class CommitmentRow(Base):
     label: Mapped[str] = mapped_column(String(40))
     body: Mapped[dict[str, Any]] = mapped_column(_JSON)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    log_index: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(12))
+    amends: Mapped[int | None] = mapped_column(Integer)  # a commitment of the same process (no FK: migration 0006)
+    state: Mapped[str] = mapped_column(String(12))
+    binds: Mapped[list[int]] = mapped_column(_JSON)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PartyKeyRow(Base):
+    """A public key a party's representative signs its consent with (the private key never reaches the server)."""
+
+    __tablename__ = "party_keys"
+    __table_args__ = (UniqueConstraint("process_id", "vkey"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    vkey: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class ConsentRow(Base):
+    """One party's signed acceptance or refusal of a proposal, as logged."""
+
+    __tablename__ = "commitment_consents"
+    __table_args__ = (UniqueConstraint("commitment_id", "party_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id", ondelete="RESTRICT"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="RESTRICT"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    key_id: Mapped[int] = mapped_column(ForeignKey("party_keys.id", ondelete="RESTRICT"))
+    decision: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text)
+    statement: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     log_index: Mapped[int] = mapped_column(Integer)
 

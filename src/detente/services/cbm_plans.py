@@ -30,7 +30,6 @@ from detente.cbm import (
     replan_many,
 )
 from detente.db import cbm as cbm_db
-from detente.db import ledger as ldb
 from detente.db import verification as vdb
 from detente.errors import Busy, ConflictError, InputError
 from detente.services.audit import audit
@@ -38,8 +37,9 @@ from detente.services.authz import allowed, hidden, require
 from detente.services.caller import Caller
 from detente.services.cbm import CbmProcess, CurrentTrust, current_trust
 from detente.services.concurrency import retrying
+from detente.services.consent import expiry, propose_in
 from detente.services.context import AppContext
-from detente.services.verification import logged
+from detente.verification.consent import Change
 from detente.verification.from_plan import commitment_for_step
 from detente.verification.track_record import compliance_records
 
@@ -286,26 +286,37 @@ def replan_verified(app: AppContext, caller: Caller, cp: CbmProcess) -> ReplanRe
 
 
 def step_links(app: AppContext, caller: Caller, cp: CbmProcess, revision: PlanRevision) -> dict[int, int]:
-    """Position -> commitment id, for the commitments made from this revision's steps that the caller reads."""
+    """Position -> commitment id, for the commitments made from this revision's steps that the caller reads (proposals
+    awaiting a party's acceptance included: the commitment page says where each stands)."""
     with app.db.transaction() as s:
         links = cbm_db.step_links(s, cp.id, revision.revision)
         if not links:
             return {}
-        readable = {row.id for row in vdb.list_commitments(s, cp.id, cp.readable)}
+        readable = {row.id for row in vdb.list_commitments(s, cp.id, cp.readable, in_force=False)}
     return {pos: cid for pos, cid in links.items() if cid in readable}
+
+
+def step_labels(caller: Caller, cp: CbmProcess) -> list[str]:
+    """The labels the caller may make a planned step a (proposed) commitment under."""
+    return sorted(
+        x
+        for x in cp.creatable
+        if allowed(caller, Action.PROPOSE, Resource.record(cp.id, Label.parse(x), owner_id=caller.user_id))
+    )
 
 
 def make_commitment(
     app: AppContext, caller: Caller, cp: CbmProcess, revision: int, position: int, *, label: str
 ) -> int:
-    """ONE action: the planned step becomes a commitment in the verification capability (logged, its checkpoint
-    signed), linked back to the step, audited — all in one transaction.
+    """ONE action: the planned step becomes a proposed commitment in the verification capability (logged, its
+    checkpoint signed), linked back to the step, audited — all in one transaction. It binds the step's initiator once
+    that party's representative accepts it.
 
     The commitment says only the step's public announcement and the measure's description, never the plan's
     reasons; so its label must be within the measure's (a process measure under a narrower label stays there)."""
     found, _ = get_plan(app, caller, cp, revision)
     label = cp.check_label(label)
-    require(caller, Action.CREATE, Resource.record(cp.id, Label.parse(label), owner_id=caller.user_id))
+    require(caller, Action.PROPOSE, Resource.record(cp.id, Label.parse(label), owner_id=caller.user_id))
     step = next((s for s in found.revision.plan.steps if s.position == position), None)
     if step is None:
         raise hidden()
@@ -318,13 +329,12 @@ def make_commitment(
         )
     days = max(1, measure.time_to_implement_days) if measure is not None else 30
     commitment = commitment_for_step(step, measure, label=label, due=app.clock() + timedelta(days=days))
+    expires_at = expiry(app, {})
     with app.db.transaction(write=True) as s:
         if cbm_db.step_link(s, cp.id, revision, position) is not None:
             raise ConflictError("this step is already a commitment")
-        logged(app, s, cp.id)
-        row = vdb.create_commitment(s, cp.id, commitment, actor_id=caller.user_id, clock=app.clock)
-        ldb.sign_log_checkpoint(s, ldb.get_log(s, cp.id).id, app.vault(), clock=app.clock)
-        cbm_db.add_step_link(s, cp.id, revision, position, row.id)
-        audit(s, app, caller, "cbm.step_commitment", target=f"commitment:{row.id}", process_id=cp.id, label=label,
-              detail={"revision": revision, "position": position, "commitment_id": row.id})  # fmt: skip
-        return row.id
+        made = propose_in(app, caller, s, cp.id, commitment, expires_at, change=Change.NEW, amends=None)
+        cbm_db.add_step_link(s, cp.id, revision, position, made.id)
+        audit(s, app, caller, "cbm.step_commitment", target=f"commitment:{made.id}", process_id=cp.id, label=label,
+              detail={"revision": revision, "position": position, "commitment_id": made.id})  # fmt: skip
+        return made.id

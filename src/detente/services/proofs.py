@@ -30,7 +30,9 @@ from detente.errors import InputError, NotFoundError
 from detente.services.authz import hidden
 from detente.services.caller import Caller
 from detente.services.context import AppContext
+from detente.services.record_checks import refuse_disagreement, vouch
 from detente.services.verification import check_record, info_in
+from detente.services.verification_models import LogCheckOut
 from detente.verification.ledger import (
     LedgerError,
     ProofError,
@@ -110,6 +112,8 @@ class ProofOut(BaseModel):
     witnesses: WitnessesOut | None
     consistency: ConsistencyOut | None
     commands: list[str]
+    #: the record as stored disagrees with this entry (the entry is what was logged; the row was changed since)
+    log_check: list[LogCheckOut] = []
 
 
 def parse_root(text: str | None) -> bytes | None:
@@ -126,33 +130,35 @@ def parse_root(text: str | None) -> bytes | None:
     return raw
 
 
-def _locate(s: Session, caller: Caller, process_id: int, kind: str, record_id: int) -> tuple[int, str]:
-    """The record's log index and a title, when the caller may read it."""
+def _locate(
+    s: Session, caller: Caller, process_id: int, kind: str, record_id: int
+) -> tuple[int, str, dict[str, list[Any]]]:
+    """The record's log index, a title and the rows to check against the log, when the caller may read it."""
     if kind == "commitment":
         c = s.get(CommitmentRow, record_id)
         if c is None or c.process_id != process_id:
             raise hidden()
         check_record(caller, Action.READ, process_id, c.label, c.created_by)
-        return c.log_index, f"Commitment {c.id}: {c.title}"
+        return c.log_index, f"Commitment {c.id}: {c.title}", {"commitments": [c]}
     if kind == "report":
         r = s.get(ReportRow, record_id)
         if r is None or r.process_id != process_id:
             raise hidden()
         check_record(caller, Action.READ, process_id, r.label, r.author_id)
-        return r.log_index, f"Report {r.id}"
+        return r.log_index, f"Report {r.id}", {"reports": [r]}
     if kind == "assessment":
         a = s.get(AssessmentRow, record_id)
         if a is None or a.process_id != process_id:
             raise hidden()
         check_record(caller, Action.READ, process_id, a.label, a.created_by)
-        return a.log_index, f"Assessment {a.id} of commitment {a.commitment_id}"
+        return a.log_index, f"Assessment {a.id} of commitment {a.commitment_id}", {"assessments": [a]}
     if kind == "transition":
         t = s.get(ViolationTransitionRow, record_id)
         v = s.get(ViolationRow, t.violation_id) if t is not None else None
         if t is None or v is None or v.process_id != process_id:
             raise hidden()
         check_record(caller, Action.READ, process_id, v.label, v.created_by)
-        return t.log_index, f"Violation {v.id}, step {t.seq}: {t.body.get('to')}"
+        return t.log_index, f"Violation {v.id}, step {t.seq}: {t.body.get('to')}", {"violations": [v]}
     raise hidden()
 
 
@@ -195,13 +201,15 @@ def record_proof(
 ) -> ProofOut:
     with app.db.transaction() as s:
         info = info_in(s, caller, process_id)
-        index, title = _locate(s, caller, process_id, kind, record_id)
+        index, title, rows = _locate(s, caller, process_id, kind, record_id)
         try:
             log = get_log(s, process_id)
         except NotFoundError:
             raise hidden() from None
+        checks = vouch(s, app, caller, process_id, **rows)
         stored = queries.entry_bytes(s, log.id, index)
         if stored is None:
+            refuse_disagreement(checks)  # the record's entry is gone from the log
             raise hidden()
         data, stored_hash = stored
         out: dict[str, Any] = {
@@ -229,6 +237,7 @@ def record_proof(
             "witnesses": None,
             "consistency": None,
             "commands": _commands(log, process_id, index, log.size, caller.username),
+            "log_check": checks,
         }
         note = latest_checkpoint(s, log.id)
         if note is None:

@@ -8,10 +8,10 @@ Records the caller may not read answer exactly like missing ones (the one "not f
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -22,23 +22,22 @@ from detente.db import verification as vdb
 from detente.db.models import Process
 from detente.db.processes import list_parties
 from detente.db.verification_models import CommitmentRow, ReportRow, ViolationRow
-from detente.errors import AccessDenied, DetenteError, InputError, NotFoundError
+from detente.errors import AccessDenied, DetenteError, InputError, NotFoundError, NotInForce
 from detente.services.audit import audit
-from detente.services.authz import hidden, label_of, require
+from detente.services.authz import allowed, hidden, label_of, require
 from detente.services.caller import Caller
 from detente.services.context import AppContext
 from detente.services.verification_models import (
     AssessmentOut,
     CheckpointOut,
-    CommitmentOut,
     ReportOut,
     ViolationOut,
     assessment_out,
-    commitment_out,
     report_out,
 )
+from detente.verification.consent import Change, counts, effective_state
 from detente.verification.evidence import EvidenceFile
-from detente.verification.inputs import assessment_from, commitment_from, optional_id, parse_time
+from detente.verification.inputs import assessment_from, optional_id, parse_time
 from detente.verification.reports import Report
 from detente.verification.violations import overdue
 
@@ -48,9 +47,9 @@ __all__ = [
     "allege",
     "assess",
     "check_record",
-    "create_commitment",
     "escalate_overdue",
     "file_report",
+    "in_force",
     "info_in",
     "init_log",
     "logged",
@@ -60,6 +59,7 @@ __all__ = [
     "readable_report",
     "readable_violation",
     "sign_checkpoint",
+    "sign_in_transaction",
     "violation_out",
 ]
 
@@ -77,6 +77,8 @@ class ProcessInfo:
     party_names: dict[int, str]
     readable: frozenset[str]
     creatable: list[str]
+    #: the labels the caller may propose commitments under (``access`` on ``PROPOSE``)
+    proposable: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def parties(self) -> list[str]:
@@ -85,6 +87,10 @@ class ProcessInfo:
     @property
     def may_write(self) -> bool:
         return bool(self.creatable)
+
+    @property
+    def may_propose(self) -> bool:
+        return bool(self.proposable)
 
     def labels(self) -> list[str]:
         return sorted(str(x) for x in access.all_labels(self.party_names))
@@ -110,7 +116,9 @@ def info_in(s: Session, caller: Caller, process_id: int) -> ProcessInfo:
         party_names=names,
         readable=access.readable_label_texts(caller.subject, process_id, names),
         creatable=sorted(str(x) for x in access.creatable_labels(caller.subject, process_id, names)),
-    )
+        proposable=sorted(str(x) for x in access.all_labels(names)
+                          if allowed(caller, Action.PROPOSE, Resource.record(process_id, x, owner_id=caller.user_id))),
+    )  # fmt: skip
 
 
 def process_info(app: AppContext, caller: Caller, process_id: int) -> ProcessInfo:
@@ -128,6 +136,17 @@ def readable_commitment(s: Session, caller: Caller, process_id: int, commitment_
     except NotFoundError:
         raise hidden() from None
     check_record(caller, Action.READ, process_id, row.label, row.created_by)
+    return row
+
+
+def in_force(s: Session, app: AppContext, caller: Caller, process_id: int, commitment_id: int) -> CommitmentRow:
+    """A commitment the caller may read that is in force (every bound party accepted it; not amended or withdrawn
+    since): only these are assessed, alleged against, amended or withdrawn."""
+    row = readable_commitment(s, caller, process_id, commitment_id)
+    state = effective_state(row.state, row.expires_at, app.clock())
+    if not counts(row.change, state.value):
+        what = "a withdrawal request" if row.change == Change.WITHDRAWAL else state.value
+        raise NotInForce(f"commitment {row.id} is {what}, not in force")
     return row
 
 
@@ -156,7 +175,8 @@ def logged(app: AppContext, s: Session, process_id: int) -> None:
     ldb.ensure_log(s, process_id, app.vault(), clock=app.clock)
 
 
-def _sign(app: AppContext, s: Session, process_id: int) -> str:
+def sign_in_transaction(app: AppContext, s: Session, process_id: int) -> str:
+    """Sign a checkpoint at the log's new size, in the writing use case's transaction."""
     return ldb.sign_log_checkpoint(s, ldb.get_log(s, process_id).id, app.vault(), clock=app.clock)
 
 
@@ -183,21 +203,6 @@ def violation_out(s: Session, app: AppContext, row: ViolationRow) -> ViolationOu
 
 
 # --- writes --------------------------------------------------------------------------------------------------------
-
-
-def create_commitment(app: AppContext, caller: Caller, process_id: int, data: Mapping[str, Any]) -> CommitmentOut:
-    """Record a commitment (``data`` in the shape of ``docs/verification.md``)."""
-    commitment = commitment_from(data)
-    with app.db.transaction(write=True) as s:
-        info = info_in(s, caller, process_id)
-        label = info.check_label(commitment.label)
-        check_record(caller, Action.CREATE, process_id, str(label), caller.user_id)
-        logged(app, s, process_id)
-        row = vdb.create_commitment(s, process_id, commitment, actor_id=caller.user_id, clock=app.clock)
-        _sign(app, s, process_id)
-        audit(s, app, caller, "commitment.created", target=f"commitment:{row.id}", process_id=process_id, label=label,
-              detail={"log_index": row.log_index})  # fmt: skip
-        return commitment_out(row)
 
 
 def file_report(
@@ -244,7 +249,7 @@ def file_report(
         check_record(caller, Action.CREATE, process_id, str(parsed), caller.user_id)
         logged(app, s, process_id)
         row = vdb.file_report(s, process_id, report, author_id=caller.user_id, vault=app.vault(), clock=app.clock)
-        _sign(app, s, process_id)
+        sign_in_transaction(app, s, process_id)
         audit(s, app, caller, "report.filed", target=f"report:{row.id}", process_id=process_id, label=parsed,
               detail={"log_index": row.log_index, "evidence": [f.sha256 for f in files]})  # fmt: skip
         return report_out(row)
@@ -266,7 +271,7 @@ def assess(
     """Assess a commitment for a period, citing reports the caller may read (monitors and mediators judge)."""
     with app.db.transaction(write=True) as s:
         info = info_in(s, caller, process_id)
-        row = readable_commitment(s, caller, process_id, commitment_id)
+        row = in_force(s, app, caller, process_id, commitment_id)
         parsed = info.check_label(label)
         check_record(caller, Action.ASSESS, process_id, str(parsed), caller.user_id)
         check_record(caller, Action.CREATE, process_id, str(parsed), caller.user_id)
@@ -288,7 +293,7 @@ def assess(
         )
         logged(app, s, process_id)
         made = vdb.record_assessment(s, process_id, assessment, actor_id=caller.user_id, clock=app.clock)
-        _sign(app, s, process_id)
+        sign_in_transaction(app, s, process_id)
         audit(s, app, caller, "assessment.recorded", target=f"assessment:{made.id}", process_id=process_id,
               label=access.narrowest([parsed, label_of(row.label)]), detail={"log_index": made.log_index})  # fmt: skip
         return assessment_out(made)
@@ -299,7 +304,7 @@ def allege(
 ) -> ViolationOut:
     with app.db.transaction(write=True) as s:
         info = info_in(s, caller, process_id)
-        row = readable_commitment(s, caller, process_id, commitment_id)
+        row = in_force(s, app, caller, process_id, commitment_id)
         parsed = info.check_label(label)
         check_record(caller, Action.CREATE, process_id, str(parsed), caller.user_id)
         logged(app, s, process_id)
@@ -307,7 +312,7 @@ def allege(
             s, process_id, row.id, summary, label=str(parsed), actor_id=caller.user_id, actor=caller.username,
             at=app.clock(),
         )  # fmt: skip
-        _sign(app, s, process_id)
+        sign_in_transaction(app, s, process_id)
         audit(s, app, caller, "violation.alleged", target=f"violation:{made.id}", process_id=process_id,
               label=access.narrowest([parsed, label_of(row.label)]))  # fmt: skip
         return violation_out(s, app, made)
@@ -321,7 +326,7 @@ def move(app: AppContext, caller: Caller, process_id: int, violation_id: int, *,
         vdb.transition_violation(
             s, row.id, to.strip(), reason, actor_id=caller.user_id, actor=caller.username, at=app.clock()
         )
-        _sign(app, s, process_id)
+        sign_in_transaction(app, s, process_id)
         audit(s, app, caller, "violation.moved", target=f"violation:{row.id}", process_id=process_id,
               label=row.label, detail={"to": to.strip()})  # fmt: skip
         return violation_out(s, app, row)
@@ -335,7 +340,7 @@ def escalate_overdue(app: AppContext, caller: Caller, process_id: int) -> list[t
             raise hidden()
         done = vdb.escalate_overdue(s, process_id, app.clock(), actor=caller.username, actor_id=caller.user_id)
         if done:
-            _sign(app, s, process_id)
+            sign_in_transaction(app, s, process_id)
             audit(s, app, caller, "violation.escalated", target=f"process:{process_id}", process_id=process_id,
                   label=Label.all_parties(), detail={"count": len(done)})  # fmt: skip
         return done

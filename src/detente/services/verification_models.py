@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from detente.db.verification_models import AssessmentRow, CommitmentRow, ReportRow
+from detente.verification.consent import ProposalState, counts, effective_state
 
 __all__ = [
     "AssessmentOut",
@@ -17,9 +19,11 @@ __all__ = [
     "CheckpointOut",
     "CommitmentDetail",
     "CommitmentOut",
+    "ConsentOut",
     "EvidenceOut",
     "ImplementationOut",
     "ImplementationScores",
+    "LogCheckOut",
     "RecordPointOut",
     "ReportOut",
     "TrackRecordOut",
@@ -29,6 +33,21 @@ __all__ = [
     "commitment_out",
     "report_out",
 ]
+
+
+class ConsentOut(BaseModel):
+    """One party's signed decision on a proposal: who decided, with which key, and whether the signature verifies."""
+
+    party_id: int
+    party: str
+    decision: str
+    reason: str
+    by: str
+    at: datetime
+    key: str
+    key_fingerprint: str
+    log_index: int
+    signature_valid: bool
 
 
 class CommitmentOut(BaseModel):
@@ -48,10 +67,37 @@ class CommitmentOut(BaseModel):
     indicators: list[dict[str, str]]
     measure_id: str | None = None
     geo: dict[str, Any] | None = None
+    #: who entered it (a username), and what it is: a new commitment, an amendment or a withdrawal of ``amends``
+    entered_by: str = ""
+    change: str = "new"
+    amends: int | None = None
+    #: why a withdrawal is proposed
+    reason: str = ""
+    #: ``proposed`` (awaiting acceptance), ``accepted`` (in force), ``declined``, ``expired``, ``superseded``,
+    #: ``withdrawn``; ``in_force`` says whether it counts (on the board, in scores, trust and plans)
+    state: str = "accepted"
+    in_force: bool = True
+    expires_at: datetime | None = None
+    decided_at: datetime | None = None
+    #: the parties whose acceptance it needs, those still to decide, and the decisions on record
+    binds: list[str] = []
+    awaiting: list[str] = []
+    consents: list[ConsentOut] = []
 
 
-def commitment_out(row: CommitmentRow) -> CommitmentOut:
+def commitment_out(
+    row: CommitmentRow,
+    *,
+    now: datetime | None = None,
+    party_names: Mapping[int, str] | None = None,
+    users: Mapping[int, str] | None = None,
+    consents: list[ConsentOut] | None = None,
+) -> CommitmentOut:
+    """A stored commitment or proposal as the API shows it (``now`` decides whether an open proposal expired)."""
     body = row.body
+    names = party_names or {}
+    state = effective_state(row.state, row.expires_at, now) if now is not None else ProposalState(row.state)
+    decided = {c.party_id for c in consents or []}
     return CommitmentOut(
         id=row.id,
         process_id=row.process_id,
@@ -69,6 +115,19 @@ def commitment_out(row: CommitmentRow) -> CommitmentOut:
         indicators=list(body.get("indicators", [])),
         measure_id=body.get("measure_id"),
         geo=body.get("geo"),
+        entered_by=(users or {}).get(row.created_by or 0, "") if row.created_by else "",
+        change=row.change,
+        amends=row.amends,
+        reason=str(body.get("reason", "")),
+        state=state.value,
+        in_force=counts(row.change, state.value),
+        expires_at=row.expires_at,
+        decided_at=row.decided_at,
+        binds=[names.get(p, f"party {p}") for p in row.binds],
+        awaiting=[names.get(p, f"party {p}") for p in row.binds if p not in decided]
+        if state is ProposalState.PROPOSED
+        else [],
+        consents=list(consents or []),
     )
 
 
@@ -77,6 +136,16 @@ class EvidenceOut(BaseModel):
     size: int
     media_type: str
     filename: str
+
+
+class LogCheckOut(BaseModel):
+    """A shown record whose SQL row disagrees with its log entry (``detente.db.record_check``)."""
+
+    kind: str
+    record_id: int
+    log_index: int | None
+    fields: list[str]
+    message: str
 
 
 class ReportOut(BaseModel):
@@ -94,6 +163,8 @@ class ReportOut(BaseModel):
     narrative: str
     evidence: list[EvidenceOut]
     signature_valid: bool | None = None
+    #: shown records that disagree with their log entries (empty when all agree)
+    log_check: list[LogCheckOut] = []
 
 
 def report_out(row: ReportRow, *, signature_valid: bool | None = None) -> ReportOut:
@@ -177,6 +248,8 @@ class ViolationOut(BaseModel):
     created_at: datetime
     may_move: bool | None = None
     history: list[TransitionOut] | None = None
+    #: shown records that disagree with their log entries (empty when all agree)
+    log_check: list[LogCheckOut] = []
 
 
 class BoardRowOut(BaseModel):
@@ -205,8 +278,13 @@ class ImplementationScores(BaseModel):
 
 
 class BoardOut(BaseModel):
+    #: commitments in force (every bound party accepted them)
     commitments: list[BoardRowOut]
     implementation: ImplementationScores
+    #: proposals awaiting a party's acceptance (they count nowhere until accepted)
+    proposals: list[CommitmentOut] = []
+    #: shown records that disagree with their log entries (empty when all agree)
+    log_check: list[LogCheckOut] = []
 
 
 class CommitmentDetail(BaseModel):
@@ -216,6 +294,8 @@ class CommitmentDetail(BaseModel):
     reports: list[ReportOut]
     assessments: list[AssessmentOut]
     violations: list[ViolationOut]
+    #: shown records that disagree with their log entries (empty when all agree)
+    log_check: list[LogCheckOut] = []
 
 
 class CandidateOut(BaseModel):
@@ -243,6 +323,8 @@ class TrackRecordOut(BaseModel):
     implementation: ImplementationScores
     parties: dict[str, list[RecordPointOut]]
     chart_svg: str = ""
+    #: shown records that disagree with their log entries (empty when all agree)
+    log_check: list[LogCheckOut] = []
 
 
 class CheckpointOut(BaseModel):

@@ -10,7 +10,9 @@ from detente.db import verification as vdb
 from detente.db import verification_queries as queries
 from detente.services.authz import allowed, hidden
 from detente.services.caller import Caller
+from detente.services.consent import commitment_views
 from detente.services.context import AppContext
+from detente.services.record_checks import vouch
 from detente.services.verification import (
     ProcessInfo,
     info_in,
@@ -32,11 +34,11 @@ from detente.services.verification_models import (
     TransitionOut,
     ViolationOut,
     assessment_out,
-    commitment_out,
     report_out,
 )
 from detente.verification.assessments import Implementation
 from detente.verification.board import board_rows, stored_due
+from detente.verification.consent import ProposalState, effective_state
 from detente.verification.track_record import RecordPoint, track_record
 
 __all__ = [
@@ -74,18 +76,20 @@ def board(
     category: str | None = None,
     overdue_only: bool = False,
 ) -> tuple[ProcessInfo, BoardOut]:
-    """The commitments the caller may read (filtered), and the PAM-style implementation over them."""
+    """The commitments in force the caller may read (filtered), the PAM-style implementation over them, and the
+    proposals still awaiting a party's acceptance."""
     with app.db.transaction() as s:
         info = info_in(s, caller, process_id)
         labels = info.readable
-        commitments = [
-            (c.id, c.title, c.category, c.label, c.body) for c in vdb.list_commitments(s, process_id, labels)
-        ]
-        assessed = [
-            (a.commitment_id, a.period, a.status, a.score, a.created_at)
-            for a in queries.assessment_rows(s, process_id, labels)
-        ]
+        in_force = vdb.list_commitments(s, process_id, labels)
+        commitments = [(c.id, c.title, c.category, c.label, c.body) for c in in_force]
+        assessment_rows = queries.assessment_rows(s, process_id, labels)
+        assessed = [(a.commitment_id, a.period, a.status, a.score, a.created_at) for a in assessment_rows]
         overall, per_party = vdb.implementation(s, process_id, labels)
+        open_rows = [r for r in vdb.list_commitments(s, process_id, labels, in_force=False)
+                     if effective_state(r.state, r.expires_at, app.clock()) is ProposalState.PROPOSED]  # fmt: skip
+        pending = commitment_views(s, app, open_rows, info.party_names)
+        checks = vouch(s, app, caller, process_id, commitments=[*in_force, *open_rows], assessments=assessment_rows)
     rows = [
         r
         for r in board_rows(commitments, assessed, app.clock())
@@ -109,7 +113,9 @@ def board(
         )
         for r in rows
     ]
-    return info, BoardOut(commitments=out, implementation=_scores(overall, per_party))
+    return info, BoardOut(
+        commitments=out, implementation=_scores(overall, per_party), proposals=pending, log_check=checks
+    )
 
 
 def commitment_detail(app: AppContext, caller: Caller, process_id: int, commitment_id: int) -> CommitmentDetail:
@@ -120,15 +126,18 @@ def commitment_detail(app: AppContext, caller: Caller, process_id: int, commitme
         assessed = queries.assessment_rows(s, process_id, labels, commitment_id=row.id)
         periods = {a.period for a in assessed if a.status != "pending"}
         due = stored_due(row.body, periods, app.clock())
+        reports = queries.report_rows(s, process_id, labels, commitment_id=row.id)
+        violations = queries.violation_rows(s, process_id, labels, commitment_id=row.id)
+        checks = vouch(s, app, caller, process_id, commitments=[row], reports=reports, assessments=assessed,
+                       violations=violations)  # fmt: skip
         return CommitmentDetail(
-            commitment=commitment_out(row),
+            commitment=commitment_views(s, app, [row], info.party_names)[0],
             next_due=due.next_due,
             owed_period=due.owed_period,
-            reports=[report_out(r) for r in queries.report_rows(s, process_id, labels, commitment_id=row.id)],
+            reports=[report_out(r) for r in reports],
             assessments=[assessment_out(a) for a in assessed],
-            violations=[
-                violation_out(s, app, v) for v in queries.violation_rows(s, process_id, labels, commitment_id=row.id)
-            ],
+            violations=[violation_out(s, app, v) for v in violations],
+            log_check=checks,
         )
 
 
@@ -136,7 +145,9 @@ def report_detail(app: AppContext, caller: Caller, process_id: int, report_id: i
     with app.db.transaction() as s:
         info_in(s, caller, process_id)
         row = readable_report(s, caller, process_id, report_id)
-        return report_out(row, signature_valid=vdb.check_report_signature(s, row.id))
+        out = report_out(row, signature_valid=vdb.check_report_signature(s, row.id))
+        out.log_check = vouch(s, app, caller, process_id, reports=[row])
+        return out
 
 
 def evidence_file(
@@ -198,6 +209,7 @@ def violation_detail(app: AppContext, caller: Caller, process_id: int, violation
             )
             for t in queries.transition_rows(s, row.id)
         ]
+        out.log_check = vouch(s, app, caller, process_id, violations=[row])
         return out
 
 
@@ -214,9 +226,12 @@ def track_record_of(
         info = info_in(s, caller, process_id)
         overall, per_party = vdb.implementation(s, process_id, info.readable)
         outcomes = vdb.assessed_outcomes(s, process_id, info.readable)
+        checks = vouch(s, app, caller, process_id, commitments=vdb.list_commitments(s, process_id, info.readable),
+                       assessments=queries.assessment_rows(s, process_id, info.readable))  # fmt: skip
     series = track_record(outcomes)
     out = TrackRecordOut(
         implementation=_scores(overall, per_party),
         parties={party: [_point(p) for p in points] for party, points in series.items()},
+        log_check=checks,
     )
     return info, out, dict(series)

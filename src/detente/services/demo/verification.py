@@ -1,22 +1,27 @@
-"""Fictional verification records for the demo process (Arcadia and Borealis do not exist): three commitments,
-reports with an evidence file, assessments and one violation under review — written through the services as the
-demo mediator and observer, so each is logged with a signed checkpoint and audited. Idempotent: nothing is added
-when the process has commitments already.
+"""Fictional verification records for the demo process (Arcadia and Borealis do not exist): three commitments
+accepted by the parties they bind, one proposal still awaiting Borealis, one that Borealis declined, reports with an
+evidence file, assessments and one violation under review — written through the services as the demo's people, so
+each is logged with a signed checkpoint and audited. Idempotent: nothing is added when the process has commitments.
+
+The representatives' signing keys are made here and forgotten once the demo is set up: in a real process each
+representative makes and keeps its own (``detente keys new``, or the browser's key) and the server never sees it.
 
 Call it after :func:`detente.services.demo.process.setup_demo_process`.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from detente.db.verification import has_commitments
-from detente.services import processes, verification
+from detente.services import consent, processes, verification
 from detente.services.accounts import caller_by_name
-from detente.services.caller import operator
+from detente.services.caller import Caller, operator
 from detente.services.context import AppContext
+from detente.verification.ledger import KeyPair, generate_key
 
 __all__ = ["add_demo_verification"]
 
@@ -78,6 +83,13 @@ def _commitments(arcadia: str, borealis: str, now: datetime) -> list[dict[str, A
     ]
 
 
+def _decide(app: AppContext, rep: Caller, key: KeyPair, process_id: int, cid: int, decision: str, reason: str) -> None:
+    """What a representative's laptop does: fetch the statement, sign it with the party's key, submit."""
+    text = consent.statement_for(app, rep, process_id, cid, decision=decision, reason=reason).statement
+    signature = base64.b64encode(key.sign(text.encode("utf-8"))).decode("ascii")
+    consent.decide(app, rep, process_id, cid, decision=decision, reason=reason, signature=signature)
+
+
 def add_demo_verification(app: AppContext, process_id: int) -> bool:
     """Add the fictional records; False when the process has commitments already (nothing changed)."""
     with app.db.transaction() as s:
@@ -88,9 +100,43 @@ def add_demo_verification(app: AppContext, process_id: int) -> bool:
     mediator = caller_by_name(app, "mediator", via="demo", ip="demo")
     observer = caller_by_name(app, "observer", via="demo", ip="demo")
     now = app.clock()
-    ids = [
-        verification.create_commitment(app, mediator, process_id, c).id for c in _commitments(arcadia, borealis, now)
-    ]
+    reps = {name: caller_by_name(app, name, via="demo", ip="demo") for name in ("rep-arcadia", "rep-borealis")}
+    keys = {name: generate_key(f"{name}-demo") for name in reps}
+    early = _at(app, now - timedelta(days=60))
+    for name, rep in reps.items():
+        consent.register_key(early, rep, process_id, keys[name].public.vkey)
+    speaks_for = {arcadia: "rep-arcadia", borealis: "rep-borealis"}
+    proposed = [consent.propose(early, mediator, process_id, c) for c in _commitments(arcadia, borealis, now)]
+    for made in proposed:
+        for party in made.awaiting:
+            name = speaks_for[party]
+            _decide(_at(app, now - timedelta(days=58)), reps[name], keys[name], process_id, made.id, "accept", "")
+    ids = [made.id for made in proposed]
+    release = {
+        **_commitments(arcadia, borealis, now)[1],
+        "title": "Reopen the Cinder Plain market crossing",
+        "text": "Borealis reopens the market crossing on Tuesdays and Fridays, 08:00-14:00.",
+        "category": "humanitarian_access",
+        "schedule": {"deadline": _iso(now + timedelta(days=30))},
+    }
+    consent.propose(_at(app, now - timedelta(days=1)), reps["rep-arcadia"], process_id, release)  # awaits Borealis
+    patrols = {
+        **release,
+        "title": "Joint patrols in the Lowvale valley",
+        "parties": [arcadia, borealis],
+        "text": "Mixed patrols of both forces in the valley every week.",
+        "category": "other",
+    }
+    declined = consent.propose(_at(app, now - timedelta(days=20)), mediator, process_id, patrols).id
+    _decide(
+        _at(app, now - timedelta(days=18)),
+        reps["rep-borealis"],
+        keys["rep-borealis"],
+        process_id,
+        declined,
+        "decline",
+        "Too early: our commanders will not patrol with theirs before the hotline has run for a year.",
+    )
     handed_over = "31 of the 40 listed detainees were handed over; 9 names were not produced."
     report = verification.file_report(
         app, observer, process_id, narrative=handed_over, place="Kestrel Bay", time=_iso(now - timedelta(days=12)),

@@ -259,7 +259,7 @@ def plan(request: Request, process_id: IdPath, revision: IdPath, ctx: Ctx, p: Us
         "chart": trajectory_svg(rev.plan.simulation),
         "changes": changes(before, stored),
         "links": links,
-        "commit_labels": sorted(cp.creatable),
+        "commit_labels": cbm_plans.step_labels(p, cp),
         "may_plan": cbm.permissions(p, cp).may_plan,
     }
     return _page(request, "plan.html", cp, "plans", context)

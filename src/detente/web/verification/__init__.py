@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from detente.web.verification import api, pages
+from detente.web.verification import api, consent_api, pages
 
 __all__ = ["router"]
 
 router = APIRouter()
 router.include_router(api.router)
+router.include_router(consent_api.router)
 router.include_router(pages.router)

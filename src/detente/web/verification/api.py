@@ -3,13 +3,14 @@ service calls as the pages, the same access rules, the one error shape."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
-from detente.services import proofs, verification, verification_reads
+from detente.services import consent, proofs, verification, verification_reads
 from detente.services.proofs import ProofOut
+from detente.services.record_checks import refuse_disagreement
 from detente.services.verification_models import (
     AssessmentOut,
     BoardOut,
@@ -17,6 +18,7 @@ from detente.services.verification_models import (
     CheckpointOut,
     CommitmentDetail,
     CommitmentOut,
+    LogCheckOut,
     ReportOut,
     TrackRecordOut,
     ViolationOut,
@@ -26,7 +28,7 @@ from detente.web.deps import Ctx, User, api_guard
 from detente.web.verification.svg import track_record_svg
 from detente.web.verification.uploads import read_uploads
 
-__all__ = ["router"]
+__all__ = ["ERRORS", "CommitmentIn", "IdPath", "router"]
 
 router = APIRouter(
     prefix="/api/v1/processes/{process_id}/verification", dependencies=[Depends(api_guard)], tags=["verification"]
@@ -34,7 +36,7 @@ router = APIRouter(
 
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Label = Annotated[str, Field(max_length=40)]
-_ERRORS: dict[int | str, dict[str, Any]] = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": "the error shape"} for status in (401, 403, 404, 409, 413, 422)
 }
 
@@ -71,6 +73,7 @@ class CommitmentIn(BaseModel):
     indicators: list[IndicatorIn] = Field(default_factory=list, max_length=50)
     measure_id: str | None = Field(default=None, max_length=100)
     geo: ZoneIn | None = None
+    expires_in_days: int | None = Field(default=None, ge=1, le=90, description="how long the proposal stays open")
 
 
 class AssessmentIn(BaseModel):
@@ -96,7 +99,20 @@ class CandidateList(BaseModel):
     candidates: list[CandidateOut]
 
 
-@router.get("/commitments", response_model=BoardOut, responses=_ERRORS)
+class _Checked(Protocol):
+    log_check: list[LogCheckOut]
+
+
+_C = TypeVar("_C", bound=_Checked)
+
+
+def _vouched(out: _C) -> _C:
+    """The API passes on no record that disagrees with its log entry (``record_mismatch``, HTTP 424)."""
+    refuse_disagreement(out.log_check)
+    return out
+
+
+@router.get("/commitments", response_model=BoardOut, responses=ERRORS)
 def commitments(
     process_id: IdPath,
     ctx: Ctx,
@@ -110,26 +126,26 @@ def commitments(
     _, board = verification_reads.board(
         ctx, p, process_id, status=status or None, party=party or None, category=category or None, overdue_only=overdue
     )
-    return board
+    return _vouched(board)
 
 
-@router.post("/commitments", status_code=201, response_model=CommitmentOut, responses=_ERRORS)
+@router.post("/commitments", status_code=201, response_model=CommitmentOut, responses=ERRORS)
 def create_commitment(process_id: IdPath, body: CommitmentIn, ctx: Ctx, p: User) -> CommitmentOut:
-    return verification.create_commitment(ctx, p, process_id, body.model_dump(exclude_none=True))
+    return consent.propose(ctx, p, process_id, body.model_dump(exclude_none=True))
 
 
-@router.get("/commitments/{commitment_id}", response_model=CommitmentDetail, responses=_ERRORS)
+@router.get("/commitments/{commitment_id}", response_model=CommitmentDetail, responses=ERRORS)
 def commitment(process_id: IdPath, commitment_id: IdPath, ctx: Ctx, p: User) -> CommitmentDetail:
-    return verification_reads.commitment_detail(ctx, p, process_id, commitment_id)
+    return _vouched(verification_reads.commitment_detail(ctx, p, process_id, commitment_id))
 
 
-@router.get("/commitments/{commitment_id}/candidates", response_model=CandidateList, responses=_ERRORS)
+@router.get("/commitments/{commitment_id}/candidates", response_model=CandidateList, responses=ERRORS)
 def candidates(process_id: IdPath, commitment_id: IdPath, ctx: Ctx, p: User) -> CandidateList:
     """Events in a ceasefire zone: candidates for a person to assess, never judged automatically."""
     return CandidateList(candidates=verification_reads.candidates(ctx, p, process_id, commitment_id))
 
 
-@router.post("/reports", status_code=201, response_model=ReportOut, responses=_ERRORS)
+@router.post("/reports", status_code=201, response_model=ReportOut, responses=ERRORS)
 def file_report(
     process_id: IdPath,
     request: Request,
@@ -150,13 +166,13 @@ def file_report(
     )  # fmt: skip
 
 
-@router.get("/reports/{report_id}", response_model=ReportOut, responses=_ERRORS)
+@router.get("/reports/{report_id}", response_model=ReportOut, responses=ERRORS)
 def report(process_id: IdPath, report_id: IdPath, ctx: Ctx, p: User) -> ReportOut:
-    return verification_reads.report_detail(ctx, p, process_id, report_id)
+    return _vouched(verification_reads.report_detail(ctx, p, process_id, report_id))
 
 
 @router.post("/commitments/{commitment_id}/assessments", status_code=201, response_model=AssessmentOut,
-             responses=_ERRORS)  # fmt: skip
+             responses=ERRORS)  # fmt: skip
 def assess(process_id: IdPath, commitment_id: IdPath, body: AssessmentIn, ctx: Ctx, p: User) -> AssessmentOut:
     return verification.assess(
         ctx, p, process_id, commitment_id, period=body.period, status=body.status, rationale=body.rationale,
@@ -165,32 +181,32 @@ def assess(process_id: IdPath, commitment_id: IdPath, body: AssessmentIn, ctx: C
 
 
 @router.post("/commitments/{commitment_id}/violations", status_code=201, response_model=ViolationOut,
-             responses=_ERRORS)  # fmt: skip
+             responses=ERRORS)  # fmt: skip
 def allege(process_id: IdPath, commitment_id: IdPath, body: AllegationIn, ctx: Ctx, p: User) -> ViolationOut:
     return verification.allege(ctx, p, process_id, commitment_id, summary=body.summary, label=body.label)
 
 
-@router.get("/violations/{violation_id}", response_model=ViolationOut, responses=_ERRORS)
+@router.get("/violations/{violation_id}", response_model=ViolationOut, responses=ERRORS)
 def violation(process_id: IdPath, violation_id: IdPath, ctx: Ctx, p: User) -> ViolationOut:
-    return verification_reads.violation_detail(ctx, p, process_id, violation_id)
+    return _vouched(verification_reads.violation_detail(ctx, p, process_id, violation_id))
 
 
 @router.post("/violations/{violation_id}/transitions", status_code=201, response_model=ViolationOut,
-             responses=_ERRORS)  # fmt: skip
+             responses=ERRORS)  # fmt: skip
 def move(process_id: IdPath, violation_id: IdPath, body: MoveIn, ctx: Ctx, p: User) -> ViolationOut:
     """Move along the agreed procedure; an illegal move is a 422 ``illegal_transition`` naming what is allowed."""
     return verification.move(ctx, p, process_id, violation_id, to=body.to, reason=body.reason)
 
 
-@router.get("/track-record", response_model=TrackRecordOut, responses=_ERRORS)
+@router.get("/track-record", response_model=TrackRecordOut, responses=ERRORS)
 def track_record(process_id: IdPath, ctx: Ctx, p: User) -> TrackRecordOut:
     """Implementation scores and each party's Beta posterior after each assessment (mean, 90 % interval)."""
     info, out, series = verification_reads.track_record_of(ctx, p, process_id)
     out.chart_svg = track_record_svg(series, now=ctx.clock(), title=f"Track record, {info.name}")
-    return out
+    return _vouched(out)
 
 
-@router.get("/records/{kind}/{record_id}/proof", response_model=ProofOut, responses=_ERRORS)
+@router.get("/records/{kind}/{record_id}/proof", response_model=ProofOut, responses=ERRORS)
 def proof(
     process_id: IdPath,
     kind: Annotated[str, Path(pattern="^(commitment|report|assessment|transition)$")],
@@ -203,10 +219,10 @@ def proof(
     """A record's log entry, leaf hash, inclusion proof against the latest checkpoint, witnesses, and the
     consistency proof from a checkpoint you saw (``seen_size``, ``seen_root``)."""
     root = proofs.parse_root(seen_root)
-    return proofs.record_proof(ctx, p, process_id, kind, record_id, seen_size=seen_size, seen_root=root)
+    return _vouched(proofs.record_proof(ctx, p, process_id, kind, record_id, seen_size=seen_size, seen_root=root))
 
 
-@router.post("/checkpoints", status_code=201, response_model=CheckpointOut, responses=_ERRORS)
+@router.post("/checkpoints", status_code=201, response_model=CheckpointOut, responses=ERRORS)
 def checkpoint(process_id: IdPath, ctx: Ctx, p: User) -> CheckpointOut:
     """Sign a checkpoint at the log's current size."""
     return verification.sign_checkpoint(ctx, p, process_id)

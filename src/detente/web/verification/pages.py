@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from detente.cbm.measure import VerificationMethod
 from detente.errors import InputError
-from detente.services import proofs, verification, verification_reads
+from detente.services import consent, proofs, verification, verification_reads
 from detente.services.verification import ProcessInfo
 from detente.verification.assessments import Outcome
 from detente.verification.commitments import Category
@@ -32,7 +32,11 @@ Text = Annotated[str, Form(max_length=20_000)]
 Short = Annotated[str, Form(max_length=200)]
 
 MESSAGES = {
-    "commitment_created": "The commitment is recorded and logged.",
+    "commitment_created": "The proposal is logged. It binds no party until a representative of each party it binds "
+    "accepts it.",
+    "decided": "Your party's decision is signed, verified and logged.",
+    "key_registered": "The key is registered for your party and logged: every party sees which keys speak for whom.",
+    "key_revoked": "The key no longer signs for your party (what it signed stays valid).",
     "report_filed": "The report is signed, stored and logged.",
     "assessed": "The assessment is recorded and logged.",
     "alleged": "The violation is alleged and logged; the procedure has started.",
@@ -51,7 +55,7 @@ def _see(url: str, done: str) -> RedirectResponse:
 
 def _page(request: Request, name: str, info: ProcessInfo, context: dict[str, Any], status: int = 200) -> Response:
     done = request.query_params.get("done", "")
-    full = {"info": info, "base": _base(info.id), "party_names": info.party_names, **context}
+    full = {"info": info, "base": _base(info.id), "party_names": info.party_names, "log_check": [], **context}
     if done in MESSAGES:
         full["flash"] = MESSAGES[done]
     return render(request, f"verification/{name}", full, status=status)
@@ -74,7 +78,8 @@ def board(
     rows, scores = found.commitments, found.implementation
     filters = {"status": status or "", "party": party or "", "category": category or "", "overdue": overdue}
     statuses = ["not_assessed", *(o.value for o in Outcome)]
-    context = {"rows": rows, "scores": scores, "filters": filters, "statuses": statuses, "categories": list(Category)}
+    context = {"rows": rows, "scores": scores, "filters": filters, "statuses": statuses, "categories": list(Category),
+               "proposals": found.proposals, "log_check": found.log_check}  # fmt: skip
     return _page(request, "board.html", info, context)
 
 
@@ -85,11 +90,7 @@ def new_commitment(request: Request, ctx: Ctx, p: User, process_id: IdPath) -> R
     return _page(request, "new_commitment.html", info, context)
 
 
-@router.post("/commitments")
-def create_commitment(
-    ctx: Ctx,
-    p: User,
-    process_id: IdPath,
+def _commitment_form(
     title: Short,
     text: Text,
     category: Annotated[str, Form(max_length=40)],
@@ -106,7 +107,9 @@ def create_commitment(
     zone_start: Annotated[str, Form(max_length=10)] = "",
     zone_end: Annotated[str, Form(max_length=10)] = "",
     zone_categories: Annotated[list[str] | None, Form()] = None,
-) -> Response:
+    expires_in_days: Annotated[str, Form(max_length=3)] = "",
+) -> dict[str, Any]:
+    """The commitment form (new, or an amendment) in the API's shape."""
     data: dict[str, Any] = {
         "title": title,
         "text": text,
@@ -118,6 +121,7 @@ def create_commitment(
         "schedule": {"deadline": deadline} if deadline.strip() else {"start": start, "period_days": period_days},
         "indicators": indicators_from_lines(indicators),
         "measure_id": measure_id.strip() or None,
+        "expires_in_days": expires_in_days.strip() or None,
     }
     if zone.strip():
         data["geo"] = {
@@ -126,7 +130,15 @@ def create_commitment(
             "end": zone_end,
             "categories": zone_categories or [],
         }
-    made = verification.create_commitment(ctx, p, process_id, data)
+    return data
+
+
+CommitmentForm = Annotated[dict[str, Any], Depends(_commitment_form)]
+
+
+@router.post("/commitments")
+def create_commitment(ctx: Ctx, p: User, process_id: IdPath, data: CommitmentForm) -> Response:
+    made = consent.propose(ctx, p, process_id, data)
     return _see(f"{_base(process_id)}/commitments/{made.id}", "commitment_created")
 
 
@@ -135,8 +147,76 @@ def commitment(request: Request, ctx: Ctx, p: User, process_id: IdPath, commitme
     info = verification.process_info(ctx, p, process_id)
     detail = verification_reads.commitment_detail(ctx, p, process_id, commitment_id)
     found = verification_reads.candidates(ctx, p, process_id, commitment_id) if detail.commitment.geo else []
-    context = {**dict(detail), "candidates": found, "outcomes": [o.value for o in Outcome]}
+    context = {
+        **dict(detail),
+        "candidates": found,
+        "outcomes": [o.value for o in Outcome],
+        "turn": consent.my_turn(ctx, p, process_id, commitment_id),
+        "may_propose": consent.may_propose(ctx, p, process_id, detail.commitment.label),
+        "username": p.username,
+    }
     return _page(request, "commitment.html", info, context)
+
+
+@router.post("/commitments/{commitment_id}/decision")
+def decide(
+    ctx: Ctx,
+    p: User,
+    process_id: IdPath,
+    commitment_id: IdPath,
+    decision: Annotated[str, Form(max_length=10)],
+    signature: Annotated[str, Form(max_length=200)],
+    reason: Text = "",
+) -> Response:
+    consent.decide(ctx, p, process_id, commitment_id, decision=decision, reason=reason, signature=signature)
+    return _see(f"{_base(process_id)}/commitments/{commitment_id}", "decided")
+
+
+@router.post("/commitments/{commitment_id}/withdrawal")
+def withdraw(ctx: Ctx, p: User, process_id: IdPath, commitment_id: IdPath, reason: Text) -> Response:
+    made = consent.propose_withdrawal(ctx, p, process_id, commitment_id, reason=reason)
+    return _see(f"{_base(process_id)}/commitments/{made.id}", "commitment_created")
+
+
+@router.get("/commitments/{commitment_id}/amend", response_class=HTMLResponse)
+def amend_form(request: Request, ctx: Ctx, p: User, process_id: IdPath, commitment_id: IdPath) -> Response:
+    info = verification.process_info(ctx, p, process_id)
+    current = verification_reads.commitment_detail(ctx, p, process_id, commitment_id).commitment
+    context = {"categories": list(Category), "methods": list(VerificationMethod), "amends": current}
+    return _page(request, "new_commitment.html", info, context)
+
+
+@router.post("/commitments/{commitment_id}/amendments")
+def amend(ctx: Ctx, p: User, process_id: IdPath, commitment_id: IdPath, data: CommitmentForm) -> Response:
+    made = consent.propose_amendment(ctx, p, process_id, commitment_id, data)
+    return _see(f"{_base(process_id)}/commitments/{made.id}", "commitment_created")
+
+
+@router.get("/keys", response_class=HTMLResponse)
+def keys(request: Request, ctx: Ctx, p: User, process_id: IdPath) -> Response:
+    info = verification.process_info(ctx, p, process_id)
+    found = consent.list_keys(ctx, p, process_id)
+    context = {"keys": found.keys, "log_check": found.log_check, "speaks_for": consent.speaks_for(p, process_id),
+               "username": p.username}  # fmt: skip
+    return _page(request, "keys.html", info, context)
+
+
+@router.post("/keys")
+def register_key(
+    ctx: Ctx,
+    p: User,
+    process_id: IdPath,
+    public_key: Annotated[str, Form(max_length=400)],
+    name: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    consent.register_key(ctx, p, process_id, public_key, name=name.strip() or None)
+    return _see(f"{_base(process_id)}/keys", "key_registered")
+
+
+@router.post("/keys/{key_id}/revoke")
+def revoke_key(ctx: Ctx, p: User, process_id: IdPath, key_id: IdPath) -> Response:
+    consent.revoke_key(ctx, p, process_id, key_id)
+    return _see(f"{_base(process_id)}/keys", "key_revoked")
 
 
 @router.post("/reports")
@@ -163,9 +243,8 @@ def file_report(
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 def report(request: Request, ctx: Ctx, p: User, process_id: IdPath, report_id: IdPath) -> Response:
     info = verification.process_info(ctx, p, process_id)
-    return _page(
-        request, "report.html", info, {"report": verification_reads.report_detail(ctx, p, process_id, report_id)}
-    )
+    found = verification_reads.report_detail(ctx, p, process_id, report_id)
+    return _page(request, "report.html", info, {"report": found, "log_check": found.log_check})
 
 
 @router.get("/reports/{report_id}/evidence/{sha256}")
@@ -220,7 +299,7 @@ def allege(
 def violation(request: Request, ctx: Ctx, p: User, process_id: IdPath, violation_id: IdPath) -> Response:
     info = verification.process_info(ctx, p, process_id)
     detail = verification_reads.violation_detail(ctx, p, process_id, violation_id)
-    return _page(request, "violation.html", info, {"v": detail, "error": None})
+    return _page(request, "violation.html", info, {"v": detail, "error": None, "log_check": detail.log_check})
 
 
 @router.post("/violations/{violation_id}/move", response_class=HTMLResponse)
@@ -238,7 +317,8 @@ def move(
     except InputError as exc:
         info = verification.process_info(ctx, p, process_id)
         detail = verification_reads.violation_detail(ctx, p, process_id, violation_id)
-        return _page(request, "violation.html", info, {"v": detail, "error": exc.reason}, status=422)
+        context = {"v": detail, "error": exc.reason, "log_check": detail.log_check}
+        return _page(request, "violation.html", info, context, status=422)
     return _see(f"{_base(process_id)}/violations/{violation_id}", "moved")
 
 
@@ -247,7 +327,8 @@ def record(request: Request, ctx: Ctx, p: User, process_id: IdPath) -> Response:
     info, found, series = verification_reads.track_record_of(ctx, p, process_id)
     scores = found.implementation
     chart = track_record_svg(series, now=ctx.clock(), title=f"Track record of the parties of {info.name}")
-    return _page(request, "record.html", info, {"scores": scores, "series": series, "chart": chart})
+    context = {"scores": scores, "series": series, "chart": chart, "log_check": found.log_check}
+    return _page(request, "record.html", info, context)
 
 
 @router.get("/verify/{kind}/{record_id}", response_class=HTMLResponse)
@@ -264,7 +345,7 @@ def verify(
     info = verification.process_info(ctx, p, process_id)
     root = proofs.parse_root(seen_root)
     found = proofs.record_proof(ctx, p, process_id, kind, record_id, seen_size=seen_size, seen_root=root)
-    context = {"proof": found, "seen_size": seen_size, "seen_root": seen_root or ""}
+    context = {"proof": found, "seen_size": seen_size, "seen_root": seen_root or "", "log_check": found.log_check}
     return _page(request, "verify.html", info, context)
 
 
