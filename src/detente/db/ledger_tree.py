@@ -75,14 +75,14 @@ def append_entries(session: Session, log_id: int, entries: Sequence[Entry | byte
         subtree_rows += [(log_id, node.level, node.index, node.hash) for node in frontier.append(digest)]
     if not entry_rows:
         return []
-    marks4 = ", ".join([mark] * 4)
-    connection.exec_driver_sql(
-        f"INSERT INTO ledger_entries (log_id, idx, data, leaf_hash) VALUES ({marks4})", _rows(entry_rows)
+    _insert(
+        connection,
+        "ledger_entries (log_id, idx, data, leaf_hash)",
+        ("integer", "integer", "bytea", "bytea"),
+        entry_rows,
     )
     if subtree_rows:
-        connection.exec_driver_sql(
-            f"INSERT INTO ledger_subtrees (log_id, level, idx, hash) VALUES ({marks4})", _rows(subtree_rows)
-        )
+        _insert(connection, "ledger_subtrees (log_id, level, idx, hash)", ("integer",) * 3 + ("bytea",), subtree_rows)
     connection.exec_driver_sql(f"UPDATE ledger_logs SET size = {mark} WHERE id = {mark}", (frontier.size, log_id))
     loaded = session.identity_map.get(identity_key(LedgerLog, log_id))
     if isinstance(loaded, LedgerLog):
@@ -90,9 +90,16 @@ def append_entries(session: Session, log_id: int, entries: Sequence[Entry | byte
     return list(range(first, frontier.size))
 
 
-def _rows(rows: Sequence[tuple[object, ...]]) -> Any:
-    # one row goes as a single execute, several as executemany
-    return rows[0] if len(rows) == 1 else list(rows)
+def _insert(connection: Connection, into: str, types: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> None:
+    """Insert *rows*: on PostgreSQL one statement over one array per column (``unnest``), on SQLite executemany."""
+    if connection.dialect.name == "postgresql":
+        arrays = ", ".join(f"CAST(%s AS {kind}[])" for kind in types)
+        columns = tuple(list(column) for column in zip(*rows, strict=True))
+        connection.exec_driver_sql(f"INSERT INTO {into} SELECT * FROM unnest({arrays})", columns)
+        return
+    marks = ", ".join("?" for _ in types)
+    values: Any = rows[0] if len(rows) == 1 else list(rows)  # one row as one execute, several as executemany
+    connection.exec_driver_sql(f"INSERT INTO {into} VALUES ({marks})", values)
 
 
 def log_tree(session: Session, log: LedgerLog) -> PlannedTree:
