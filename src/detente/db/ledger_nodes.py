@@ -2,9 +2,11 @@
 
 A root, a proof or an append's right edge needs a few dozen hashes, all known in advance
 (:mod:`detente.verification.ledger.plan`). :class:`SqlNodeReader` fetches them with one statement: leaves by
-``idx IN (…)`` on ``ledger_entries``, subtrees by joining a ``VALUES`` list of ``(level, idx)`` pairs to
-``ledger_subtrees`` — each a primary-key lookup, so the cost does not grow with the log. The statement goes to the
-driver as written (no ORM, no SQL compilation); only integers are bound.
+``idx IN (…)`` on ``ledger_entries``, subtrees by joining the ``(level, idx)`` pairs to ``ledger_subtrees`` — each a
+primary-key lookup, so the cost does not grow with the log. On SQLite the pairs are a ``VALUES`` list (one text per
+count of positions, kept in the driver's statement cache); on PostgreSQL two integer arrays through ``unnest``, so
+the text never changes and the driver prepares it once per connection. The statement goes to the driver as written
+(no ORM, no SQL compilation); only integers are bound.
 """
 
 from __future__ import annotations
@@ -40,6 +42,21 @@ def node_statement(log_id: int, wanted: Sequence[Position], mark: str) -> tuple[
     return " UNION ALL ".join(parts), tuple(params)
 
 
+#: PostgreSQL: one text whatever the positions (bound as arrays), so the driver prepares it once per connection
+_PG_NODES = (
+    "SELECT 0, idx, leaf_hash FROM ledger_entries WHERE log_id = %s AND idx = ANY(CAST(%s AS integer[]))"
+    " UNION ALL SELECT s.level, s.idx, s.hash"
+    " FROM unnest(CAST(%s AS integer[]), CAST(%s AS integer[])) AS p(level, idx)"
+    " JOIN ledger_subtrees AS s ON s.log_id = %s AND s.level = p.level AND s.idx = p.idx"
+)
+
+
+def _pg_params(log_id: int, wanted: Sequence[Position]) -> tuple[object, ...]:
+    leaves = [index for level, index in wanted if level == 0]
+    inner = [(level, index) for level, index in wanted if level > 0]
+    return (log_id, leaves, [lv for lv, _ in inner], [ix for _, ix in inner], log_id)
+
+
 class SqlNodeReader:
     """A :class:`~detente.verification.ledger.planned.NodeReader` over one log's stored leaves and subtrees."""
 
@@ -50,7 +67,9 @@ class SqlNodeReader:
         if not wanted:
             return {}
         connection = self._session.connection()
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        sql, params = node_statement(self._log_id, wanted, mark)
-        rows = connection.exec_driver_sql(sql, params)
+        if connection.dialect.name == "postgresql":
+            rows = connection.exec_driver_sql(_PG_NODES, _pg_params(self._log_id, wanted))
+        else:
+            sql, params = node_statement(self._log_id, wanted, "?")
+            rows = connection.exec_driver_sql(sql, params)
         return {(int(level), int(index)): bytes(value) for level, index, value in rows}
