@@ -20,6 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
 from _ledger_store import PG_SERVER, Store, close_store, grow, open_store
 from detente.db.ledger import get_log
 from detente.db.ledger_tree import log_tree
@@ -158,6 +161,23 @@ def _samples(fn: Callable[[int], object], args: list[int]) -> list[float]:
     return out
 
 
+def warm(store: Store) -> str:
+    """Bring the store into memory (a server's steady state): the SQLite file read through, pg_prewarm if there."""
+    if store.backend == "sqlite":
+        with Path(make_url(store.url).database or "").open("rb") as f:
+            while f.read(1 << 24):
+                pass
+        return "warm"
+    try:
+        with store.db.engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+            for rel in ("ledger_entries", "ledger_subtrees", "pk_ledger_entries", "pk_ledger_subtrees"):
+                conn.execute(text("SELECT pg_prewarm(:r)"), {"r": rel})
+    except Exception as exc:
+        return f"cold ({type(exc).__name__})"
+    return "warm"
+
+
 def sql_proofs(store: Store, count: int) -> dict[str, float]:
     """Median and p99 (ms) of roots, inclusion and consistency proofs at the store's size, and the floor."""
     rng = random.Random(6962)
@@ -191,7 +211,7 @@ def sql_proofs(store: Store, count: int) -> dict[str, float]:
     }
 
 
-def bench_sql(sizes: list[int], backends: list[str], keep: bool, count: int, pg_server: str) -> None:
+def bench_sql(sizes: list[int], backends: list[str], keep: bool, count: int, pg_server: str, cold: bool) -> None:
     rows: list[tuple[str, int, str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for backend in backends:
@@ -199,6 +219,8 @@ def bench_sql(sizes: list[int], backends: list[str], keep: bool, count: int, pg_
                 store = open_store(backend, n, Path(tmp), keep=keep, pg_server=pg_server)
                 try:
                     built = "reused" if store.build_s == 0 else f"built in {store.build_s:.0f} s"
+                    if not cold:
+                        built += ", " + warm(store)
                     f = sql_proofs(store, count)
                 finally:
                     close_store(store, pg_server)
@@ -225,6 +247,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--postgres", default=PG_SERVER)
     parser.add_argument("--keep", action="store_true", help="keep built stores and reuse them")
+    parser.add_argument("--cold", action="store_true", help="do not load the store into memory before timing")
     parser.add_argument("--proofs", type=int, default=400, help="proofs timed per kind and store")
     parser.add_argument("--memory", type=int, default=0, help="also run the in-memory log with this many entries")
     parser.add_argument("--every", type=int, default=1000, help="in-memory: checkpoint every K appends")
@@ -233,7 +256,7 @@ def main() -> None:
     sizes = [int(x) for x in args.sizes.split(",") if int(x) > 0]
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     if sizes:
-        bench_sql(sizes, backends, args.keep, args.proofs, args.postgres)
+        bench_sql(sizes, backends, args.keep, args.proofs, args.postgres, args.cold)
     if args.memory:
         log, notes, policy = bench_appends(args.memory, args.every)
         bench_proofs(log.tree, f"{args.memory:.0e}")
