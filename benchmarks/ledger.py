@@ -1,7 +1,11 @@
-"""Transparency-log benchmark: appends/s with signed checkpoints, proof generation at scale, offline verification.
+"""Transparency-log benchmark: proof latency from the durable SQL store at 10^5, 10^6 and 10^7 entries on SQLite and
+PostgreSQL (target: median <= 1 ms), against the floor of one primary-key SELECT measured in the same run; optionally
+the in-memory log (appends with signed checkpoints, proofs, bundle export and offline verification).
 
-Run:  .venv/bin/python benchmarks/ledger.py [--entries 1000000] [--big 10000000] [--every 1000]
-Everything is in memory except the bundle, written to a temporary directory. Figures are printed, not asserted.
+Run:  .venv/bin/python benchmarks/ledger.py [--sizes 100000,1000000,10000000] [--backend both] [--keep]
+      .venv/bin/python benchmarks/ledger.py --sizes 0 --memory 1000000 [--big 10000000]
+Stores are built in bulk (see _ledger_store.py); ``--keep`` keeps them for the next run. Figures are printed, not
+asserted.
 """
 
 from __future__ import annotations
@@ -16,6 +20,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from _ledger_store import PG_SERVER, Store, close_store, grow, open_store
+from detente.db.ledger import get_log
+from detente.db.ledger_tree import log_tree
+from detente.db.verification_models import LedgerLog
 from detente.verification.ledger import (
     ALG_COSIGNATURE_V1,
     Entry,
@@ -133,18 +144,126 @@ def bench_bundle(log: TransparencyLog, notes: list[str], policy: WitnessPolicy) 
     )
 
 
+TARGET_MS = 1.0
+
+
+def _p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, int(len(ordered) * 0.99) - 1)]
+
+
+def _samples(fn: Callable[[int], object], args: list[int]) -> list[float]:
+    out = []
+    for a in args:
+        start = time.perf_counter()
+        fn(a)
+        out.append((time.perf_counter() - start) * 1e3)
+    return out
+
+
+def warm(store: Store) -> str:
+    """Bring the store into memory (a server's steady state): the SQLite file read through, pg_prewarm if there."""
+    if store.backend == "sqlite":
+        with Path(make_url(store.url).database or "").open("rb") as f:
+            while f.read(1 << 24):
+                pass
+        return "warm"
+    try:
+        with store.db.engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+            for rel in ("ledger_entries", "ledger_subtrees", "pk_ledger_entries", "pk_ledger_subtrees"):
+                conn.execute(text("SELECT pg_prewarm(:r)"), {"r": rel})
+    except Exception as exc:
+        return f"cold ({type(exc).__name__})"
+    return "warm"
+
+
+def sql_proofs(store: Store, count: int) -> dict[str, float]:
+    """Median and p99 (ms) of roots, inclusion and consistency proofs at the store's size, and the floor."""
+    rng = random.Random(6962)
+    with store.db.transaction() as s:
+        log = s.get(LedgerLog, store.log_id)
+        assert log is not None
+        tree = log_tree(s, get_log(s, log.process_id))
+        n = tree.size
+        conn = s.connection()
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        point = f"SELECT leaf_hash FROM ledger_entries WHERE log_id = {mark} AND idx = {mark}"
+        indices = [rng.randrange(n) for _ in range(count)]
+        olds = [rng.randrange(1, n) for _ in range(count)]
+        _samples(tree.inclusion_proof, indices[:20])  # warm the caches and prepared statements
+        floor = _samples(lambda i: conn.exec_driver_sql(point, (store.log_id, i)).all(), indices)
+        inclusion = _samples(tree.inclusion_proof, indices)
+        consistency = _samples(lambda o: tree.consistency_proof(o, n), olds)
+        roots = _samples(tree.root, olds[: count // 4])
+        root = tree.root()
+        for i in indices[:10]:
+            verify_inclusion(tree.leaf_hash(i), i, n, tree.inclusion_proof(i), root)
+        for o in olds[:10]:
+            verify_consistency(o, n, tree.consistency_proof(o, n), tree.root(o), root)
+    return {
+        "inclusion_median": statistics.median(inclusion),
+        "inclusion_p99": _p99(inclusion),
+        "consistency_median": statistics.median(consistency),
+        "consistency_p99": _p99(consistency),
+        "root_median": statistics.median(roots),
+        "floor_median": statistics.median(floor),
+    }
+
+
+def bench_sql(sizes: list[int], backends: list[str], keep: bool, count: int, pg_server: str, cold: bool) -> None:
+    rows: list[tuple[str, int, str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in backends:
+            for n in sizes:
+                store = open_store(backend, n, Path(tmp), keep=keep, pg_server=pg_server)
+                try:
+                    built = "reused" if store.build_s == 0 else f"built in {store.build_s:.0f} s"
+                    if not cold:
+                        built += ", " + warm(store)
+                    f = sql_proofs(store, count)
+                finally:
+                    close_store(store, pg_server)
+                for metric in ("inclusion_median", "consistency_median"):
+                    rows.append((backend, n, metric, f[metric]))
+                print(
+                    f"{backend:10s} {store.size:>10,} entries ({built}): "
+                    f"inclusion median {f['inclusion_median']:.3f} ms p99 {f['inclusion_p99']:.3f} ms; "
+                    f"consistency median {f['consistency_median']:.3f} ms p99 {f['consistency_p99']:.3f} ms; "
+                    f"root median {f['root_median']:.3f} ms | target {TARGET_MS:.0f} ms: inclusion "
+                    f"x{f['inclusion_median'] / TARGET_MS:.2f}, consistency x{f['consistency_median'] / TARGET_MS:.2f}"
+                    f" | floor (one PK SELECT) {f['floor_median']:.3f} ms: inclusion "
+                    f"x{f['inclusion_median'] / f['floor_median']:.1f}, "
+                    f"consistency x{f['consistency_median'] / f['floor_median']:.1f}",
+                    flush=True,
+                )
+    for line in grow(rows, "lower"):
+        print(line)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--every", type=int, default=1000, help="checkpoint every K appends")
-    parser.add_argument("--big", type=int, default=0, help="also build a tree of this many leaf hashes")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000,1000000,10000000", help="log sizes, comma-separated (0: none)")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--postgres", default=PG_SERVER)
+    parser.add_argument("--keep", action="store_true", help="keep built stores and reuse them")
+    parser.add_argument("--cold", action="store_true", help="do not load the store into memory before timing")
+    parser.add_argument("--proofs", type=int, default=400, help="proofs timed per kind and store")
+    parser.add_argument("--memory", type=int, default=0, help="also run the in-memory log with this many entries")
+    parser.add_argument("--every", type=int, default=1000, help="in-memory: checkpoint every K appends")
+    parser.add_argument("--big", type=int, default=0, help="in-memory: also build a tree of this many leaf hashes")
     args = parser.parse_args()
-    log, notes, policy = bench_appends(args.entries, args.every)
-    bench_proofs(log.tree, f"{args.entries:.0e}")
-    bench_bundle(log, notes, policy)
-    print(f"peak RSS {_rss_mb():,.0f} MB")
-    if args.big:
+    sizes = [int(x) for x in args.sizes.split(",") if int(x) > 0]
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    if sizes:
+        bench_sql(sizes, backends, args.keep, args.proofs, args.postgres, args.cold)
+    if args.memory:
+        log, notes, policy = bench_appends(args.memory, args.every)
+        bench_proofs(log.tree, f"{args.memory:.0e}")
+        bench_bundle(log, notes, policy)
+        print(f"peak RSS {_rss_mb():,.0f} MB")
         del log, notes
+    if args.big:
         bench_big_tree(args.big)
 
 

@@ -1,37 +1,32 @@
 """The Merkle tree of a process's log in SQL: appends and the stored hashes that roots and proofs read.
 
 ``ledger_entries`` holds the canonical bytes and leaf hash of each entry; ``ledger_subtrees`` the hash of every
-complete subtree, written by the append that completes it, so roots and proofs cost O(log n) row reads and opening a
-log reads nothing. An append locks the log row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer), reads
-the right-edge frontier (at most log2 n rows), inserts the entries and their subtrees and moves ``ledger_logs.size`` —
-all in the caller's transaction. An entry is acknowledged when that transaction commits; a crash before leaves nothing
-of it.
+complete subtree, written by the append that completes it. A root or a proof is planned in Python (which positions it
+needs) and read with one statement of primary-key lookups (:mod:`detente.db.ledger_nodes`); opening a log reads
+nothing. An append locks the log row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer), reads the
+right-edge frontier (at most log2 n positions, the same one statement), inserts the entries and their subtrees and
+moves ``ledger_logs.size`` — all in the caller's transaction. An entry is acknowledged when that transaction commits;
+a crash before leaves nothing of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from detente.db.verification_models import (
-    LedgerEntry,
-    LedgerLog,
-    LedgerSubtree,
-)
-from detente.errors import NotFoundError, StoreError
-from detente.verification.ledger import (
-    Entry,
-    MerkleTree,
-    encode_entry,
-    leaf_hash,
-)
+from detente.db.ledger_nodes import SqlNodeReader
+from detente.db.verification_models import LedgerLog
+from detente.errors import NotFoundError
+from detente.verification.ledger import Entry, encode_entry, leaf_hash
 from detente.verification.ledger.frontier import Frontier, frontier_positions
+from detente.verification.ledger.planned import PlannedTree
 
 __all__ = [
-    "SqlLeafStore",
-    "SqlSubtreeCache",
     "append_entries",
     "lock_log",
     "log_tree",
@@ -47,92 +42,66 @@ def lock_log(session: Session, log_id: int) -> LedgerLog:
 
 
 def _frontier(session: Session, log_id: int, size: int) -> Frontier:
-    positions = frontier_positions(size)
-    found: dict[tuple[int, int], bytes] = {}
-    inner = [(level, index) for level, index in positions if level > 0]
-    if inner:
-        rows = session.execute(
-            select(LedgerSubtree.level, LedgerSubtree.idx, LedgerSubtree.hash).where(
-                LedgerSubtree.log_id == log_id,
-                or_(*(and_(LedgerSubtree.level == lv, LedgerSubtree.idx == ix) for lv, ix in inner)),
-            )
-        )
-        found.update({(lv, ix): bytes(h) for lv, ix, h in rows})
-    if positions and positions[-1][0] == 0:
-        last = positions[-1][1]
-        value = session.scalars(
-            select(LedgerEntry.leaf_hash).where(LedgerEntry.log_id == log_id, LedgerEntry.idx == last)
-        ).one_or_none()
-        if value is not None:
-            found[(0, last)] = bytes(value)
-    missing = [p for p in positions if p not in found]
-    if missing:
-        raise StoreError(f"log {log_id}: stored tree is incomplete at size {size} (missing {missing[:3]})")
-    return Frontier(size, [found[p] for p in positions])
+    wanted = frontier_positions(size)
+    found = PlannedTree(SqlNodeReader(session, log_id), size, name=f"log {log_id}").fetch(wanted)
+    return Frontier(size, [found[p] for p in wanted])
+
+
+def _locked_size(connection: Connection, log_id: int, mark: str) -> int:
+    lock = " FOR UPDATE" if connection.dialect.name == "postgresql" else ""
+    row = connection.exec_driver_sql(f"SELECT size FROM ledger_logs WHERE id = {mark}{lock}", (log_id,)).first()
+    if row is None:
+        raise NotFoundError(f"no log {log_id}")
+    return int(row[0])
 
 
 def append_entries(session: Session, log_id: int, entries: Sequence[Entry | bytes]) -> list[int]:
-    """Append *entries* in the caller's transaction; return their indexes (acknowledged once it commits)."""
-    log = lock_log(session, log_id)
-    frontier = _frontier(session, log_id, log.size)
-    first = log.size
-    entry_rows: list[dict[str, object]] = []
-    subtree_rows: list[dict[str, object]] = []
+    """Append *entries* in the caller's transaction; return their indexes (acknowledged once it commits).
+
+    The statements go to the driver as written (executemany for the rows): an append costs a fixed handful of
+    statements whatever the log's size. A loaded :class:`LedgerLog` of the session gets the new size.
+    """
+    session.flush()
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    first = _locked_size(connection, log_id, mark)
+    frontier = _frontier(session, log_id, first)
+    entry_rows: list[tuple[int, int, bytes, bytes]] = []
+    subtree_rows: list[tuple[int, int, int, bytes]] = []
     for offset, entry in enumerate(entries):
         data = encode_entry(entry) if isinstance(entry, Entry) else bytes(entry)
         digest = leaf_hash(data)
-        entry_rows.append({"log_id": log_id, "idx": first + offset, "data": data, "leaf_hash": digest})
-        for node in frontier.append(digest):
-            subtree_rows.append({"log_id": log_id, "level": node.level, "idx": node.index, "hash": node.hash})
+        entry_rows.append((log_id, first + offset, data, digest))
+        subtree_rows += [(log_id, node.level, node.index, node.hash) for node in frontier.append(digest)]
     if not entry_rows:
         return []
-    session.execute(insert(LedgerEntry), entry_rows)
+    _insert(
+        connection,
+        "ledger_entries (log_id, idx, data, leaf_hash)",
+        ("integer", "integer", "bytea", "bytea"),
+        entry_rows,
+    )
     if subtree_rows:
-        session.execute(insert(LedgerSubtree), subtree_rows)
-    session.execute(update(LedgerLog).where(LedgerLog.id == log_id).values(size=frontier.size))
-    log.size = frontier.size
+        _insert(connection, "ledger_subtrees (log_id, level, idx, hash)", ("integer",) * 3 + ("bytea",), subtree_rows)
+    connection.exec_driver_sql(f"UPDATE ledger_logs SET size = {mark} WHERE id = {mark}", (frontier.size, log_id))
+    loaded = session.identity_map.get(identity_key(LedgerLog, log_id))
+    if isinstance(loaded, LedgerLog):
+        set_committed_value(loaded, "size", frontier.size)
     return list(range(first, frontier.size))
 
 
-class SqlLeafStore:
-    """Read-only :class:`~detente.verification.ledger.LeafHashStore` over a log's stored entries."""
-
-    def __init__(self, session: Session, log_id: int, size: int) -> None:
-        self._session, self._log_id, self._size = session, log_id, size
-
-    def size(self) -> int:
-        return self._size
-
-    def append(self, leaf_hash: bytes) -> int:
-        raise StoreError("append through append_entries(), not through the tree")
-
-    def get(self, index: int) -> bytes:
-        if not 0 <= index < self._size:
-            raise IndexError(index)
-        query = select(LedgerEntry.leaf_hash).where(LedgerEntry.log_id == self._log_id, LedgerEntry.idx == index)
-        value = self._session.scalars(query).one_or_none()
-        if value is None:
-            raise StoreError(f"log {self._log_id}: entry {index} is missing")
-        return bytes(value)
+def _insert(connection: Connection, into: str, types: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> None:
+    """Insert *rows*: on PostgreSQL one statement over one array per column (``unnest``), on SQLite executemany."""
+    if connection.dialect.name == "postgresql":
+        arrays = ", ".join(f"CAST(%s AS {kind}[])" for kind in types)
+        columns = tuple(list(column) for column in zip(*rows, strict=True))
+        connection.exec_driver_sql(f"INSERT INTO {into} SELECT * FROM unnest({arrays})", columns)
+        return
+    marks = ", ".join("?" for _ in types)
+    values: Any = rows[0] if len(rows) == 1 else list(rows)  # one row as one execute, several as executemany
+    connection.exec_driver_sql(f"INSERT INTO {into} VALUES ({marks})", values)
 
 
-class SqlSubtreeCache:
-    """Read-only :class:`~detente.verification.ledger.SubtreeCache` over ``ledger_subtrees``."""
-
-    def __init__(self, session: Session, log_id: int) -> None:
-        self._session, self._log_id = session, log_id
-
-    def get(self, level: int, index: int) -> bytes | None:
-        query = select(LedgerSubtree.hash).where(
-            LedgerSubtree.log_id == self._log_id, LedgerSubtree.level == level, LedgerSubtree.idx == index
-        )
-        value = self._session.scalars(query).one_or_none()
-        return None if value is None else bytes(value)
-
-    def put(self, level: int, index: int, value: bytes) -> None:
-        raise StoreError("subtrees are written by append_entries()")
-
-
-def log_tree(session: Session, log: LedgerLog) -> MerkleTree:
-    """The stored tree, for roots and proofs (O(log n) row reads each; nothing is read on opening)."""
-    return MerkleTree(SqlLeafStore(session, log.id, log.size), SqlSubtreeCache(session, log.id), prefilled=True)
+def log_tree(session: Session, log: LedgerLog) -> PlannedTree:
+    """The stored tree at the log's size: each root or proof is one statement (nothing is read on opening)."""
+    return PlannedTree(SqlNodeReader(session, log.id), log.size, name=f"log {log.origin}")
