@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from detente.clock import system_clock
 from detente.services.witness import WitnessServer, load_witness_key, witness_keygen
 from detente.web.witness import create_witness_app
 
@@ -39,7 +40,7 @@ class RunningWitness:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        app = create_witness_app(WitnessServer(load_witness_key(self.key_file), self.state))
+        app = create_witness_app(WitnessServer(load_witness_key(self.key_file), self.state, clock=system_clock))
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

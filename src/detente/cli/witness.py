@@ -58,9 +58,10 @@ def serve(
     """Serve POST /add-checkpoint until stopped."""
     import uvicorn
 
+    from detente.clock import system_clock
     from detente.services.witness import WitnessServer, load_witness_key
     from detente.web.witness import create_witness_app
 
-    server = WitnessServer(load_witness_key(key), state)
+    server = WitnessServer(load_witness_key(key), state, clock=system_clock)
     console.print(f"witness {server.vkey} on http://{host}:{port}/add-checkpoint (state {server.store.path})")
     uvicorn.run(create_witness_app(server), host=host, port=port, log_level="warning")

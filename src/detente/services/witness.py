@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from detente.clock import Clock, system_clock
+from detente.clock import Clock
 from detente.db.witness_store import SqliteWitnessStore, state_path
 from detente.errors import InputError, LedgerError, ProofError, UnknownOriginError
 from detente.verification.ledger import (
@@ -87,7 +87,7 @@ class Cosigned:
 class WitnessServer:
     """The add-checkpoint use case for one witness key and one state (shared by every request)."""
 
-    def __init__(self, key: KeyPair, state: Path, *, clock: Clock = system_clock) -> None:
+    def __init__(self, key: KeyPair, state: Path, *, clock: Clock) -> None:
         self.key = key
         self.store = SqliteWitnessStore(state_path(state))
         self._clock = clock
