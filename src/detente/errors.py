@@ -33,6 +33,7 @@ __all__ = [
     "FormatError",
     "IllegalTransition",
     "InputError",
+    "KeyChangedError",
     "LedgerError",
     "MissingExtraError",
     "NotFoundError",
@@ -427,6 +428,14 @@ class WitnessUnreachable(LedgerError):
 
     code = "witness_unreachable"
     status = 502
+    exit_code = 1
+
+
+class KeyChangedError(LedgerError):
+    """A key pinned before (known keys, trust on first use) is not the key presented now."""
+
+    code = "key_changed"
+    status = 409
     exit_code = 1
 
 

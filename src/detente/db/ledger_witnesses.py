@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from detente.clock import Clock
 from detente.db.processes import party_ids
-from detente.db.verification_models import LedgerCosignature, LedgerLog, LedgerWitnessPolicy, LedgerWitnessRow
+from detente.db.verification_models import (
+    LedgerCheckpoint,
+    LedgerCosignature,
+    LedgerLog,
+    LedgerWitnessPolicy,
+    LedgerWitnessRow,
+)
 from detente.errors import ConflictError, InputError, NotFoundError
 from detente.verification.ledger import ALG_COSIGNATURE_V1, LedgerError, NoteSignature, parse_vkey
 
@@ -26,6 +32,7 @@ __all__ = [
     "WitnessSlot",
     "add_default_policy",
     "last_cosigned_size",
+    "newest_checkpoint",
     "policy_of",
     "remove_witness",
     "set_witness",
@@ -188,6 +195,14 @@ def remove_witness(session: Session, log: LedgerLog, which: str, *, clock: Clock
     session.flush()
     _sync(session, log, policy, None, clock)
     return removed
+
+
+def newest_checkpoint(session: Session, log_id: int) -> tuple[int, str] | None:
+    """The newest stored checkpoint (size, note as the log signed it), or None."""
+    row = session.scalars(
+        select(LedgerCheckpoint).where(LedgerCheckpoint.log_id == log_id).order_by(LedgerCheckpoint.size.desc())
+    ).first()
+    return None if row is None else (row.size, row.note)
 
 
 def last_cosigned_size(session: Session, log_id: int, witness: str) -> int:

@@ -8,10 +8,11 @@ Records the caller may not read answer exactly like missing ones (the one "not f
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -37,10 +38,30 @@ from detente.services.verification_models import (
     commitment_out,
     report_out,
 )
+from detente.services.witnesses import cosign_quietly
 from detente.verification.evidence import EvidenceFile
 from detente.verification.inputs import assessment_from, commitment_from, optional_id, parse_time
 from detente.verification.reports import Report
 from detente.verification.violations import overdue
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _then_cosign(
+    use_case: Callable[Concatenate[AppContext, Caller, int, P], R],
+) -> Callable[Concatenate[AppContext, Caller, int, P], R]:
+    """After the use case's transaction has committed, ask the log's witnesses to cosign the new checkpoint
+    (best effort, short timeouts: a witness that is down never fails the write; ``detente ledger cosign`` retries)."""
+
+    @wraps(use_case)
+    def run(app: AppContext, caller: Caller, process_id: int, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        result = use_case(app, caller, process_id, *args, **kwargs)
+        cosign_quietly(app, caller, process_id)
+        return result
+
+    return run
+
 
 __all__ = [
     "MAX_FILES",
@@ -185,6 +206,7 @@ def violation_out(s: Session, app: AppContext, row: ViolationRow) -> ViolationOu
 # --- writes --------------------------------------------------------------------------------------------------------
 
 
+@_then_cosign
 def create_commitment(app: AppContext, caller: Caller, process_id: int, data: Mapping[str, Any]) -> CommitmentOut:
     """Record a commitment (``data`` in the shape of ``docs/verification.md``)."""
     commitment = commitment_from(data)
@@ -200,6 +222,7 @@ def create_commitment(app: AppContext, caller: Caller, process_id: int, data: Ma
         return commitment_out(row)
 
 
+@_then_cosign
 def file_report(
     app: AppContext,
     caller: Caller,
@@ -250,6 +273,7 @@ def file_report(
         return report_out(row)
 
 
+@_then_cosign
 def assess(
     app: AppContext,
     caller: Caller,
@@ -294,6 +318,7 @@ def assess(
         return assessment_out(made)
 
 
+@_then_cosign
 def allege(
     app: AppContext, caller: Caller, process_id: int, commitment_id: int, *, summary: str, label: str
 ) -> ViolationOut:
@@ -313,6 +338,7 @@ def allege(
         return violation_out(s, app, made)
 
 
+@_then_cosign
 def move(app: AppContext, caller: Caller, process_id: int, violation_id: int, *, to: str, reason: str) -> ViolationOut:
     """Move a violation along the agreed procedure; an illegal move is refused with what is allowed."""
     with app.db.transaction(write=True) as s:
@@ -327,6 +353,7 @@ def move(app: AppContext, caller: Caller, process_id: int, violation_id: int, *,
         return violation_out(s, app, row)
 
 
+@_then_cosign
 def escalate_overdue(app: AppContext, caller: Caller, process_id: int) -> list[tuple[int, timedelta]]:
     """Escalate every open violation of the process past its step's deadline (run from a scheduler)."""
     with app.db.transaction(write=True) as s:

@@ -39,6 +39,7 @@ __all__ = [
     "CheckpointStatus",
     "Finding",
     "Withheld",
+    "bundle_policy",
     "export_bundle",
     "load_bundle_tree",
     "verify_bundle",
@@ -473,6 +474,16 @@ def _accept_unwitnessed(report: BundleReport) -> None:
         else:
             kept.append(f)
     report.findings = kept
+
+
+def bundle_policy(path: str | Path) -> tuple[WitnessPolicy, int]:
+    """The keys a bundle presents and the quorum its witness policy requires; :class:`BundleError` if unreadable."""
+    report = BundleReport(path=str(path))
+    read = _read_manifest(Path(path), report)
+    if read is None:
+        raise BundleError("; ".join(f.message for f in report.findings))
+    manifest, policy = read
+    return policy, _required_quorum(manifest, policy, False)
 
 
 def load_bundle_tree(path: str | Path) -> MerkleTree:
