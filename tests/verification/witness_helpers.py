@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -79,3 +80,68 @@ def running_witnesses(root: Path, count: int, prefix: str = "witness.test/w") ->
     finally:
         for w in witnesses:
             w.stop()
+
+
+COMMITMENT = {
+    "title": "Open crossing {n}", "text": "Crossing {n} opens daily for civilians.", "parties": ["North", "South"],
+    "category": "humanitarian_access", "schedule": {"deadline": "2031-01-10"}, "methods": ["third_party_observer"],
+    "verifier": "Joint monitoring team", "label": "all_parties",
+}  # fmt: skip
+SLOTS = ("party:{north}", "party:{south}", "observer")
+
+
+def new_process(app: Any, witnesses: list[RunningWitness], *, writes: int = 3) -> int:
+    """A process with two parties, a mediator, the three witnesses in its default policy's slots (each witnessing
+    the log), and *writes* commitments (cosigned as each write commits)."""
+    from argon2 import PasswordHasher
+
+    from detente.access import Role
+    from detente.db.ledger import get_log
+    from detente.db.processes import add_party, create_process, set_membership
+    from detente.db.users import AccountPolicy, create_user, get_user_by_username
+    from detente.services import verification
+    from detente.services.accounts import caller_by_name
+    from detente.services.witness import add_log
+    from detente.services.witnesses import add_witness
+
+    policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    with app.db.transaction() as s:
+        process = create_process(s, f"Talks {len(witnesses)}", clock=app.clock)
+        north = add_party(s, process.id, "North", clock=app.clock)
+        south = add_party(s, process.id, "South", clock=app.clock)
+        user = get_user_by_username(s, "mediator")
+        if user is None:
+            user = create_user(s, "mediator", "correct horse battery", policy=policy, clock=app.clock)
+        set_membership(s, process.id, user.id, Role.MEDIATOR, clock=app.clock)
+        pid, ids = process.id, {"north": north.id, "south": south.id}
+    mediator = caller_by_name(app, "mediator")
+    verification.create_commitment(app, mediator, pid, _commitment(0))  # creates the log (default policy)
+    with app.db.transaction() as s:
+        log = get_log(s, pid)
+        origin, vkey = log.origin, log.vkey
+    for w, slot in zip(witnesses, SLOTS, strict=False):
+        add_log(w.state, origin, vkey)
+        add_witness(app, mediator, pid, vkey=w.vkey, url=w.url, slot=slot.format(**ids))
+    for n in range(1, writes):
+        verification.create_commitment(app, mediator, pid, _commitment(n))
+    return pid
+
+
+def _commitment(n: int) -> dict[str, Any]:
+    return {k: v.format(n=n) if isinstance(v, str) else v for k, v in COMMITMENT.items()}
+
+
+def export_for(app: Any, pid: int, out: Path, reader: str = "mediator", *, checkpoint: bool = True) -> Path:
+    from detente.services.caller import operator
+    from detente.services.ledger import export_bundle
+
+    return export_bundle(app, operator(), pid, out, reader=reader, checkpoint=checkpoint)
+
+
+def verify(bundle: Path, known_keys: Path, *extra: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from detente.cli.ledger import app as ledger_app
+
+    result = CliRunner().invoke(ledger_app, ["verify", str(bundle), "--known-keys", str(known_keys), *extra])
+    return result.exit_code, " ".join(result.output.split())  # rich wraps lines: compare words
