@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ def new_process(app: Any, witnesses: list[RunningWitness], *, writes: int = 3) -
 
     policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     with app.db.transaction() as s:
-        process = create_process(s, f"Talks {len(witnesses)}", clock=app.clock)
+        process = create_process(s, f"Talks {uuid.uuid4().hex[:8]}", clock=app.clock)
         north = add_party(s, process.id, "North", clock=app.clock)
         south = add_party(s, process.id, "South", clock=app.clock)
         user = get_user_by_username(s, "mediator")
