@@ -42,6 +42,12 @@ def shared_conformance() -> Path:
     return _require(_shared_root() / "conformance")
 
 
+@pytest.fixture(autouse=True)
+def _known_keys(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`detente ledger verify` pins keys in a file of its own per test, never in the user's config directory."""
+    monkeypatch.setenv("DETENTE_KNOWN_KEYS", str(tmp_path_factory.mktemp("known") / "known_keys"))
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A fresh, empty workspace directory per test."""

@@ -282,5 +282,6 @@ def test_no_command_leaks_a_canary(world: Any, tmp_path: Path, monkeypatch: pyte
         assert exported.exit_code == 0, exported.output
         text = "".join(p.read_text(encoding="utf-8") for p in sorted(bundle.rglob("*")) if p.is_file())
         assert not _leaks(text, forbidden), (reader, "ledger export", _leaks(text, forbidden))
-        verified = runner.invoke(cli, ["ledger", "verify", str(bundle), "--json"])
-        assert json.loads(verified.stdout)["ok"]  # what is withheld still verifies
+        # what is withheld still verifies (this process names no witnesses: the strict default would refuse it)
+        verified = runner.invoke(cli, ["ledger", "verify", str(bundle), "--json", "--allow-unwitnessed"])
+        assert json.loads(verified.stdout)["ok"]

@@ -33,6 +33,7 @@ __all__ = [
     "FormatError",
     "IllegalTransition",
     "InputError",
+    "KeyChangedError",
     "LedgerError",
     "MissingExtraError",
     "NotFoundError",
@@ -54,8 +55,11 @@ __all__ = [
     "TrustInputError",
     "UnknownConfigError",
     "UnknownLogError",
+    "UnknownOriginError",
     "WarningDataError",
+    "WitnessProtocolError",
     "WitnessRefusal",
+    "WitnessUnreachable",
 ]
 
 
@@ -405,6 +409,13 @@ class UnknownLogError(WitnessRefusal):
     code = "unknown_log"
 
 
+class UnknownOriginError(UnknownLogError):
+    """The witness does not witness the checkpoint's origin at all (HTTP 404)."""
+
+    code = "unknown_origin"
+    status = 404
+
+
 class StaleSizeError(WitnessRefusal):
     """The caller's idea of the witness's last size is out of date; ``latest_size`` is the witness's."""
 
@@ -425,6 +436,28 @@ class ForkError(WitnessRefusal):
     """The checkpoint is not consistent with the last checkpoint the witness saw (a split view)."""
 
     code = "fork"
+
+
+class WitnessProtocolError(LedgerError):
+    """A tlog-witness request or answer is malformed (HTTP 400 at the witness)."""
+
+    code = "witness_protocol"
+
+
+class WitnessUnreachable(LedgerError):
+    """A witness did not answer, or answered with something other than a cosignature or a refusal."""
+
+    code = "witness_unreachable"
+    status = 502
+    exit_code = 1
+
+
+class KeyChangedError(LedgerError):
+    """A key pinned before (known keys, trust on first use) is not the key presented now."""
+
+    code = "key_changed"
+    status = 409
+    exit_code = 1
 
 
 class BundleError(LedgerError):

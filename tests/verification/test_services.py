@@ -122,7 +122,10 @@ def test_workflow_is_logged_and_exports(db: Database, vault: KeyVault, clock: Fa
     ]
     from detente.cli.ledger import app
 
-    assert CliRunner().invoke(app, ["verify", str(tmp_path / "bundle")]).exit_code == 0
+    strict = CliRunner().invoke(app, ["verify", str(tmp_path / "bundle")])
+    assert strict.exit_code == 1 and "policy_unfilled" in strict.output  # no witness named yet: not VERIFIED
+    lax = CliRunner().invoke(app, ["verify", str(tmp_path / "bundle"), "--allow-unwitnessed"])
+    assert lax.exit_code == 0 and "VERIFIED WITHOUT WITNESSES" in lax.output
 
 
 def test_a_refused_record_leaves_neither_row_nor_entry(db: Database, vault: KeyVault, clock: FakeClock) -> None:

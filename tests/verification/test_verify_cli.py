@@ -117,9 +117,12 @@ def test_workflow_through_the_cli_then_export_and_verify(setup: int, tmp_path: P
     )
     assert refused.exit_code != 0
     _ok(ledger_app, ["export", str(tmp_path / "bundle"), "--process", pid])
-    report = json.loads(_ok(ledger_app, ["verify", str(tmp_path / "bundle"), "--json"]))
+    strict = runner.invoke(ledger_app, ["verify", str(tmp_path / "bundle"), "--json"])
+    assert strict.exit_code == 1  # no witness named for this process yet: not VERIFIED
+    report = json.loads(_ok(ledger_app, ["verify", str(tmp_path / "bundle"), "--json", "--allow-unwitnessed"]))
     # commitment, two keys, two acceptances, report, assessment, two transitions
     assert report["entry_count"] == 9 and report["ok"]
+    assert report["accepted_unwitnessed"]  # and it says what it let through
     # A bundle for a recipient holds only what they may read, yet they can still verify the whole log.
     entries = (tmp_path / "bundle" / "entries.jsonl").read_text(encoding="utf-8")
     assert "Ceasefire in zone A" in entries  # the operator's full bundle
@@ -127,11 +130,12 @@ def test_workflow_through_the_cli_then_export_and_verify(setup: int, tmp_path: P
     viewer_entries = (tmp_path / "for-viewer" / "entries.jsonl").read_text(encoding="utf-8")
     assert "Ceasefire in zone A" not in viewer_entries and "zone" not in viewer_entries.lower()
     assert viewer_entries.count("#leaf:") == 9  # a viewer reads only public records; these are all_parties
-    report = json.loads(_ok(ledger_app, ["verify", str(tmp_path / "for-viewer"), "--json"]))
+    report = json.loads(_ok(ledger_app, ["verify", str(tmp_path / "for-viewer"), "--json", "--allow-unwitnessed"]))
     assert (
         report["ok"]
         and report["withheld"] == 9
-        and report["root"] == json.loads(_ok(ledger_app, ["verify", str(tmp_path / "bundle"), "--json"]))["root"]
+        and report["root"]
+        == json.loads(_ok(ledger_app, ["verify", str(tmp_path / "bundle"), "--json", "--allow-unwitnessed"]))["root"]
     )
     _ok(ledger_app, ["export", str(tmp_path / "for-mediator"), "--process", pid, "--for", "mediator.lea"])
     assert (tmp_path / "for-mediator" / "entries.jsonl").read_text(encoding="utf-8") == entries

@@ -258,4 +258,7 @@ def test_workflow_through_the_pages(client: TestClient, world: World) -> None:
     assert "non compliant" in detail and "0/3" in detail
     verify = client.get(f"{base}/verify/commitment/{cid}", headers=html).text
     assert "✔ Included" in verify and "detente ledger verify bundle/" in verify
+    # the export shown is for the signed-in reader only; the key's fingerprint and the witness policy are shown
+    assert " --for " in verify and "Log key fingerprint: <code>SHA256:" in verify
+    assert "Witness policy: 2 of 3 witnesses must cosign." in verify and "no witness yet" in verify
     assert "<svg" in client.get(f"{base}/record", headers=html).text

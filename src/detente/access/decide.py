@@ -259,3 +259,16 @@ def decide_events(subject: Subject, action: Action) -> Decision:
                 return _allow("member of a process who may export from it")
         return _deny("exporting events needs a role other than viewer in a process, or instance administration")
     return decide(subject, Action.ADMINISTER, Resource.instance())
+
+
+def decide_witnesses(subject: Subject, process_id: int) -> Decision:
+    """Who manages the witnesses of a process's log (its names, keys and URLs, hence who holds the operator to one
+    history): the process's administrators and mediators, and instance administrators."""
+    membership = subject.membership(process_id)
+    if membership is None and not subject.is_admin:
+        return _HIDDEN
+    if membership is not None and membership.role in (Role.ADMINISTRATOR, Role.MEDIATOR):
+        return _allow(f"{_who(membership)} manages the process's witnesses")
+    if subject.is_admin:
+        return _allow("the operator" if subject.operator else "instance administrator")
+    return _deny(f"{_who(membership)} may not manage the process's witnesses")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from detente import __version__
-from detente.cli import actors, cbm, consent, events, forecast, keys, ledger, verify
+from detente.cli import actors, cbm, consent, events, forecast, keys, ledger, verify, witness
 from detente.cli.ingest import ingest_command
 from detente.cli.processes import notes_app, process_app
 from detente.cli.web import demo_command, serve_command, users_app
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.command("ingest")(ingest_command)
 app.add_typer(events.app, name="events")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(witness.app, name="witness")
 app.add_typer(actors.app, name="actors")
 app.add_typer(cbm.app, name="cbm")
 app.add_typer(verify.app, name="verify")  # with the consent commands of detente.cli.consent
@@ -45,3 +46,7 @@ def version() -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

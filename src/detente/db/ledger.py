@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from detente.access import Label
 from detente.clock import Clock
 from detente.db.ledger_tree import append_entries, lock_log, log_tree
+from detente.db.ledger_witnesses import add_default_policy, add_fixed_policy, policy_of
 from detente.db.models import Process
 from detente.db.verification_models import (
     AssessmentRow,
@@ -90,7 +91,9 @@ def create_log(
     seed: bytes | None = None,
     clock: Clock,
 ) -> LedgerLog:
-    """Create the process's log with a new Ed25519 key (sealed by *vault*); *witnesses* are witness vkeys."""
+    """Create the process's log with a new Ed25519 key (sealed by *vault*) and its witness policy: *witnesses*
+    (vkeys) with *quorum* when given, else the default — a witness slot per party and one for the observer
+    mission, a majority of them required (:mod:`detente.db.ledger_witnesses`)."""
     if session.get(Process, process_id) is None:
         raise NotFoundError(f"no process {process_id}")
     if session.scalars(select(LedgerLog.id).where(LedgerLog.process_id == process_id)).first() is not None:
@@ -113,6 +116,10 @@ def create_log(
     session.flush()
     log.sealed_key = vault.seal(key, _purpose(log))
     session.flush()
+    if witnesses:
+        add_fixed_policy(session, log, clock=clock)
+    else:
+        add_default_policy(session, log, clock=clock)
     return log
 
 
@@ -266,7 +273,13 @@ def export_log(
     entries: Iterable[bytes | Withheld] = stored
     if readable_labels is not None:
         entries = _withhold_unreadable(stored, _entry_labels(session, process_id), frozenset(readable_labels))
-    return export_bundle(path, entries=entries, checkpoints=notes, policy=log_policy(log))
+    return export_bundle(
+        path,
+        entries=entries,
+        checkpoints=notes,
+        policy=log_policy(log),
+        witness_policy=policy_of(session, log).to_json(),
+    )
 
 
 def _entry_labels(session: Session, process_id: int) -> dict[int, str]:
@@ -390,7 +403,7 @@ def check_against(session: Session, process_id: int, known_note: str) -> None:
 
 
 def ensure_log(session: Session, process_id: int, vault: KeyVault, *, clock: Clock) -> LedgerLog:
-    """The process's log, created (with a new key, no witnesses) the first time."""
+    """The process's log, created (with a new key and the default witness policy) the first time."""
     log = session.scalars(select(LedgerLog).where(LedgerLog.process_id == process_id)).one_or_none()
     return log if log is not None else create_log(session, process_id, vault, clock=clock)
 

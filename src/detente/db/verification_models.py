@@ -35,6 +35,8 @@ __all__ = [
     "LedgerLog",
     "LedgerSubtree",
     "LedgerWitnessHead",
+    "LedgerWitnessPolicy",
+    "LedgerWitnessRow",
     "PartyKeyRow",
     "ReportRow",
     "UserKey",
@@ -110,6 +112,33 @@ class LedgerWitnessHead(Base):
     origin: Mapped[str] = mapped_column(String(200), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerWitnessPolicy(Base):
+    """How many witness cosignatures a checkpoint of the log needs; ``rule`` ``majority`` recomputes it from the
+    number of witness slots whenever one is added or removed, ``fixed`` keeps the number set."""
+
+    __tablename__ = "ledger_witness_policies"
+
+    log_id: Mapped[int] = mapped_column(ForeignKey("ledger_logs.id", ondelete="CASCADE"), primary_key=True)
+    quorum: Mapped[int] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LedgerWitnessRow(Base):
+    """One witness of a log: its slot (``party:<id>``, ``observer`` or ``extra:<name>``) and, once known, the
+    witness's name, verifier key and the URL of its add-checkpoint endpoint."""
+
+    __tablename__ = "ledger_witnesses"
+    __table_args__ = (UniqueConstraint("log_id", "name", name="uq_ledger_witnesses_log_id_name"),)
+
+    log_id: Mapped[int] = mapped_column(ForeignKey("ledger_logs.id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    vkey: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    url: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class UserKey(Base):

@@ -39,6 +39,7 @@ from detente.services.cbm import CbmProcess, CurrentTrust, current_trust
 from detente.services.concurrency import retrying
 from detente.services.consent import expiry, propose_in
 from detente.services.context import AppContext
+from detente.services.witnesses import cosign_quietly
 from detente.verification.consent import Change
 from detente.verification.from_plan import commitment_for_step
 from detente.verification.track_record import compliance_records
@@ -337,4 +338,5 @@ def make_commitment(
         cbm_db.add_step_link(s, cp.id, revision, position, made.id)
         audit(s, app, caller, "cbm.step_commitment", target=f"commitment:{made.id}", process_id=cp.id, label=label,
               detail={"revision": revision, "position": position, "commitment_id": made.id})  # fmt: skip
-        return made.id
+    cosign_quietly(app, caller, cp.id)  # after the commit: the witnesses cosign the new checkpoint
+    return made.id

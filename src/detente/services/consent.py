@@ -42,6 +42,7 @@ from detente.services.verification import (
     logged,
     readable_commitment,
     sign_in_transaction,
+    then_cosign,
 )
 from detente.services.verification_models import CommitmentOut, ConsentOut, LogCheckOut, commitment_out
 from detente.verification.commitments import Commitment
@@ -174,6 +175,7 @@ def propose_in(
     return _views(s, app, [row], info.party_names)[0]
 
 
+@then_cosign
 def propose(app: AppContext, caller: Caller, process_id: int, data: Mapping[str, Any]) -> CommitmentOut:
     """Propose a commitment (``data`` in the shape of ``docs/verification.md``, with ``expires_in_days``)."""
     commitment = commitment_from(data)
@@ -182,6 +184,7 @@ def propose(app: AppContext, caller: Caller, process_id: int, data: Mapping[str,
         return propose_in(app, caller, s, process_id, commitment, expires_at, change=Change.NEW, amends=None)
 
 
+@then_cosign
 def propose_amendment(
     app: AppContext, caller: Caller, process_id: int, commitment_id: int, data: Mapping[str, Any]
 ) -> CommitmentOut:
@@ -194,6 +197,7 @@ def propose_amendment(
         return propose_in(app, caller, s, process_id, commitment, expires_at, change=Change.AMENDMENT, amends=target)
 
 
+@then_cosign
 def propose_withdrawal(
     app: AppContext, caller: Caller, process_id: int, commitment_id: int, *, reason: str, expires_in_days: Any = None
 ) -> CommitmentOut:
@@ -308,6 +312,7 @@ def _decision(text: str) -> Decision:
         raise InputError("the decision is 'accept' or 'decline'", field="decision") from None
 
 
+@then_cosign
 def decide(
     app: AppContext,
     caller: Caller,
@@ -366,6 +371,7 @@ def _key_out(row: PartyKeyRow, parties: Mapping[int, str], users: Mapping[int, s
     )  # fmt: skip
 
 
+@then_cosign
 def register_key(
     app: AppContext, caller: Caller, process_id: int, public_key: str, *, name: str | None = None
 ) -> PartyKeyOut:
@@ -396,6 +402,7 @@ def _vkey(public_key: str, name: str) -> str:
     return key.vkey
 
 
+@then_cosign
 def revoke_key(app: AppContext, caller: Caller, process_id: int, key_id: int) -> PartyKeyOut:
     """Stop one of the caller's party's keys from signing (what it signed stays valid)."""
     with app.db.transaction(write=True) as s:

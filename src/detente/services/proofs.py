@@ -18,6 +18,7 @@ from detente.access import Action
 from detente.db import verification_queries as queries
 from detente.db.ledger import get_log, latest_checkpoint, log_policy
 from detente.db.ledger_tree import log_tree
+from detente.db.ledger_witnesses import policy_of
 from detente.db.verification_models import (
     AssessmentRow,
     CommitmentRow,
@@ -44,6 +45,7 @@ from detente.verification.ledger import (
     verify_consistency,
     verify_inclusion,
 )
+from detente.verification.ledger.known_keys import fingerprint
 
 __all__ = ["KINDS", "ProofOut", "parse_root", "record_proof"]
 
@@ -51,12 +53,23 @@ __all__ = ["KINDS", "ProofOut", "parse_root", "record_proof"]
 KINDS = ("commitment", "report", "assessment", "transition")
 
 
+class PolicySlotOut(BaseModel):
+    slot: str
+    name: str | None
+    fingerprint: str | None
+
+
 class LogOut(BaseModel):
     origin: str
     vkey: str
+    #: what ``detente ledger verify`` prints when it pins the key (compare it over another channel)
+    fingerprint: str
     size: int
     witness_keys: list[str]
     quorum: int
+    #: the witness policy: the cosignatures it requires and its slots (a slot without a witness is still required)
+    policy_quorum: int
+    policy: list[PolicySlotOut]
 
 
 class EntryOut(BaseModel):
@@ -212,6 +225,7 @@ def record_proof(
             refuse_disagreement(checks)  # the record's entry is gone from the log
             raise hidden()
         data, stored_hash = stored
+        policy = policy_of(s, log)
         out: dict[str, Any] = {
             "kind": kind,
             "id": record_id,
@@ -221,6 +235,12 @@ def record_proof(
             "log": {
                 "origin": log.origin,
                 "vkey": log.vkey,
+                "fingerprint": fingerprint(parse_vkey(log.vkey)),
+                "policy_quorum": policy.quorum,
+                "policy": [
+                    {"slot": w.slot, "name": w.name, "fingerprint": fingerprint(parse_vkey(w.vkey)) if w.vkey else None}
+                    for w in policy.witnesses
+                ],
                 "size": log.size,
                 "witness_keys": list(log.witness_keys),
                 "quorum": log.quorum,

@@ -9,9 +9,11 @@ Records the caller may not read answer exactly like missing ones (the one "not f
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import wraps
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -35,11 +37,31 @@ from detente.services.verification_models import (
     assessment_out,
     report_out,
 )
+from detente.services.witnesses import cosign_quietly
 from detente.verification.consent import Change, counts, effective_state
 from detente.verification.evidence import EvidenceFile
 from detente.verification.inputs import assessment_from, optional_id, parse_time
 from detente.verification.reports import Report
 from detente.verification.violations import overdue
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def then_cosign(
+    use_case: Callable[Concatenate[AppContext, Caller, int, P], R],
+) -> Callable[Concatenate[AppContext, Caller, int, P], R]:
+    """After the use case's transaction has committed, ask the log's witnesses to cosign the new checkpoint
+    (best effort, short timeouts: a witness that is down never fails the write; ``detente ledger cosign`` retries)."""
+
+    @wraps(use_case)
+    def run(app: AppContext, caller: Caller, process_id: int, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        result = use_case(app, caller, process_id, *args, **kwargs)
+        cosign_quietly(app, caller, process_id)
+        return result
+
+    return run
+
 
 __all__ = [
     "MAX_FILES",
@@ -60,6 +82,7 @@ __all__ = [
     "readable_violation",
     "sign_checkpoint",
     "sign_in_transaction",
+    "then_cosign",
     "violation_out",
 ]
 
@@ -205,6 +228,7 @@ def violation_out(s: Session, app: AppContext, row: ViolationRow) -> ViolationOu
 # --- writes --------------------------------------------------------------------------------------------------------
 
 
+@then_cosign
 def file_report(
     app: AppContext,
     caller: Caller,
@@ -255,6 +279,7 @@ def file_report(
         return report_out(row)
 
 
+@then_cosign
 def assess(
     app: AppContext,
     caller: Caller,
@@ -299,6 +324,7 @@ def assess(
         return assessment_out(made)
 
 
+@then_cosign
 def allege(
     app: AppContext, caller: Caller, process_id: int, commitment_id: int, *, summary: str, label: str
 ) -> ViolationOut:
@@ -318,6 +344,7 @@ def allege(
         return violation_out(s, app, made)
 
 
+@then_cosign
 def move(app: AppContext, caller: Caller, process_id: int, violation_id: int, *, to: str, reason: str) -> ViolationOut:
     """Move a violation along the agreed procedure; an illegal move is refused with what is allowed."""
     with app.db.transaction(write=True) as s:
@@ -332,6 +359,7 @@ def move(app: AppContext, caller: Caller, process_id: int, violation_id: int, *,
         return violation_out(s, app, row)
 
 
+@then_cosign
 def escalate_overdue(app: AppContext, caller: Caller, process_id: int) -> list[tuple[int, timedelta]]:
     """Escalate every open violation of the process past its step's deadline (run from a scheduler)."""
     with app.db.transaction(write=True) as s:

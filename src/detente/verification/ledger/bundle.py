@@ -33,11 +33,13 @@ from .witness import WitnessPolicy, verify_checkpoint
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "UNWITNESSED_CODES",
     "WITHHELD_PREFIX",
     "BundleReport",
     "CheckpointStatus",
     "Finding",
     "Withheld",
+    "bundle_policy",
     "export_bundle",
     "load_bundle_tree",
     "verify_bundle",
@@ -71,11 +73,14 @@ def export_bundle(
     checkpoints: Iterable[str],
     policy: WitnessPolicy,
     cosignatures: Mapping[int, Sequence[NoteSignature]] | None = None,
+    witness_policy: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write a bundle directory at *path* (which must not exist or be empty); return its path.
 
     *checkpoints* are signed checkpoint notes; *cosignatures* maps a tree size to witness cosignatures to merge
-    into the checkpoint of that size. *policy* gives the public keys and quorum written to the manifest.
+    into the checkpoint of that size. *policy* gives the public keys and quorum written to the manifest;
+    *witness_policy* the log's whole witness policy (``quorum`` required and every witness slot, with a ``vkey`` or
+    ``null`` while no witness fills it), which strict verification holds the checkpoints to.
     """
     root = Path(path)
     if root.exists() and any(root.iterdir()):
@@ -122,6 +127,8 @@ def export_bundle(
         "version": BUNDLE_VERSION,
         "witness_keys": [w.vkey for w in policy.witnesses],
     }
+    if witness_policy is not None:
+        manifest["witness_policy"] = dict(witness_policy)
     (root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return root
 
@@ -144,6 +151,9 @@ class CheckpointStatus:
     signed: bool = False
     cosigned_by: list[str] = field(default_factory=list)
     matches_entries: bool = False
+    quorum_met: bool = False
+    #: why the witness quorum is not met (``None`` when it is)
+    quorum_error: str | None = None
 
 
 @dataclass
@@ -156,6 +166,14 @@ class BundleReport:
     root: str | None = None
     checkpoints: list[CheckpointStatus] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    #: held to the witness policy: every entry covered by a checkpoint with the quorum of cosignatures
+    strict: bool = False
+    #: what was accepted without witnesses (``--allow-unwitnessed``): the findings let through, one line each
+    accepted_unwitnessed: list[str] = field(default_factory=list)
+    #: entries covered by a checkpoint that meets the witness quorum
+    witnessed_size: int = 0
+    #: cosignatures the policy requires of a checkpoint
+    quorum: int = 0
 
     @property
     def ok(self) -> bool:
@@ -174,6 +192,10 @@ class BundleReport:
             "root": self.root,
             "checkpoints": [vars(c) for c in self.checkpoints],
             "findings": [vars(f) for f in self.findings],
+            "strict": self.strict,
+            "quorum": self.quorum,
+            "witnessed_size": self.witnessed_size,
+            "accepted_unwitnessed": list(self.accepted_unwitnessed),
         }
 
 
@@ -260,11 +282,15 @@ def _check_checkpoints(
         try:
             open_checkpoint(note, policy.log)
             status.signed = True
-            verified = verify_checkpoint(note, policy)
-            status.cosigned_by = sorted(verified.cosigned_by)
+            seen = verify_checkpoint(note, WitnessPolicy(log=policy.log, witnesses=policy.witnesses, quorum=0))
+            status.cosigned_by = sorted(seen.cosigned_by)
+            verify_checkpoint(note, policy)
+            status.quorum_met = True
         except LedgerError as exc:
-            code = "checkpoint_quorum" if exc.code == "quorum_error" else "checkpoint_signature"
-            report.add(code, str(exc), name)
+            if exc.code == "quorum_error":
+                status.quorum_error = str(exc)  # judged once every checkpoint is known (a later one may cover it)
+            else:
+                report.add("checkpoint_signature", str(exc), name)
         if checkpoint.size > tree.size:
             report.add(
                 "checkpoint_beyond_entries",
@@ -303,14 +329,29 @@ def _check_sequence(checkpoints: list[tuple[str, Checkpoint]], tree: MerkleTree,
             report.add("checkpoint_inconsistent", f"{name1} → {name2}: {exc}", name2)
 
 
+#: findings about missing witnesses, let through (as warnings, and said) by ``allow_unwitnessed``
+UNWITNESSED_CODES = frozenset({"unwitnessed", "policy_unfilled", "uncovered_entries", "checkpoint_quorum"})
+
+
 def verify_bundle(
-    path: str | Path, *, policy: WitnessPolicy | None = None, known_checkpoints: Sequence[str] = ()
+    path: str | Path,
+    *,
+    policy: WitnessPolicy | None = None,
+    known_checkpoints: Sequence[str] = (),
+    known_heads: Sequence[tuple[int, bytes]] = (),
+    strict: bool = False,
+    allow_unwitnessed: bool = False,
 ) -> BundleReport:
     """Verify a bundle offline and report every finding (it raises only for programming errors).
 
     *policy* pins the log key, witnesses and quorum you trust; without it the manifest's keys are used, which
     proves only that the bundle is internally consistent. *known_checkpoints* are checkpoint notes you saw
-    before: the bundle must extend each of them (otherwise the log was rolled back or forked).
+    before, *known_heads* (size, root) pairs you verified before: the bundle must extend each of them (otherwise
+    the log was rolled back or forked).
+
+    *strict* holds the bundle to its witness policy: every entry must be covered by a checkpoint signed by the
+    log and cosigned by the policy's quorum of witnesses, and the policy must name witnesses at all. With
+    *allow_unwitnessed* what falls short of that is reported as a warning and listed in ``accepted_unwitnessed``.
     """
     root = Path(path)
     report = BundleReport(path=str(root))
@@ -322,6 +363,11 @@ def verify_bundle(
     if policy is not None:
         _check_pinned(bundle_policy, policy, report)
     active = policy or bundle_policy
+    required = _required_quorum(manifest, active, policy is not None)
+    report.strict, report.quorum = strict, required
+    if strict:
+        _check_policy(manifest, active, required, report)
+        active = WitnessPolicy(log=active.log, witnesses=active.witnesses, quorum=min(required, len(active.witnesses)))
     tree = MerkleTree()
     _read_entries(root, str(manifest["entries"]), tree, report)
     report.entry_count, report.root = tree.size, tree.root().hex()
@@ -335,13 +381,15 @@ def verify_bundle(
     if not good:
         report.add("no_checkpoint", "no checkpoint signed by the log key: nothing vouches for these entries")
     _check_sequence(good, tree, report)
-    if good and max(c.size for _, c in good) < tree.size:
-        report.add(
-            "uncovered_entries",
-            f"entries from index {max(c.size for _, c in good)} on are not covered by any signed checkpoint",
-            ENTRIES,
-            severity="warning",
-        )
+    _check_coverage(report, tree.size, strict)
+    for number, (size, head_root) in enumerate(known_heads, start=1):
+        where = f"checkpoint verified before ({number})"
+        if size > tree.size:
+            report.add("rollback", f"you verified this log at size {size} before; this bundle holds only "
+                       f"{tree.size} entries (the log was rolled back)", where)  # fmt: skip
+        elif size and tree.root(size) != head_root:
+            report.add("fork", f"the bundle's first {size} entries differ from the log you verified before "
+                       "(a forked log)", where)  # fmt: skip
     for number, text in enumerate(known_checkpoints, start=1):
         where = f"known checkpoint {number}"
         try:
@@ -357,7 +405,85 @@ def verify_bundle(
             )
         elif known.size and known.root != tree.root(known.size):
             report.add("fork", f"the bundle's first {known.size} entries differ from the tree you saw", where)
+    if allow_unwitnessed:
+        _accept_unwitnessed(report)
     return report
+
+
+def _required_quorum(manifest: Mapping[str, Any], active: WitnessPolicy, pinned: bool) -> int:
+    stated = manifest.get("witness_policy")
+    if pinned or not isinstance(stated, dict):
+        return active.quorum
+    try:
+        return max(int(stated["quorum"]), active.quorum)
+    except (KeyError, TypeError, ValueError):
+        return active.quorum
+
+
+def _check_policy(manifest: Mapping[str, Any], active: WitnessPolicy, required: int, report: BundleReport) -> None:
+    if required == 0:
+        report.add("unwitnessed", "the log's policy requires no witness cosignature: only the operator vouches for "
+                   "these entries", MANIFEST)  # fmt: skip
+        return
+    if required > len(active.witnesses):
+        stated = manifest.get("witness_policy")
+        slots = stated.get("witnesses", []) if isinstance(stated, dict) else []
+        empty = [str(w.get("slot")) for w in slots if isinstance(w, dict) and not w.get("vkey")]
+        report.add(
+            "policy_unfilled",
+            f"the policy requires {required} witness cosignatures but only {len(active.witnesses)} witnesses have a "
+            f"key{' (no witness yet for: ' + ', '.join(empty) + ')' if empty else ''}",
+            MANIFEST,
+        )
+
+
+def _check_coverage(report: BundleReport, size: int, strict: bool) -> None:
+    """Every checkpoint short of the quorum is an error unless a later witnessed checkpoint covers it; in strict
+    mode every entry must be covered by a witnessed checkpoint."""
+    signed = [c for c in report.checkpoints if c.signed and c.size is not None]
+    witnessed = [c.size for c in signed if c.quorum_met and c.matches_entries and c.size is not None]
+    covered = max(witnessed, default=0)
+    report.witnessed_size = covered
+    for c in signed:
+        if c.quorum_error is None:
+            continue
+        if c.size is not None and c.size <= covered:
+            report.add("checkpoint_quorum", f"{c.quorum_error}; a later witnessed checkpoint covers it", c.file,
+                       severity="warning")  # fmt: skip
+        else:
+            report.add("checkpoint_quorum", c.quorum_error, c.file)
+    last_signed = max((c.size for c in signed if c.size is not None), default=0)
+    if strict and covered < size:
+        report.add(
+            "uncovered_entries",
+            f"entries {covered} to {size - 1} are not covered by a checkpoint with the {report.quorum} witness "
+            f"cosignatures the policy requires",
+            ENTRIES,
+        )
+    elif signed and last_signed < size:
+        report.add("uncovered_entries", f"entries from index {last_signed} on are not covered by any signed "
+                   "checkpoint", ENTRIES, severity="warning")  # fmt: skip
+
+
+def _accept_unwitnessed(report: BundleReport) -> None:
+    kept: list[Finding] = []
+    for f in report.findings:
+        if f.code in UNWITNESSED_CODES and f.severity == "error":
+            report.accepted_unwitnessed.append(f.message)
+            kept.append(Finding(f.code, f.message, f.where, "warning"))
+        else:
+            kept.append(f)
+    report.findings = kept
+
+
+def bundle_policy(path: str | Path) -> tuple[WitnessPolicy, int]:
+    """The keys a bundle presents and the quorum its witness policy requires; :class:`BundleError` if unreadable."""
+    report = BundleReport(path=str(path))
+    read = _read_manifest(Path(path), report)
+    if read is None:
+        raise BundleError("; ".join(f.message for f in report.findings))
+    manifest, policy = read
+    return policy, _required_quorum(manifest, policy, False)
 
 
 def load_bundle_tree(path: str | Path) -> MerkleTree:

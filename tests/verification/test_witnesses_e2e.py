@@ -1,0 +1,54 @@
+"""End to end over real HTTP, on SQLite and PostgreSQL: a process whose log has three witnesses (quorum two, the
+default majority) is written to, cosigned as each write commits, exported for a member and verified by
+`detente ledger verify`, which pins the keys it trusts on first use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from witness_helpers import _commitment, export_for, new_process, running_witnesses, verify
+
+from detente.config import Settings
+from detente.services import consent
+from detente.services.accounts import caller_by_name
+from detente.services.caller import operator
+from detente.services.context import open_context
+from detente.services.witnesses import cosign, list_witnesses
+from support import FakeClock
+
+
+def test_witnessed_log_verifies_and_a_missing_quorum_does_not(database_url: str, workspace: Path) -> None:
+    app = open_context(Settings(workspace=workspace, database_url=database_url), clock=FakeClock())
+    known = workspace / "known_keys"
+    try:
+        with running_witnesses(workspace / "witnesses", 3) as witnesses:
+            pid = new_process(app, witnesses)
+            policy = list_witnesses(app, operator(), pid)
+            assert policy.quorum == 2 and len(policy.keyed) == 3
+            code, out = verify(export_for(app, pid, workspace / "b1"), known)
+            assert code == 0, out
+            assert "VERIFIED" in out and "pinned the log key of" in out and "SHA256:" in out
+            pins = known.read_text(encoding="utf-8")
+            assert f"log detente/process/{pid} " in pins and pins.count("\nwitness ") == 3 and "\nhead " in pins
+            # two witnesses go down: the next write stands, its checkpoint has one cosignature of the two required
+            witnesses[1].stop()
+            witnesses[2].stop()
+            consent.propose(app, caller_by_name(app, "mediator"), pid, _commitment(7))
+            result = cosign(app, operator(), pid)
+            assert result.cosigned == [witnesses[0].name] and not result.quorum_met
+            assert set(result.failed) == {witnesses[1].name, witnesses[2].name}
+            bundle = export_for(app, pid, workspace / "b2")
+            code, out = verify(bundle, known)
+            assert code == 1
+            assert "entries 3 to 3 are not covered by a checkpoint with the 2 witness cosignatures" in out
+            assert "has 1 of the 2 witness cosignatures required" in out
+            code, out = verify(bundle, known, "--allow-unwitnessed")
+            assert code == 0 and "VERIFIED WITHOUT WITNESSES" in out and "--allow-unwitnessed accepted" in out
+            # the witnesses come back: `ledger cosign` collects what was missing (409 handled by resending)
+            witnesses[1].start()
+            witnesses[2].start()
+            assert cosign(app, operator(), pid).quorum_met
+            code, out = verify(export_for(app, pid, workspace / "b3"), known)
+            assert code == 0, out
+    finally:
+        app.close()

@@ -1,0 +1,148 @@
+"""Witnesses over real HTTP for the tests: ``detente witness`` key and state in a temporary directory, its ASGI app
+served by uvicorn in a thread on a free port (stopped and restarted on demand)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from detente.clock import system_clock
+from detente.services.witness import WitnessServer, load_witness_key, witness_keygen
+from detente.web.witness import create_witness_app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningWitness:
+    name: str
+    key_file: Path
+    state: Path
+    port: int
+    vkey: str
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        app = create_witness_app(WitnessServer(load_witness_key(self.key_file), self.state, clock=system_clock))
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url + "/", timeout=0.5)
+                return
+            except httpx.TransportError:
+                time.sleep(0.02)
+        raise RuntimeError(f"witness {self.name} did not start")
+
+    def stop(self) -> None:
+        if self.server is not None and self.thread is not None:
+            self.server.should_exit = True
+            self.thread.join(timeout=10)
+        self.server = self.thread = None
+
+
+def make_witness(root: Path, name: str) -> RunningWitness:
+    folder = root / name.replace("/", "_")
+    folder.mkdir(parents=True)
+    key_file = folder / "witness.key"
+    public = witness_keygen(name, key_file)
+    return RunningWitness(name=name, key_file=key_file, state=folder / "state", port=free_port(), vkey=public.vkey)
+
+
+@contextmanager
+def running_witnesses(root: Path, count: int, prefix: str = "witness.test/w") -> Iterator[list[RunningWitness]]:
+    witnesses = [make_witness(root, f"{prefix}{i}") for i in range(count)]
+    try:
+        for w in witnesses:
+            w.start()
+        yield witnesses
+    finally:
+        for w in witnesses:
+            w.stop()
+
+
+COMMITMENT = {
+    "title": "Open crossing {n}", "text": "Crossing {n} opens daily for civilians.", "parties": ["North", "South"],
+    "category": "humanitarian_access", "schedule": {"deadline": "2031-01-10"}, "methods": ["third_party_observer"],
+    "verifier": "Joint monitoring team", "label": "all_parties",
+}  # fmt: skip
+SLOTS = ("party:{north}", "party:{south}", "observer")
+
+
+def new_process(app: Any, witnesses: list[RunningWitness], *, writes: int = 3) -> int:
+    """A process with two parties, a mediator, the three witnesses in its default policy's slots (each witnessing
+    the log), and *writes* commitments (cosigned as each write commits)."""
+    from argon2 import PasswordHasher
+
+    from detente.access import Role
+    from detente.db.ledger import get_log
+    from detente.db.processes import add_party, create_process, set_membership
+    from detente.db.users import AccountPolicy, create_user, get_user_by_username
+    from detente.services import consent
+    from detente.services.accounts import caller_by_name
+    from detente.services.witness import add_log
+    from detente.services.witnesses import add_witness
+
+    policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    with app.db.transaction() as s:
+        process = create_process(s, f"Talks {uuid.uuid4().hex[:8]}", clock=app.clock)
+        north = add_party(s, process.id, "North", clock=app.clock)
+        south = add_party(s, process.id, "South", clock=app.clock)
+        user = get_user_by_username(s, "mediator")
+        if user is None:
+            user = create_user(s, "mediator", "correct horse battery", policy=policy, clock=app.clock)
+        set_membership(s, process.id, user.id, Role.MEDIATOR, clock=app.clock)
+        pid, ids = process.id, {"north": north.id, "south": south.id}
+    mediator = caller_by_name(app, "mediator")
+    consent.propose(app, mediator, pid, _commitment(0))  # creates the log (default policy)
+    with app.db.transaction() as s:
+        log = get_log(s, pid)
+        origin, vkey = log.origin, log.vkey
+    for w, slot in zip(witnesses, SLOTS, strict=False):
+        add_log(w.state, origin, vkey)
+        add_witness(app, mediator, pid, vkey=w.vkey, url=w.url, slot=slot.format(**ids))
+    for n in range(1, writes):
+        consent.propose(app, mediator, pid, _commitment(n))
+    return pid
+
+
+def _commitment(n: int) -> dict[str, Any]:
+    return {k: v.format(n=n) if isinstance(v, str) else v for k, v in COMMITMENT.items()}
+
+
+def export_for(app: Any, pid: int, out: Path, reader: str = "mediator", *, checkpoint: bool = True) -> Path:
+    from detente.services.caller import operator
+    from detente.services.ledger import export_bundle
+
+    return export_bundle(app, operator(), pid, out, reader=reader, checkpoint=checkpoint)
+
+
+def verify(bundle: Path, known_keys: Path, *extra: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from detente.cli.ledger import app as ledger_app
+
+    result = CliRunner().invoke(ledger_app, ["verify", str(bundle), "--known-keys", str(known_keys), *extra])
+    return result.exit_code, " ".join(result.output.split())  # rich wraps lines: compare words
