@@ -110,19 +110,24 @@ def new_process(app: Any, witnesses: list[RunningWitness], *, writes: int = 3) -
         process = create_process(s, f"Talks {uuid.uuid4().hex[:8]}", clock=app.clock)
         north = add_party(s, process.id, "North", clock=app.clock)
         south = add_party(s, process.id, "South", clock=app.clock)
-        user = get_user_by_username(s, "mediator")
-        if user is None:
-            user = create_user(s, "mediator", "correct horse battery", policy=policy, clock=app.clock)
-        set_membership(s, process.id, user.id, Role.MEDIATOR, clock=app.clock)
+        members = {"mediator": (Role.MEDIATOR, None), "rep-north": (Role.PARTY_REPRESENTATIVE, north.id),
+                   "rep-south": (Role.PARTY_REPRESENTATIVE, south.id)}  # fmt: skip
+        for name, (role, party) in members.items():
+            user = get_user_by_username(s, name)
+            if user is None:
+                user = create_user(s, name, "correct horse battery", policy=policy, clock=app.clock)
+            set_membership(s, process.id, user.id, role, party_id=party, clock=app.clock)
         pid, ids = process.id, {"north": north.id, "south": south.id}
     mediator = caller_by_name(app, "mediator")
     consent.propose(app, mediator, pid, _commitment(0))  # creates the log (default policy)
     with app.db.transaction() as s:
         log = get_log(s, pid)
         origin, vkey = log.origin, log.vkey
-    for w, slot in zip(witnesses, SLOTS, strict=False):
+    # each party names its own witness; the mediator names the observer mission's
+    namers = (caller_by_name(app, "rep-north"), caller_by_name(app, "rep-south"), mediator)
+    for w, slot, namer in zip(witnesses, SLOTS, namers, strict=False):
         add_log(w.state, origin, vkey)
-        add_witness(app, mediator, pid, vkey=w.vkey, url=w.url, slot=slot.format(**ids))
+        add_witness(app, namer, pid, vkey=w.vkey, url=w.url, slot=slot.format(**ids))
     for n in range(1, writes):
         consent.propose(app, mediator, pid, _commitment(n))
     return pid

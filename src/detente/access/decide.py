@@ -261,14 +261,29 @@ def decide_events(subject: Subject, action: Action) -> Decision:
     return decide(subject, Action.ADMINISTER, Resource.instance())
 
 
-def decide_witnesses(subject: Subject, process_id: int) -> Decision:
-    """Who manages the witnesses of a process's log (its names, keys and URLs, hence who holds the operator to one
-    history): the process's administrators and mediators, and instance administrators."""
+def decide_witnesses(subject: Subject, process_id: int, slot: str | None = None) -> Decision:
+    """Who names the witnesses of a process's log (hence who holds the operator to one history).
+
+    A party's slot (``party:<id>``) is filled, changed or emptied only by a representative of that party: a witness
+    the party does not choose cannot speak for it — not even the mediator's or the operator's. The observer slot and
+    extra witnesses are managed by the process's administrators and mediators, and instance administrators. Without
+    a slot: may the subject manage any slot."""
     membership = subject.membership(process_id)
     if membership is None and not subject.is_admin:
         return _HIDDEN
+    if slot is not None and slot.startswith("party:"):
+        party = slot.removeprefix("party:")
+        if (
+            membership is not None
+            and membership.role == Role.PARTY_REPRESENTATIVE
+            and str(membership.party_id) == party
+        ):
+            return _allow(f"{_who(membership)} names its party's witness")
+        return _deny("a party's witness is named by a representative of that party only")
     if membership is not None and membership.role in (Role.ADMINISTRATOR, Role.MEDIATOR):
         return _allow(f"{_who(membership)} manages the process's witnesses")
     if subject.is_admin:
         return _allow("the operator" if subject.operator else "instance administrator")
+    if slot is None and membership is not None and membership.role == Role.PARTY_REPRESENTATIVE:
+        return _allow(f"{_who(membership)} may name its party's witness")
     return _deny(f"{_who(membership)} may not manage the process's witnesses")

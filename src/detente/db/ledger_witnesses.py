@@ -9,6 +9,7 @@ witness — an unfilled slot is a witness missing, and ``detente ledger verify``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -36,6 +37,7 @@ __all__ = [
     "policy_of",
     "remove_witness",
     "set_witness",
+    "slot_of",
     "store_cosignature",
 ]
 
@@ -74,6 +76,14 @@ class PolicyView:
 
 def _majority(count: int) -> int:
     return count // 2 + 1 if count else 0
+
+
+def _floor(slots: Sequence[LedgerWitnessRow]) -> int:
+    """The smallest quorum that no set of witnesses without a party's own can meet: one more than the slots the
+    parties do not fill (the observer mission's and extra witnesses, which the mediators name). 1 without party
+    slots (a log from before witness policies)."""
+    parties = sum(1 for r in slots if r.slot.startswith("party:"))
+    return len(slots) - parties + 1 if parties else 1
 
 
 def add_default_policy(session: Session, log: LedgerLog, *, clock: Clock) -> None:
@@ -123,12 +133,19 @@ def _policy_row(session: Session, log: LedgerLog, clock: Clock) -> LedgerWitness
 
 def _sync(session: Session, log: LedgerLog, row: LedgerWitnessPolicy, quorum: int | None, clock: Clock) -> None:
     slots = session.scalars(select(LedgerWitnessRow).where(LedgerWitnessRow.log_id == log.id)).all()
+    floor = _floor(slots)
     if quorum is not None:
-        if not 1 <= quorum <= len(slots):
-            raise InputError(f"the quorum must be between 1 and the {len(slots)} witnesses", field="quorum")
+        if not floor <= quorum <= len(slots):
+            raise InputError(
+                f"the quorum must be between {floor} and the {len(slots)} witnesses (every quorum must include a "
+                "witness named by a party)",
+                field="quorum",
+            )
         row.quorum, row.rule = quorum, FIXED
     elif row.rule == MAJORITY:
-        row.quorum = _majority(len(slots))
+        row.quorum = max(_majority(len(slots)), floor)
+    else:
+        row.quorum = max(row.quorum, floor)
     row.quorum = min(row.quorum, len(slots))
     row.updated_at = clock()
     keys = sorted(r.vkey for r in slots if r.vkey is not None)
@@ -176,6 +193,12 @@ def set_witness(
     session.flush()
     _sync(session, log, policy, quorum, clock)
     return WitnessSlot(row.slot, row.name, row.vkey, row.url)
+
+
+def slot_of(session: Session, log: LedgerLog, which: str) -> str | None:
+    """The slot of the witness named *which* (a slot or a witness name), or None when there is none."""
+    rows = session.scalars(select(LedgerWitnessRow).where(LedgerWitnessRow.log_id == log.id)).all()
+    return next((r.slot for r in rows if which in (r.slot, r.name)), None)
 
 
 def remove_witness(session: Session, log: LedgerLog, which: str, *, clock: Clock) -> WitnessSlot:

@@ -41,8 +41,8 @@ __all__ = ["CosignResult", "PolicyOut", "add_witness", "cosign", "cosign_quietly
 TIMEOUT = 3.0
 
 
-def _manage(caller: Caller, process_id: int) -> None:
-    decision = access.decide_witnesses(caller.subject, process_id)
+def _manage(caller: Caller, process_id: int, slot: str) -> None:
+    decision = access.decide_witnesses(caller.subject, process_id, slot)
     if decision.concealed:
         raise hidden()
     if not decision.allowed:
@@ -73,7 +73,7 @@ def add_witness(
 ) -> wdb.WitnessSlot:
     """Name a witness of the process's log (its verifier key and add-checkpoint URL), in a slot of the policy."""
     with app.db.transaction(write=True) as s:
-        _manage(caller, process_id)
+        _manage(caller, process_id, slot or "extra")
         if s.get(Process, process_id) is None:
             raise hidden()
         log = ldb.ensure_log(s, process_id, app.vault(), clock=app.clock)
@@ -88,11 +88,12 @@ def add_witness(
 def remove_witness(app: AppContext, caller: Caller, process_id: int, which: str) -> wdb.WitnessSlot:
     """Remove a witness by slot or name (a party's or the observer's slot stays, empty, and still counts)."""
     with app.db.transaction(write=True) as s:
-        _manage(caller, process_id)
         try:
             log = ldb.get_log(s, process_id)
         except NotFoundError:
+            _manage(caller, process_id, "extra")
             raise hidden() from None
+        _manage(caller, process_id, wdb.slot_of(s, log, which) or "extra")
         removed = wdb.remove_witness(s, log, which, clock=app.clock)
         audit(s, app, caller, "ledger.witness_removed", target=f"process:{process_id}", process_id=process_id,
               detail={"slot": removed.slot, "name": removed.name})  # fmt: skip
