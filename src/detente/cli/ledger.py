@@ -50,7 +50,7 @@ def _policy(log_key: str | None, witnesses: list[str], quorum: int | None) -> Wi
     return WitnessPolicy(log=parse_vkey(log_key), witnesses=keys, quorum=len(keys) if quorum is None else quorum)
 
 
-def _pin(bundle: Path, explicit: WitnessPolicy | None, known: KnownKeys) -> None:
+def _pin(bundle: Path, explicit: WitnessPolicy | None, known: KnownKeys, trusted: set[str]) -> None:
     """Pin the log key, the witness keys and the quorum (given, or the bundle's on first use); a changed one raises."""
     presented, required = bundle_policy(bundle)
     policy = explicit or presented
@@ -64,6 +64,8 @@ def _pin(bundle: Path, explicit: WitnessPolicy | None, known: KnownKeys) -> None
     for witness in presented.witnesses:
         known.pin_witness(witness)
     known.pin_quorum(policy.log.name, explicit.quorum if explicit is not None else required)
+    if explicit is None:
+        known.pin_witness_set(presented.log.name, {w.name for w in presented.witnesses}, trusted)
 
 
 def _print_report(report: BundleReport, console: Console, pinned: list[str]) -> None:
@@ -123,6 +125,10 @@ def verify(
         bool,
         typer.Option(help="accept entries without the witness quorum (said in the result) instead of failing"),
     ] = False,
+    trust_witness: Annotated[
+        list[str] | None,
+        typer.Option(help="accept a witness this log names that you have not seen for it before (repeat)"),
+    ] = None,
 ) -> None:
     """Check a bundle entirely offline against its witness policy, with keys pinned on first use.
 
@@ -133,7 +139,7 @@ def verify(
         explicit = _policy(log_key, witness or [], quorum)
         notes = [p.read_text(encoding="utf-8") for p in known or []]
         pins = KnownKeys.load(known_keys or default_known_keys_path())
-        _pin(bundle, explicit, pins)
+        _pin(bundle, explicit, pins, set(trust_witness or []))
     except KeyChangedError as exc:
         typer.echo(f"error: {exc.one_line()} [{exc.code}]", err=True)
         raise typer.Exit(exc.exit_code) from exc

@@ -6,10 +6,14 @@ One entry a line, ``#`` starts a comment::
     log <origin> <vkey>
     witness <name> <vkey>
     quorum <origin> <cosignatures required>
+    witness-of <origin> <witness name>
     head <origin> <size> <base64 root>
 
 A key is pinned the first time it is seen (trust on first use) or given; a different key under a pinned name is
-refused with :class:`~detente.errors.KeyChangedError`, naming both fingerprints.
+refused with :class:`~detente.errors.KeyChangedError`, naming both fingerprints. The witnesses of each log are pinned
+as a set the first time the log is verified: a witness that appears later (a new one, or another in a party's slot)
+is refused until the verifier accepts it by name (``--trust-witness``), so an operator cannot meet the quorum with
+witnesses of its own once a party has seen who the witnesses are.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +59,8 @@ class KnownKeys:
     witnesses: dict[str, PublicKey] = field(default_factory=dict)
     quorums: dict[str, int] = field(default_factory=dict)
     heads: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    #: origin -> the names of the witnesses pinned for that log
+    log_witnesses: dict[str, set[str]] = field(default_factory=dict)
     #: what this run pinned for the first time, one sentence each
     pinned: list[str] = field(default_factory=list)
 
@@ -75,6 +82,8 @@ class KnownKeys:
                 if parts[0] in ("log", "witness") and len(parts) == 3:
                     key = parse_vkey(parts[2])
                     (known.logs if parts[0] == "log" else known.witnesses)[parts[1]] = key
+                elif parts[0] == "witness-of" and len(parts) == 3:
+                    known.log_witnesses.setdefault(parts[1], set()).add(parts[2])
                 elif parts[0] == "quorum" and len(parts) == 3:
                     known.quorums[parts[1]] = int(parts[2])
                 elif parts[0] == "head" and len(parts) == 4:
@@ -90,6 +99,11 @@ class KnownKeys:
         lines += [f"log {origin} {key.vkey}\n" for origin, key in sorted(self.logs.items())]
         lines += [f"quorum {origin} {q}\n" for origin, q in sorted(self.quorums.items())]
         lines += [f"witness {name} {key.vkey}\n" for name, key in sorted(self.witnesses.items())]
+        lines += [
+            f"witness-of {origin} {name}\n"
+            for origin, names in sorted(self.log_witnesses.items())
+            for name in sorted(names)
+        ]
         lines += [
             f"head {origin} {size} {base64.b64encode(root).decode('ascii')}\n"
             for origin, (size, root) in sorted(self.heads.items())
@@ -130,6 +144,25 @@ class KnownKeys:
             self.quorums[origin] = quorum
             if pinned is None:
                 self.pinned.append(f"pinned the witness quorum of {origin}: {quorum}")
+
+    def pin_witness_set(self, origin: str, names: set[str], trusted: Collection[str] = ()) -> None:
+        """The log's witnesses: pinned as a set on first use; later, a name not pinned is refused unless trusted."""
+        pinned = self.log_witnesses.get(origin)
+        if pinned is None:
+            self.log_witnesses[origin] = set(names)
+            if names:
+                self.pinned.append(f"pinned the witnesses of {origin}: {', '.join(sorted(names))}")
+            return
+        new = sorted(names - pinned)
+        refused = [name for name in new if name not in trusted]
+        if refused:
+            raise KeyChangedError(
+                f"the log {origin} now names witnesses you have not seen for it: {', '.join(refused)}; refused (if "
+                f"your party agreed to them, verify again with --trust-witness {refused[0]})"
+            )
+        for name in new:
+            pinned.add(name)
+            self.pinned.append(f"pinned the new witness {name} of {origin}, as you trusted it")
 
     def remember(self, origin: str, size: int, root: bytes) -> None:
         if size >= self.heads.get(origin, (0, b""))[0]:
