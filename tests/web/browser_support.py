@@ -19,12 +19,14 @@ __all__ = [
     "CHROMIUM_ARGS",
     "SCREENSHOTS",
     "SIZES",
+    "demo_server",
     "follow",
     "free_port",
     "launch",
     "need_browser",
     "serve",
     "shot",
+    "sign_in",
 ]
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -118,3 +120,43 @@ def follow(page: Any, target: Any) -> None:
             page.click(target)
         else:
             target.click()
+
+
+@contextmanager
+def demo_server(root: Path, *, verification: bool = False) -> Iterator[tuple[str, int, Any]]:
+    """The fictional demo (events, process, accounts; with *verification*, its commitments too) served on a free
+    loopback port: yields the base URL, the demo process's id and the application context."""
+    from argon2 import PasswordHasher
+
+    from detente.config import Settings
+    from detente.db.users import AccountPolicy
+    from detente.events.demo_job import run_demo
+    from detente.services.demo import add_demo_verification, setup_demo_process
+    from detente.web.app import WebOptions, create_app
+
+    need_browser()
+    ws = root / "ws"
+    run_demo(ws)
+    policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    app = create_app(Settings(workspace=ws), options=WebOptions(policy=policy, login_attempts_per_minute=100))
+    ctx = app.state.ctx
+    pid = setup_demo_process(ctx)
+    if verification:
+        assert add_demo_verification(ctx, pid) is True
+        assert add_demo_verification(ctx, pid) is False  # idempotent
+    try:
+        with serve(app) as url:
+            yield url, pid, ctx
+    finally:
+        ctx.db.close()
+
+
+def sign_in(browser: Any, url: str, username: str, password: str) -> Any:
+    """A new page, in a browser context of its own (its own cookies and IndexedDB), signed in as *username*."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    follow(page, "button[type=submit]")
+    page.wait_for_url(f"{url}/processes")
+    return page

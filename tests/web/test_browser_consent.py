@@ -12,10 +12,7 @@ from typing import Any
 
 import pytest
 
-from detente.config import Settings
-from detente.db.users import AccountPolicy
-from detente.events.demo_job import run_demo
-from web.browser_support import follow, launch, need_browser, serve, shot
+from web.browser_support import demo_server, follow, launch, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
@@ -24,32 +21,8 @@ ARCADIA, BOREALIS = "Arcadia (fictional)", "Borealis (fictional)"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, Any]]:
-    need_browser()
-    from argon2 import PasswordHasher
-
-    from detente.services.demo import setup_demo_process
-    from detente.web.app import WebOptions, create_app
-
-    ws = tmp_path_factory.mktemp("consent-browser") / "ws"
-    run_demo(ws)
-    policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    app = create_app(Settings(workspace=ws), options=WebOptions(policy=policy, login_attempts_per_minute=100))
-    ctx = app.state.ctx
-    pid = setup_demo_process(ctx)
-    with serve(app) as url:
-        yield url, pid, ctx
-    ctx.db.close()
-
-
-def _signed_in(browser: Any, url: str, username: str, password: str) -> Any:
-    """A page in a browser context of its own (its own IndexedDB: a representative's own browser)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    follow(page, "button[type=submit]")
-    page.wait_for_url(f"{url}/processes")
-    return page
+    with demo_server(tmp_path_factory.mktemp("consent-browser")) as running:
+        yield running
 
 
 def _propose(page: Any, base: str, title: str) -> str:
@@ -75,7 +48,7 @@ def test_a_party_accepts_with_its_own_key_before_anything_binds_it(site: tuple[s
     url, pid, ctx = site
     base = f"{url}/processes/{pid}/verification"
     with launch() as browser:
-        arcadia = _signed_in(browser, url, "rep-arcadia", "arcadia-demo-password")
+        arcadia = sign_in(browser, url, "rep-arcadia", "arcadia-demo-password")
         title = "Borealis releases the detainees held at Cinder Camp"
         proposal = _propose(arcadia, base, title)
         assert "proposal — awaiting " + BOREALIS in arcadia.locator("section.consent h2").inner_text()
@@ -84,7 +57,7 @@ def test_a_party_accepts_with_its_own_key_before_anything_binds_it(site: tuple[s
         assert not any(title in t for t in _board_titles(arcadia, base))
         assert title in arcadia.locator("section.proposals").inner_text()
 
-        borealis = _signed_in(browser, url, "rep-borealis", "borealis-demo-password")
+        borealis = sign_in(browser, url, "rep-borealis", "borealis-demo-password")
         borealis.goto(proposal)
         assert "proposal — awaiting " + BOREALIS in borealis.locator("section.consent h2").inner_text()
         assert "You have no signing key registered yet" in borealis.locator("#consent").inner_text()

@@ -12,49 +12,21 @@ from typing import Any
 import pytest
 
 from consenting import decide_for
-from detente.config import Settings
-from detente.db.users import AccountPolicy
-from detente.events.demo_job import run_demo
-from web.browser_support import SIZES, follow, launch, need_browser, serve, shot
+from web.browser_support import SIZES, demo_server, follow, launch, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, Any]]:
-    need_browser()
-    from argon2 import PasswordHasher
-
-    from detente.services.demo import add_demo_verification, setup_demo_process
-    from detente.web.app import WebOptions, create_app
-
-    ws = tmp_path_factory.mktemp("vbrowser") / "ws"
-    run_demo(ws)
-    policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    app = create_app(Settings(workspace=ws), options=WebOptions(policy=policy, login_attempts_per_minute=100))
-    ctx = app.state.ctx
-    pid = setup_demo_process(ctx)
-    assert add_demo_verification(ctx, pid) is True
-    assert add_demo_verification(ctx, pid) is False  # idempotent
-    with serve(app) as url:
-        yield url, pid, ctx
-    ctx.db.close()
+    with demo_server(tmp_path_factory.mktemp("vbrowser"), verification=True) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
 def chromium(demo_site: tuple[str, int, Any]) -> Iterator[Any]:
     with launch() as b:
         yield b
-
-
-def _page(chromium: Any, url: str, username: str, password: str) -> Any:
-    page = chromium.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    follow(page, "button[type=submit]")
-    page.wait_for_url(f"{url}/processes")
-    return page
 
 
 def _shoot(page: Any, name: str) -> None:
@@ -67,7 +39,7 @@ def _shoot(page: Any, name: str) -> None:
 def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int, Any], tmp_path: Path) -> None:
     url, pid, ctx = demo_site
     base = f"{url}/processes/{pid}/verification"
-    page = _page(chromium, url, "observer", "observer-demo-password")
+    page = sign_in(chromium, url, "observer", "observer-demo-password")
     page.goto(f"{url}/processes/{pid}")
     follow(page, "text=Commitments and verification")
     assert page.locator("h1").inner_text().startswith("Commitments board")
@@ -79,7 +51,7 @@ def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int, Any],
     _shoot(page, "commitment")
 
     assert page.locator("a:has-text('Propose a commitment')").count() == 0  # observers do not propose
-    proposer = _page(chromium, url, "mediator", "mediator-demo-password")
+    proposer = sign_in(chromium, url, "mediator", "mediator-demo-password")
     proposer.goto(f"{base}/commitments/new")
     proposer.fill("input[name=title]", "Exchange of prisoner lists")
     proposer.fill("textarea[name=text]", "Both sides hand over complete lists of prisoners to the mediators.")
@@ -123,7 +95,7 @@ def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int, Any],
     violation_url = page.url.split("?")[0]
     page.close()
 
-    mediator = _page(chromium, url, "mediator", "mediator-demo-password")
+    mediator = sign_in(chromium, url, "mediator", "mediator-demo-password")
     mediator.goto(violation_url)
     mediator.select_option("select[name=to]", "under_review")
     mediator.fill("textarea[name=reason]", "Lists compared by the team.")
@@ -144,7 +116,7 @@ def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int, Any],
     _shoot(mediator, "board-overdue")
     mediator.close()
 
-    viewer = _page(chromium, url, "viewer", "viewer-demo-password")
+    viewer = sign_in(chromium, url, "viewer", "viewer-demo-password")
     viewer.goto(base)
     assert viewer.locator("table.board tbody tr").count() == 1  # only the public commitment
     response = viewer.goto(commitment_url)

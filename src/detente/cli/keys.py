@@ -8,7 +8,6 @@ each party sees which keys speak for which party. ``sign`` signs any file with i
 from __future__ import annotations
 
 import base64
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +15,7 @@ import typer
 
 from detente.cli.common import JsonOpt, UserOpt, WorkspaceOpt, as_user, console, handle_errors, open_app, print_json
 from detente.errors import InputError
-from detente.verification.ledger import KeyPair, NoteError, generate_key, parse_signer_key
+from detente.verification.ledger import KeyPair
 
 __all__ = ["app", "read_key", "sign_command"]
 
@@ -28,14 +27,9 @@ KeyFileOpt = Annotated[Path, typer.Option("--key", help="your private key file (
 
 def read_key(path: Path) -> KeyPair:
     """A private key file written by ``keys new`` (the C2SP signer-key string on one line)."""
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise InputError(f"cannot read the key file ({exc.strerror or exc})", path=path) from exc
-    try:
-        return parse_signer_key(text)
-    except NoteError as exc:
-        raise InputError(f"not a private key file: {exc}", path=path, line=1) from exc
+    from detente.services.key_files import read_key_file
+
+    return read_key_file(path)
 
 
 @app.command("new")
@@ -46,18 +40,9 @@ def new_key(
 ) -> None:
     """Make an Ed25519 key on this machine: the private key goes to OUT (readable by you only), the public key is
     printed — register it with `detente keys register` or paste it into the workbench."""
-    try:
-        key = generate_key(name)
-    except NoteError as exc:
-        raise InputError(str(exc), field="name") from exc
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise InputError("the file exists already: choose another (a key is never overwritten)", path=out) from None
-    except OSError as exc:
-        raise InputError(f"cannot write the key ({exc.strerror or exc})", path=out) from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key.skey + "\n")
+    from detente.services.key_files import new_key_file
+
+    key = new_key_file(name, out)
     _show(key)
     console.print(
         f"private key written to {out} — keep it on this machine; it never needs to leave it", highlight=False

@@ -8,23 +8,21 @@ only if it extends the last one it cosigned for that log.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from detente.clock import Clock
 from detente.db.witness_store import SqliteWitnessStore, state_path
 from detente.errors import InputError, LedgerError, ProofError, UnknownOriginError
+from detente.services.key_files import new_key_file, read_key_file
 from detente.verification.ledger import (
     ALG_COSIGNATURE_V1,
     EMPTY_ROOT,
     KeyPair,
     PublicKey,
     Witness,
-    generate_key,
     parse_checkpoint_body,
     parse_note,
-    parse_signer_key,
     parse_vkey,
 )
 from detente.verification.ledger.witness_protocol import parse_add_checkpoint
@@ -34,34 +32,12 @@ __all__ = ["WitnessServer", "add_log", "load_witness_key", "witness_keygen"]
 
 def witness_keygen(name: str, out: Path) -> PublicKey:
     """Write a new witness signing key (type 0x04) to *out*, readable by its owner only; return its verifier key."""
-    try:
-        pair = generate_key(name, ALG_COSIGNATURE_V1)
-    except LedgerError as exc:
-        raise InputError(str(exc), field="name") from exc
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise InputError("the key file exists already; a witness key is never overwritten", path=out) from None
-    except OSError as exc:
-        raise InputError(f"cannot write the key file ({exc.strerror or exc})", path=out) from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(pair.skey + "\n")
-    return pair.public
+    return new_key_file(name, out, ALG_COSIGNATURE_V1).public
 
 
 def load_witness_key(path: Path) -> KeyPair:
     """The witness signing key in *path* (written by :func:`witness_keygen`)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the witness key ({exc.strerror or exc})", path=path) from exc
-    try:
-        key = parse_signer_key(text)
-    except LedgerError as exc:
-        raise InputError(f"not a witness key: {exc}", path=path) from exc
-    if key.alg != ALG_COSIGNATURE_V1:
-        raise InputError("not a witness key: its signature type must be 0x04 (cosignature/v1)", path=path)
-    return key
+    return read_key_file(path, alg=ALG_COSIGNATURE_V1, what="witness key")
 
 
 def add_log(state: Path, origin: str, vkey: str) -> PublicKey:
