@@ -145,7 +145,10 @@ def test_an_append_costs_the_same_statements_at_any_size(db: Database, stored: i
             with _statements(db) as seen:
                 append_entries(s, log_id, [entry(size)])
             counts.append(len(seen))
-    assert max(counts) <= 5  # lock, right edge, entry rows, subtree rows (when some complete), size
+    if db.engine.dialect.name == "postgresql":
+        assert counts == [2, 2, 2]  # lock with the right edge; entries, subtrees and size together
+    else:
+        assert max(counts) <= 5  # lock, right edge, entry rows, subtree rows (when some complete), size
 
 
 def test_rfc6962_roots_from_the_sql_store(db: Database, vault: KeyVault) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm.util import identity_key
 
 from detente.db.ledger_nodes import SqlNodeReader
 from detente.db.verification_models import LedgerLog
-from detente.errors import NotFoundError
+from detente.errors import NotFoundError, StoreError
 from detente.verification.ledger import Entry, encode_entry, leaf_hash
 from detente.verification.ledger.frontier import Frontier, frontier_positions
 from detente.verification.ledger.planned import PlannedTree
@@ -63,9 +63,14 @@ def append_entries(session: Session, log_id: int, entries: Sequence[Entry | byte
     """
     session.flush()
     connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    first = _locked_size(connection, log_id, mark)
-    frontier = _frontier(session, log_id, first)
+    if postgres:
+        frontier = _pg_locked_frontier(connection, log_id)
+        first = frontier.size
+    else:
+        first = _locked_size(connection, log_id, mark)
+        frontier = _frontier(session, log_id, first)
     entry_rows: list[tuple[int, int, bytes, bytes]] = []
     subtree_rows: list[tuple[int, int, int, bytes]] = []
     for offset, entry in enumerate(entries):
@@ -75,6 +80,24 @@ def append_entries(session: Session, log_id: int, entries: Sequence[Entry | byte
         subtree_rows += [(log_id, node.level, node.index, node.hash) for node in frontier.append(digest)]
     if not entry_rows:
         return []
+    if postgres:
+        _pg_write(connection, log_id, entry_rows, subtree_rows, frontier.size)
+    else:
+        _write(connection, log_id, entry_rows, subtree_rows, frontier.size, mark)
+    loaded = session.identity_map.get(identity_key(LedgerLog, log_id))
+    if isinstance(loaded, LedgerLog):
+        set_committed_value(loaded, "size", frontier.size)
+    return list(range(first, frontier.size))
+
+
+def _write(
+    connection: Connection,
+    log_id: int,
+    entry_rows: Sequence[tuple[int, int, bytes, bytes]],
+    subtree_rows: Sequence[tuple[int, int, int, bytes]],
+    size: int,
+    mark: str,
+) -> None:
     _insert(
         connection,
         "ledger_entries (log_id, idx, data, leaf_hash)",
@@ -83,11 +106,57 @@ def append_entries(session: Session, log_id: int, entries: Sequence[Entry | byte
     )
     if subtree_rows:
         _insert(connection, "ledger_subtrees (log_id, level, idx, hash)", ("integer",) * 3 + ("bytea",), subtree_rows)
-    connection.exec_driver_sql(f"UPDATE ledger_logs SET size = {mark} WHERE id = {mark}", (frontier.size, log_id))
-    loaded = session.identity_map.get(identity_key(LedgerLog, log_id))
-    if isinstance(loaded, LedgerLog):
-        set_committed_value(loaded, "size", frontier.size)
-    return list(range(first, frontier.size))
+    connection.exec_driver_sql(f"UPDATE ledger_logs SET size = {mark} WHERE id = {mark}", (size, log_id))
+
+
+#: PostgreSQL, one round trip: lock the log row and read its right edge. The edge of a tree of n leaves is, for each
+#: bit b set in n, the complete subtree at level b with index (n >> b) - 1 (a leaf when b = 0): computed in SQL from
+#: the locked size, each then a primary-key lookup. A constant text, so the driver prepares it once per connection.
+_PG_EDGE = (
+    "WITH l AS (SELECT size FROM ledger_logs WHERE id = %(log)s FOR UPDATE),"
+    " b AS (SELECT g AS level, ((SELECT size FROM l) >> g) - 1 AS idx FROM generate_series(0, 31) AS g"
+    " WHERE (((SELECT size FROM l) >> g) & 1) = 1)"
+    " SELECT l.size, b.level, b.idx, COALESCE(s.hash, e.leaf_hash) FROM l LEFT JOIN b ON true"
+    " LEFT JOIN ledger_subtrees AS s ON b.level > 0 AND s.log_id = %(log)s AND s.level = b.level AND s.idx = b.idx"
+    " LEFT JOIN ledger_entries AS e ON b.level = 0 AND e.log_id = %(log)s AND e.idx = b.idx"
+)
+
+#: PostgreSQL, one round trip: the entries, the subtrees they complete and the new size (each column an array).
+_PG_WRITE = (
+    "WITH e AS (INSERT INTO ledger_entries (log_id, idx, data, leaf_hash) SELECT * FROM unnest("
+    "CAST(%s AS integer[]), CAST(%s AS integer[]), CAST(%s AS bytea[]), CAST(%s AS bytea[]))),"
+    " t AS (INSERT INTO ledger_subtrees (log_id, level, idx, hash) SELECT * FROM unnest("
+    "CAST(%s AS integer[]), CAST(%s AS integer[]), CAST(%s AS integer[]), CAST(%s AS bytea[])))"
+    " UPDATE ledger_logs SET size = %s WHERE id = %s"
+)
+
+
+def _pg_locked_frontier(connection: Connection, log_id: int) -> Frontier:
+    rows = connection.exec_driver_sql(_PG_EDGE, {"log": log_id}).all()
+    if not rows:
+        raise NotFoundError(f"no log {log_id}")
+    size = int(rows[0][0])
+    found = {(int(level), int(index)): value for _, level, index, value in rows if level is not None}
+    wanted = frontier_positions(size)
+    missing = [p for p in wanted if found.get(p) is None]
+    if missing:
+        raise StoreError(f"log {log_id}: the stored tree is incomplete at size {size} (missing {missing[:3]})")
+    return Frontier(size, [bytes(found[p]) for p in wanted])
+
+
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
+def _pg_write(
+    connection: Connection,
+    log_id: int,
+    entry_rows: Sequence[tuple[int, int, bytes, bytes]],
+    subtree_rows: Sequence[tuple[int, int, int, bytes]],
+    size: int,
+) -> None:
+    params = (*_columns(entry_rows, 4), *_columns(subtree_rows, 4), size, log_id)
+    connection.exec_driver_sql(_PG_WRITE, params)
 
 
 def _insert(connection: Connection, into: str, types: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> None:
