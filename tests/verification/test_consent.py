@@ -5,14 +5,17 @@ amendments and withdrawals need the same consent; every decision and key is in t
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from typer.testing import CliRunner
 
 from detente.access import Role
+from detente.cli.ledger import app as ledger_app
 from detente.config import Settings
 from detente.db import processes as proc_db
 from detente.db.ledger import audit_log, get_log
@@ -21,10 +24,12 @@ from detente.db.verification_models import LedgerEntry
 from detente.errors import AccessDenied, InputError, NotFoundError, NotInForce, ProposalClosed
 from detente.services import consent, verification, verification_reads
 from detente.services.accounts import caller_by_name
-from detente.services.caller import Caller
+from detente.services.caller import Caller, operator
 from detente.services.context import AppContext, open_context
+from detente.services.ledger import export_bundle
 from detente.verification.consent import consent_statement, verify_consent
-from detente.verification.ledger import decode_entry, generate_key, leaf_hash, parse_vkey
+from detente.verification.consent_check import check_consents
+from detente.verification.ledger import Entry, decode_entry, encode_entry, generate_key, leaf_hash, parse_vkey
 from support import FakeClock
 
 POLICY = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
@@ -233,3 +238,42 @@ def test_keys_are_the_partys_own(world: World) -> None:
     proposed = consent.propose(w.app, w.who("rep-a"), w.pid, RELEASE)
     with pytest.raises(InputError, match="does not verify"):  # a revoked key no longer signs
         w.decide("rep-b", proposed.id)
+
+
+def test_every_signed_decision_checks_offline(world: World, tmp_path: Path) -> None:
+    """`ledger verify` checks each logged decision: its signature, the exact proposal entry it signs, and a key the
+    party registered before signing. A decision the server copied onto another proposal, or made with a key no party
+    registered, is refused — what a dishonest operator would have to do to bind a party without its consent."""
+    w = world
+    w.register("rep-b")
+    accepted = consent.propose(w.app, w.who("rep-a"), w.pid, RELEASE)
+    w.decide("rep-b", accepted.id)
+    other = consent.propose(w.app, w.who("rep-a"), w.pid, {**RELEASE, "title": "Borealis disarms"})
+    bundle = export_bundle(w.app, operator("test"), w.pid, tmp_path / "bundle", reader="rep-a")
+    result = CliRunner().invoke(ledger_app, ["verify", str(bundle), "--json", "--allow-unwitnessed",
+                                             "--known-keys", str(tmp_path / "known")])  # fmt: skip
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0 and report["consents_checked"] == 1, result.output
+    lines = [line for line in (bundle / "entries.jsonl").read_bytes().split(b"\n") if line]
+    origin = report["origin"]
+    assert check_consents(lines, origin) == (1, [])
+    kinds = [decode_entry(line).kind for line in lines]
+    real = decode_entry(lines[kinds.index("consent")])
+    proposal_at = kinds.index("commitment", kinds.index("consent"))  # the second proposal's entry
+    # the server logs Borealis's signed acceptance again, as if it accepted the other proposal
+    replayed = {**real.body, "commitment_id": other.id, "proposal_entry": proposal_at}
+    _, problems = check_consents([*lines, encode_entry(Entry("consent", replayed))], origin)
+    assert [p.code for p in problems] == ["consent_statement"] and "not the proposal at" in problems[0].message
+    # ... or signs for Borealis with a key of its own, which no representative of Borealis registered
+    intruder = generate_key("operator-made")
+    statement = consent_statement(
+        origin, proposal_at, leaf_hash(lines[proposal_at]), w.parties["Borealis"], "accept", ""
+    )
+    forged = {**replayed, "key": intruder.public.vkey, "statement": statement,
+              "signature": base64.b64encode(intruder.sign(statement.encode())).decode()}  # fmt: skip
+    _, problems = check_consents([*lines, encode_entry(Entry("consent", forged))], origin)
+    assert [p.code for p in problems] == ["consent_key"] and "never registered" in problems[0].message
+    # ... or rewrites the decision in the entry: the signature no longer verifies
+    flipped = {**real.body, "decision": "decline"}
+    _, problems = check_consents([*lines, encode_entry(Entry("consent", flipped))], origin)
+    assert [p.code for p in problems] == ["consent_statement"]

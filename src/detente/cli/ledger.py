@@ -22,7 +22,7 @@ from detente.verification.ledger import (
     parse_vkey,
     verify_bundle,
 )
-from detente.verification.ledger.bundle import BundleReport, bundle_policy, load_bundle_tree
+from detente.verification.ledger.bundle import MANIFEST, BundleReport, bundle_policy, load_bundle_tree
 from detente.verification.ledger.known_keys import KnownKeys, default_known_keys_path, fingerprint
 
 if TYPE_CHECKING:
@@ -68,6 +68,23 @@ def _pin(bundle: Path, explicit: WitnessPolicy | None, known: KnownKeys, trusted
         known.pin_witness_set(presented.log.name, {w.name for w in presented.witnesses}, trusted)
 
 
+def _check_consents(bundle: Path, report: BundleReport) -> None:
+    """Every party's signed decision in the bundle, checked offline (``detente.verification.consent_check``)."""
+    from detente.verification.consent_check import check_consents
+
+    if report.origin is None:
+        return
+    try:
+        manifest = json.loads((bundle / MANIFEST).read_text(encoding="utf-8"))
+        lines = (bundle / str(manifest["entries"])).read_bytes().split(b"\n")
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # the bundle check has said what is wrong with the files
+    checked, problems = check_consents([line for line in lines if line], report.origin)
+    report.consents_checked = checked
+    for p in problems:
+        report.add(p.code, p.message, f"entry {p.index}", p.severity)
+
+
 def _print_report(report: BundleReport, console: Console, pinned: list[str]) -> None:
     for line in pinned:
         console.print(f"[yellow]{line}[/yellow]", highlight=False)
@@ -77,7 +94,8 @@ def _print_report(report: BundleReport, console: Console, pinned: list[str]) -> 
         status = "[green]VERIFIED[/green]" if report.ok else "[red]FAILED[/red]"
     console.print(
         f"{status} {report.path}: log {report.origin}, {report.entry_count} entries, root {report.root}; "
-        f"{report.witnessed_size} entries covered by a checkpoint with {report.quorum} witness cosignatures",
+        f"{report.witnessed_size} entries covered by a checkpoint with {report.quorum} witness cosignatures; "
+        f"{report.consents_checked} parties' signed decisions checked",
         highlight=False,
     )
     table = Table("checkpoint", "size", "log signature", "cosigned by", "quorum", "matches entries")
@@ -154,6 +172,7 @@ def verify(
         strict=True,
         allow_unwitnessed=allow_unwitnessed,
     )
+    _check_consents(bundle, report)
     if report.ok:
         head = next((c for c in report.checkpoints if c.size == report.witnessed_size and c.root), None)
         if head is not None and head.root is not None and report.origin is not None:

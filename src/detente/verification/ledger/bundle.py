@@ -163,6 +163,8 @@ class BundleReport:
     entry_count: int = 0
     #: entries present only as their leaf hash (withheld from this recipient)
     withheld: int = 0
+    #: parties' signed decisions checked (``detente.verification.consent_check``, by ``ledger verify``)
+    consents_checked: int = 0
     root: str | None = None
     checkpoints: list[CheckpointStatus] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -189,6 +191,7 @@ class BundleReport:
             "origin": self.origin,
             "entry_count": self.entry_count,
             "withheld": self.withheld,
+            "consents_checked": self.consents_checked,
             "root": self.root,
             "checkpoints": [vars(c) for c in self.checkpoints],
             "findings": [vars(f) for f in self.findings],
