@@ -64,13 +64,16 @@ class Workspace:
         elif create:
             if root.exists() and not root.is_dir():
                 raise StoreError(f"{root}: exists and is not a directory")
-            root.mkdir(parents=True, exist_ok=True)
+            fresh = not root.exists()
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if fresh:
+                root.chmod(0o700)  # what parties said in confidence lives here: the owner only (mkdir obeys umask)
             atomic_write_bytes(marker, json.dumps({"layout_version": LAYOUT_VERSION}).encode())
         else:
             raise StoreError(f"{root}: not a Détente workspace (run `detente ingest` or `detente demo` to create one)")
         ws = cls(root)
         for sub in ("events", "rejects", "tmp"):
-            (root / sub).mkdir(exist_ok=True)
+            (root / sub).mkdir(mode=0o700, exist_ok=True)
         return ws
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,7 +43,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut, not only a crashed process
     finally:
         cursor.close()
 
@@ -51,6 +52,20 @@ def _sqlite_begin(conn: Connection) -> None:
     """Begin explicitly: a writing transaction takes SQLite's write lock up front (``BEGIN IMMEDIATE``, waiting up
     to the busy timeout), so two writers queue instead of one failing when it upgrades a read snapshot."""
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_IMMEDIATE) else "BEGIN")
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600; SQLite gives its WAL and shared-memory files the
+    same mode), its folder 0700 when it makes it. An existing file is left as it is."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise ConfigError(f"DETENTE_DATABASE_URL: cannot create {path} ({exc.strerror or exc})") from exc
+    os.close(fd)
 
 
 def make_engine(url: str) -> Engine:
@@ -66,7 +81,7 @@ def make_engine(url: str) -> Engine:
     if backend == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             raise ConfigError("DETENTE_DATABASE_URL: SQLite needs a file (an in-memory database is not shared)")
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(parsed.database))
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
