@@ -7,8 +7,8 @@ a one-row write transaction measured on the same database in the same run.
 
 Each transaction locks the log, reads its right edge (one statement), inserts the entry rows and the subtrees they
 complete and moves the size; a checkpoint is signed (Ed25519, key opened from the sealed store) in its own
-transaction every ``every`` appends. SQLite runs as the application configures it: WAL, synchronous=NORMAL (durable
-against process crashes). PostgreSQL runs with its default synchronous_commit=on (fsync per commit). The stores are
+transaction every ``every`` appends. SQLite runs as the application configures it: WAL, synchronous=FULL (durable
+against power loss). PostgreSQL runs with its default synchronous_commit=on (fsync per commit). The stores are
 built in bulk first (see _ledger_store.py); ``--keep`` keeps them for the next run.
 """
 
