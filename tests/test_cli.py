@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
@@ -107,3 +108,19 @@ def test_exported_file_reimports_as_duplicates(tmp_path: Path) -> None:
         report = json.loads(run("ingest", "--json", "-w", ws, str(path)))
         assert report["imported"] == 0, fmt
         assert report["duplicates"] == report["rows_read"] > 0, fmt
+
+
+def test_the_demo_log_verifies_end_to_end_with_its_witnesses(tmp_path: Path, monkeypatch: Any) -> None:
+    """`detente demo` names a witness per slot (each by whoever holds it), serves them here and has them cosign: a
+    party's bundle of the demo then verifies strictly, with nothing accepted unwitnessed; a second run reuses them."""
+    ws = tmp_path / "demo"
+    out = run("demo", "--no-serve", "-w", str(ws))
+    assert "3 of 2 required cosigned the log" in " ".join(out.split())
+    monkeypatch.setenv("DETENTE_WORKSPACE", str(ws))
+    monkeypatch.setenv("DETENTE_KNOWN_KEYS", str(tmp_path / "known_keys"))
+    run("ledger", "export", "--process", "1", "--for", "rep-borealis", str(tmp_path / "bundle"))
+    report = json.loads(run("ledger", "verify", str(tmp_path / "bundle"), "--json"))
+    assert report["ok"] and not report["accepted_unwitnessed"] and report["consents_checked"] >= 4
+    assert report["witnessed_size"] == report["entry_count"]
+    again = run("demo", "--no-serve", "-w", str(ws))  # the same witnesses, their keys kept in the workspace
+    assert "3 of 2 required cosigned" in " ".join(again.split())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -89,8 +89,50 @@ def demo_command(
         role = account.role.replace("_", " ") + (f" of {account.party}" if account.party else "")
         admin = " + instance administrator" if account.is_admin else ""
         console.print(f"  {account.username:<13} {account.password:<24} {role}{admin}", highlight=False)
-    if serve:
-        _serve(ws, "127.0.0.1", port, False)
+    witnesses = _demo_witnesses(ws, done.process_id)
+    try:
+        if serve:
+            _serve(ws, "127.0.0.1", port, False)
+    finally:
+        for w in witnesses:
+            w.stop()
+
+
+def _demo_witnesses(ws: Path, process_id: int) -> list[Any]:
+    """Serve a witness for each slot of the demo log's policy on this machine (named by whoever holds the slot) and
+    have them cosign: the demo's log then verifies end to end. Real parties run their own (`detente witness serve`)."""
+    from urllib.parse import urlsplit
+
+    from detente.errors import ConfigError
+    from detente.services.demo.witnesses import cosign_demo, demo_slots, name_demo_witnesses
+    from detente.services.witness import add_log
+    from detente.web.witness_runner import prepare_witness
+
+    running: list[Any] = []
+    with open_app(ws) as a:
+        offered: dict[str, tuple[str, str]] = {}
+        for slot in demo_slots(a, process_id):
+            label = slot.slot.replace(":", "-")
+            folder = ws / "demo-witnesses" / label
+            witness = prepare_witness(folder, f"demo-witness.{label}", urlsplit(slot.url).port if slot.url else None)
+            add_log(witness.state, slot.origin, slot.log_vkey)
+            try:
+                witness.start()
+            except ConfigError:  # the port of an earlier run is taken: another one, and the slot is updated
+                witness = prepare_witness(folder, witness.name)
+                witness.start()
+            running.append(witness)
+            offered[slot.slot] = (witness.vkey, witness.url)
+        name_demo_witnesses(a, process_id, offered)
+        result = cosign_demo(a, process_id)
+    console.print(
+        f"Demo witnesses (one per party and the observer mission, served here for the demo): {len(result.cosigned)} "
+        f"of {result.quorum} required cosigned the log at size {result.size}. "
+        f"Check it offline: detente ledger export --process {process_id} --for rep-arcadia bundle && "
+        "detente ledger verify bundle",
+        highlight=False,
+    )
+    return running
 
 
 users_app = typer.Typer(help="Administer the workbench's local accounts (as the operator).", no_args_is_help=True)
