@@ -109,10 +109,17 @@ def _print_report(report: BundleReport, console: Console, pinned: list[str]) -> 
             "yes" if c.matches_entries else "[red]no[/red]",
         )
     console.print(table)
+    shown: dict[tuple[str, str], int] = {}
     for f in report.findings:
+        seen = shown[(f.severity, f.code)] = shown.get((f.severity, f.code), 0) + 1
+        if f.severity != "error" and seen > 2:
+            continue  # warnings of one kind: the first two, then how many more (all of them in --json)
         colour = "red" if f.severity == "error" else "yellow"
         where = f" ({f.where})" if f.where else ""
         console.print(f"[{colour}]{f.severity}[/{colour}] {f.code}{where}: {f.message}", highlight=False)
+    for (severity, code), count in shown.items():
+        if severity != "error" and count > 2:
+            console.print(f"[yellow]{severity}[/yellow] {code}: {count - 2} more like these (--json lists them)")
     if report.ok and report.accepted_unwitnessed:
         console.print(
             "[yellow]note[/yellow]: --allow-unwitnessed accepted what the witness policy does not: "
