@@ -8,6 +8,7 @@ until ``detente ledger cosign --process`` (or the next write) asks again.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
@@ -181,16 +182,18 @@ def cosign(app: AppContext, caller: Caller, process_id: int) -> CosignResult:
         ]
         result.size = size
     already = {sig.name for sig in parse_note(stored).signatures}
+    asked = [t for t in targets if t.name not in already]
+    result.cosigned += [t.name for t in targets if t.name in already]
     fresh: list[NoteSignature] = []
-    for target in targets:
-        if target.name in already:
-            result.cosigned.append(target.name)
-            continue
+    # every witness at once: a write waits for the slowest witness (at most TIMEOUT per try), not for their sum
+    with ThreadPoolExecutor(max_workers=max(1, len(asked))) as pool:
+        futures = {t.name: pool.submit(_ask, app, process_id, note, size, t, log_vkey) for t in asked}
+    for name, future in futures.items():
         try:
-            fresh.append(_ask(app, process_id, note, size, target, log_vkey))
-            result.cosigned.append(target.name)
+            fresh.append(future.result())
+            result.cosigned.append(name)
         except LedgerError as exc:
-            result.failed[target.name] = exc.one_line()
+            result.failed[name] = exc.one_line()
     if fresh:
         with app.db.transaction(write=True) as s:
             for sig in fresh:
