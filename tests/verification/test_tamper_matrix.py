@@ -31,9 +31,18 @@ from detente.services import record_checks
 from detente.services.caller import operator
 from detente.services.context import AppContext, open_context
 from detente.services.witnesses import cosign
-from detente.verification.ledger import generate_key, leaf_hash
+from detente.verification.ledger import decode_entry, generate_key, leaf_hash
 from detente.verification.ledger.frontier import Frontier
 from support import FakeClock
+
+
+def _commitment_at(s: Any, log_id: int, nth: int) -> int:
+    """The log index of the process's *nth* commitment (witness namings are entries too)."""
+    kinds = [
+        decode_entry(bytes(data)).kind
+        for data in s.scalars(select(LedgerEntry.data).where(LedgerEntry.log_id == log_id).order_by(LedgerEntry.idx))
+    ]
+    return [i for i, kind in enumerate(kinds) if kind == "commitment"][nth]
 
 
 def _entry(s: Any, log_id: int, idx: int) -> LedgerEntry:
@@ -59,7 +68,7 @@ def _drop_cache_and_checkpoints(s: Any, log_id: int, above: int = -1) -> None:
 
 def byte_flip(app: AppContext, pid: int, log_id: int) -> None:
     with app.db.transaction(write=True) as s:
-        row = _entry(s, log_id, 1)
+        row = _entry(s, log_id, _commitment_at(s, log_id, 1))
         data = bytearray(row.data)
         data[data.index(b"Crossing")] ^= 0x01
         row.data = bytes(data)
@@ -67,19 +76,20 @@ def byte_flip(app: AppContext, pid: int, log_id: int) -> None:
 
 def edited_row(app: AppContext, pid: int, log_id: int) -> None:
     with app.db.transaction(write=True) as s:
-        row = _entry(s, log_id, 1)
+        row = _entry(s, log_id, _commitment_at(s, log_id, 1))
         row.data = bytes(row.data).replace(b"daily", b"weekly")
         row.leaf_hash = leaf_hash(row.data)  # consistent with itself: only the signed roots can tell
 
 
 def deleted_entry(app: AppContext, pid: int, log_id: int) -> None:
     with app.db.transaction(write=True) as s:
-        s.execute(delete(LedgerEntry).where(LedgerEntry.log_id == log_id, LedgerEntry.idx == 1))
+        second = _commitment_at(s, log_id, 1)
+        s.execute(delete(LedgerEntry).where(LedgerEntry.log_id == log_id, LedgerEntry.idx == second))
 
 
 def reordered(app: AppContext, pid: int, log_id: int) -> None:
     with app.db.transaction(write=True) as s:
-        a, b = _entry(s, log_id, 0), _entry(s, log_id, 1)
+        a, b = _entry(s, log_id, _commitment_at(s, log_id, 0)), _entry(s, log_id, _commitment_at(s, log_id, 1))
         (a.data, a.leaf_hash), (b.data, b.leaf_hash) = (
             (bytes(b.data), bytes(b.leaf_hash)),
             (bytes(a.data), bytes(a.leaf_hash)),
@@ -93,18 +103,20 @@ def removed_checkpoints(app: AppContext, pid: int, log_id: int) -> None:
 
 def rolled_back(app: AppContext, pid: int, log_id: int) -> None:
     with app.db.transaction(write=True) as s:
-        s.execute(delete(LedgerEntry).where(LedgerEntry.log_id == log_id, LedgerEntry.idx >= 2))
-        _drop_cache_and_checkpoints(s, log_id, above=2)
-        s.execute(update(LedgerLog).where(LedgerLog.id == log_id).values(size=2))
+        last = _commitment_at(s, log_id, 2)  # the log cut back to before the last commitment
+        s.execute(delete(LedgerEntry).where(LedgerEntry.log_id == log_id, LedgerEntry.idx >= last))
+        _drop_cache_and_checkpoints(s, log_id, above=last)
+        s.execute(update(LedgerLog).where(LedgerLog.id == log_id).values(size=last))
 
 
 def forked(app: AppContext, pid: int, log_id: int) -> None:
     """Another history of the same size, signed with the log's own key and offered to the witnesses (who refuse)."""
     with app.db.transaction(write=True) as s:
-        row = _entry(s, log_id, 2)
+        last = _commitment_at(s, log_id, 2)
+        row = _entry(s, log_id, last)
         row.data = bytes(row.data).replace(b"daily", b"never")
         row.leaf_hash = leaf_hash(row.data)
-        _drop_cache_and_checkpoints(s, log_id, above=2)
+        _drop_cache_and_checkpoints(s, log_id, above=last)
         sign_log_checkpoint(s, log_id, app.vault(), clock=app.clock)
     assert not cosign(app, operator(), pid).cosigned  # every witness refuses the fork
 

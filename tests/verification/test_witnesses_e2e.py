@@ -44,7 +44,7 @@ def test_witnessed_log_verifies_and_a_missing_quorum_does_not(database_url: str,
             bundle = export_for(app, pid, workspace / "b2")
             code, out = verify(bundle, known)
             assert code == 1
-            assert "entries 3 to 3 are not covered by a checkpoint with the 2 witness cosignatures" in out
+            assert "entries 6 to 6 are not covered by a checkpoint with the 2 witness cosignatures" in out
             assert "has 1 of the 2 witness cosignatures required" in out
             code, out = verify(bundle, known, "--allow-unwitnessed")
             assert code == 0 and "VERIFIED WITHOUT WITNESSES" in out and "--allow-unwitnessed accepted" in out

@@ -310,7 +310,8 @@ def _entry_labels(session: Session, process_id: int) -> dict[int, str]:
 
 #: entries every party reads whatever else they may: the agreed violation procedure binds every party of the process;
 #: a party's key being revoked concerns all of them
-_SHARED_KINDS = frozenset({"violation.procedure", "party_key.revoked"})
+#: entries every member may read: the procedure, key revocations, who named which witness
+_SHARED_KINDS = frozenset({"violation.procedure", "party_key.revoked", "witness", "witness.removed"})
 
 
 def _withhold_unreadable(

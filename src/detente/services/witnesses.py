@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
+from sqlalchemy.orm import Session
 
 from detente import access
 from detente.access import Action, Resource
@@ -19,11 +20,13 @@ from detente.db import ledger as ldb
 from detente.db import ledger_witnesses as wdb
 from detente.db.ledger_tree import log_tree
 from detente.db.models import Process
+from detente.db.verification_models import LedgerLog
 from detente.errors import AccessDenied, LedgerError, NotFoundError, WitnessProtocolError, WitnessUnreachable
 from detente.services.audit import audit
 from detente.services.authz import hidden, require, require_scope
 from detente.services.caller import Caller
 from detente.services.context import AppContext
+from detente.verification.commitments import iso
 from detente.verification.ledger import NoteSignature, PublicKey, WitnessPolicy, parse_note, parse_vkey
 from detente.verification.ledger import verify_checkpoint as check_cosigned
 from detente.verification.ledger.witness_protocol import (
@@ -80,10 +83,23 @@ def add_witness(
         log = ldb.ensure_log(s, process_id, app.vault(), clock=app.clock)
         made = wdb.set_witness(s, log, vkey=vkey, url=url, slot=slot, quorum=quorum, clock=app.clock)
         policy = wdb.policy_of(s, log)
+        _log_change(app, s, caller, log, "witness", {"slot": made.slot, "name": made.name, "vkey": made.vkey,
+                                                      "quorum": policy.quorum})  # fmt: skip
         audit(s, app, caller, "ledger.witness_added", target=f"process:{process_id}", process_id=process_id,
               detail={"slot": made.slot, "name": made.name, "vkey": made.vkey, "url": made.url,
                       "quorum": policy.quorum})  # fmt: skip
-        return made
+    cosign_quietly(app, caller, process_id)
+    return made
+
+
+def _log_change(
+    app: AppContext, s: Session, caller: Caller, log: LedgerLog, kind: str, body: dict[str, object]
+) -> None:
+    """A change of the witness policy is itself an entry of the log (every party sees who named which witness, and
+    when), with a checkpoint signed at the new size."""
+    ldb.log_entry(s, log.process_id, kind, {"process_id": log.process_id, **body, "by": caller.user_id,
+                                            "at": iso(app.clock())})  # fmt: skip
+    ldb.sign_log_checkpoint(s, log.id, app.vault(), clock=app.clock)
 
 
 def remove_witness(app: AppContext, caller: Caller, process_id: int, which: str) -> wdb.WitnessSlot:
@@ -96,6 +112,8 @@ def remove_witness(app: AppContext, caller: Caller, process_id: int, which: str)
             raise hidden() from None
         _manage(caller, process_id, wdb.slot_of(s, log, which) or "extra")
         removed = wdb.remove_witness(s, log, which, clock=app.clock)
+        _log_change(app, s, caller, log, "witness.removed", {"slot": removed.slot, "name": removed.name,
+                                                             "quorum": wdb.policy_of(s, log).quorum})  # fmt: skip
         audit(s, app, caller, "ledger.witness_removed", target=f"process:{process_id}", process_id=process_id,
               detail={"slot": removed.slot, "name": removed.name})  # fmt: skip
         return removed
