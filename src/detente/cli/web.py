@@ -170,6 +170,29 @@ def users_set_admin(
     console.print(f"{user.username}: instance administrator = {admin}")
 
 
+def _set_active(username: str, workspace: Path | None, active: bool) -> None:
+    from detente.services import accounts
+    from detente.services.caller import operator
+
+    with open_app(workspace) as a:
+        user = accounts.set_active(a, operator(), username, active)
+    console.print(f"{user.username}: {'reactivated' if active else 'deactivated (sessions and tokens ended)'}")
+
+
+@users_app.command("deactivate")
+@handle_errors
+def users_deactivate(username: str, workspace: WorkspaceOpt = None) -> None:
+    """Deactivate an account: it cannot sign in, and its sessions and API tokens end at once."""
+    _set_active(username, workspace, False)
+
+
+@users_app.command("reactivate")
+@handle_errors
+def users_reactivate(username: str, workspace: WorkspaceOpt = None) -> None:
+    """Reactivate a deactivated account (its old API tokens stay revoked)."""
+    _set_active(username, workspace, True)
+
+
 @users_app.command("token")
 @handle_errors
 def users_token(

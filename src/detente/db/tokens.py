@@ -87,6 +87,7 @@ def create_token(
         scopes=_scopes(scopes),
         created_at=now,
         expires_at=now + expires_in if expires_in is not None else None,
+        generation=user.credentials_generation,
     )
     session.add(token)
     session.flush()
@@ -103,19 +104,24 @@ def create_token(
 
 
 def verify_token(session: Session, secret: str, *, ip: str | None = None, clock: Clock) -> VerifiedToken | None:
-    """The token's owner and scopes, or None when it is unknown, revoked or expired. Records its use."""
+    """The token's owner and scopes, or None when it is unknown, revoked or expired, when its owner is deactivated,
+    or when the owner's credentials changed since it was issued (password change, reset, lock-out, deactivation).
+    Records its use."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest(secret))).one_or_none()
     now = clock()
     if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         return None
+    user = get_user(session, token.user_id)
+    if user.deactivated_at is not None or token.generation != user.credentials_generation:
+        return None
     previous = token.last_used_at
     token.last_used_at = now
     if previous is None or now - previous >= TOKEN_USE_AUDIT_INTERVAL:
         record_audit(session, "token.used", actor_id=token.user_id, target=f"token:{token.id}", ip=ip, clock=clock)
     session.flush()
-    return VerifiedToken(token.id, get_user(session, token.user_id), frozenset(token.scopes.split()))
+    return VerifiedToken(token.id, user, frozenset(token.scopes.split()))
 
 
 def revoke_token(session: Session, token_id: int, *, actor_id: int, ip: str | None = None, clock: Clock) -> None:

@@ -36,7 +36,10 @@ def session_user(session: Session, raw_id: str, *, clock: Clock) -> User | None:
         session.delete(row)
         session.flush()
         return None
-    return get_user(session, row.user_id)
+    user = get_user(session, row.user_id)
+    if user.deactivated_at is not None:
+        return None
+    return user
 
 
 def end_session(session: Session, raw_id: str) -> None:

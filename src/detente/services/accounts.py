@@ -38,6 +38,7 @@ __all__ = [
     "reset_password",
     "revoke_token",
     "session_caller",
+    "set_active",
     "set_admin",
     "sign_in",
     "sign_out",
@@ -52,6 +53,7 @@ class UserOut(BaseModel):
     is_admin: bool
     created_at: datetime
     locked: bool
+    active: bool
 
 
 class TokenOut(BaseModel):
@@ -78,6 +80,7 @@ def _user_out(user: User) -> UserOut:
         is_admin=user.is_admin,
         created_at=user.created_at,
         locked=user.locked_until is not None,
+        active=user.deactivated_at is None,
     )
 
 
@@ -210,6 +213,20 @@ def set_admin(app: AppContext, caller: Caller, user: int | str, is_admin: bool) 
             raise AccessDenied("an administrator may not withdraw their own administration")
         changed = users_db.set_admin(
             s, user_id, is_admin, actor_id=caller.user_id, actor_name=caller.audit_name, ip=caller.ip or None,
+            clock=app.clock,
+        )  # fmt: skip
+        return _user_out(changed)
+
+
+def set_active(app: AppContext, caller: Caller, user: int | str, active: bool) -> UserOut:
+    """Deactivate an account (it cannot sign in; its sessions and tokens die at once) or reactivate it."""
+    _instance_admin(caller)
+    with app.db.transaction(write=True) as s:
+        user_id = _user_id(s, user)
+        if user_id == caller.user_id and not active:
+            raise AccessDenied("an administrator may not deactivate their own account")
+        changed = users_db.set_active(
+            s, user_id, active, actor_id=caller.user_id, actor_name=caller.audit_name, ip=caller.ip or None,
             clock=app.clock,
         )  # fmt: skip
         return _user_out(changed)

@@ -94,6 +94,10 @@ class AdminFlag(BaseModel):
     is_admin: bool
 
 
+class ActiveFlag(BaseModel):
+    active: bool
+
+
 class PasswordIn(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
@@ -221,6 +225,11 @@ def create_user(body: UserIn, ctx: Ctx, p: User) -> UserOut:
 @router.put("/users/{user_id}/admin", response_model=UserOut, responses=_ERRORS)
 def set_admin(user_id: IdPath, body: AdminFlag, ctx: Ctx, p: User) -> UserOut:
     return accounts.set_admin(ctx, p, user_id, body.is_admin)
+
+
+@router.put("/users/{user_id}/active", response_model=UserOut, responses=_ERRORS)
+def set_active(user_id: IdPath, body: ActiveFlag, ctx: Ctx, p: User) -> UserOut:
+    return accounts.set_active(ctx, p, user_id, body.active)
 
 
 @router.put("/users/{user_id}/password", status_code=204, responses=_ERRORS)

@@ -45,6 +45,7 @@ MESSAGES = {
     "token_revoked": "The token is revoked.",
     "user_created": "The account is created.",
     "admin_changed": "Administration rights are changed.",
+    "active_changed": "The account is deactivated or reactivated.",
 }
 
 
@@ -288,6 +289,14 @@ def admin_set_admin(
 ) -> Response:
     accounts.set_admin(ctx, p, user_id, is_admin)
     return _see("/admin/users", "admin_changed")
+
+
+@router.post("/admin/users/{user_id}/active")
+def admin_set_active(
+    request: Request, ctx: Ctx, p: User, user_id: IdPath, active: Annotated[bool, Form()] = False
+) -> Response:
+    accounts.set_active(ctx, p, user_id, active)
+    return _see("/admin/users", "active_changed")
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
