@@ -200,11 +200,50 @@ def users_token(
     name: Annotated[str, typer.Option(help="What the token is for.")],
     workspace: WorkspaceOpt = None,
     scope: Annotated[list[str] | None, typer.Option(help="read, write or admin (repeatable).")] = None,
+    expires_days: Annotated[int, typer.Option(help="Days the token lives (at most 365).")] = 90,
 ) -> None:
     """Issue an API token for a script; the secret is printed once."""
     from detente.services import accounts
     from detente.services.caller import operator
 
     with open_app(workspace) as a:
-        issued = accounts.create_token(a, operator(), name, scope or ["read"], for_user=username)
+        issued = accounts.create_token(
+            a, operator(), name, scope or ["read"], for_user=username, expires_in_days=expires_days
+        )
     typer.echo(issued.secret)
+
+
+@users_app.command("tokens")
+@handle_errors
+def users_tokens(
+    username: Annotated[str | None, typer.Argument(help="Whose tokens (default: everyone's).")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List API tokens: one user's, or everyone's."""
+    from detente.services import accounts
+    from detente.services.caller import operator
+
+    with open_app(workspace) as a:
+        rows = accounts.list_tokens(a, operator(), user=username, everyone=username is None)
+    if as_json:
+        typer.echo(json.dumps([t.model_dump(mode="json") for t in rows], indent=2))
+        return
+    for t in rows:
+        expires = t.expires_at.strftime("%Y-%m-%d") if t.expires_at else "never"
+        console.print(f"{t.id:>5}  {t.username:<20} {t.name:<24} {' '.join(t.scopes):<16} {expires}  {t.state}")
+
+
+@users_app.command("revoke-token")
+@handle_errors
+def users_revoke_token(
+    token_id: Annotated[int, typer.Argument(min=1, help="The token's id (see `users tokens`).")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Revoke anyone's API token (as the operator)."""
+    from detente.services import accounts
+    from detente.services.caller import operator
+
+    with open_app(workspace) as a:
+        accounts.revoke_token(a, operator(), token_id)
+    console.print(f"token {token_id} revoked")

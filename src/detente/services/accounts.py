@@ -15,7 +15,7 @@ from detente.db import processes as proc_db
 from detente.db import tokens as tokens_db
 from detente.db import users as users_db
 from detente.db import web_sessions as sessions_db
-from detente.db.models import User
+from detente.db.models import ApiToken, User
 from detente.db.users import DEFAULT_POLICY, AccountPolicy
 from detente.errors import AccessDenied, AuthRequired, InputError, NotFoundError
 from detente.services.authz import hidden, require
@@ -58,11 +58,16 @@ class UserOut(BaseModel):
 
 class TokenOut(BaseModel):
     id: int
+    user_id: int
+    username: str
     name: str
     scopes: list[str]
     created_at: datetime
+    expires_at: datetime | None
     last_used_at: datetime | None
     revoked: bool
+    #: active, or why the token is refused: revoked, expired, ended (credentials changed) or deactivated
+    state: str
 
 
 class IssuedTokenOut(BaseModel):
@@ -70,6 +75,7 @@ class IssuedTokenOut(BaseModel):
     secret: str
     name: str
     scopes: list[str]
+    expires_at: datetime | None
 
 
 def _user_out(user: User) -> UserOut:
@@ -247,11 +253,26 @@ def reset_password(app: AppContext, caller: Caller, user: int | str, new_passwor
 # --- API tokens ----------------------------------------------------------------------------------------------------
 
 
+def _lifetime(days: int | None) -> timedelta:
+    if days is None:
+        return tokens_db.DEFAULT_TOKEN_LIFETIME
+    longest = tokens_db.MAX_TOKEN_LIFETIME.days
+    if not 1 <= days <= longest:
+        raise InputError(f"a token lives 1 to {longest} days", field="expires_in_days")
+    return timedelta(days=days)
+
+
 def create_token(
-    app: AppContext, caller: Caller, name: str, scopes: Sequence[str], *, for_user: str | None = None
+    app: AppContext,
+    caller: Caller,
+    name: str,
+    scopes: Sequence[str],
+    *,
+    for_user: str | None = None,
+    expires_in_days: int | None = None,
 ) -> IssuedTokenOut:
-    """A new token for the caller (or, for the operator, for ``for_user``); a token mints tokens only with the
-    'admin' scope, and never wider ones."""
+    """A new token for the caller (or, for the operator, for ``for_user``), living ``expires_in_days`` (default
+    90, at most 365); a token mints tokens only with the 'admin' scope, and never wider ones."""
     if caller.via == "token" and "admin" not in caller.scopes:
         raise AccessDenied("this token lacks the 'admin' scope", field="scopes")
     unknown = set(scopes) - SCOPES
@@ -259,6 +280,7 @@ def create_token(
         raise InputError(f"unknown scope {sorted(unknown)[0]!r}: use read, write, admin", field="scopes")
     if not set(scopes) <= caller.scopes:
         raise AccessDenied("a token cannot grant more than its own scopes", field="scopes")
+    lifetime = _lifetime(expires_in_days)
     with app.db.transaction(write=True) as s:
         if for_user is not None:
             _instance_admin(caller)
@@ -267,32 +289,59 @@ def create_token(
             raise InputError("name the user the token is for", field="user")
         else:
             owner = caller.user_id
-        issued = tokens_db.create_token(s, owner, name, scopes, ip=caller.ip or None, clock=app.clock)
-        return IssuedTokenOut(id=issued.token_id, secret=issued.secret, name=name.strip(), scopes=sorted(set(scopes)))
+        issued = tokens_db.create_token(
+            s, owner, name, scopes, expires_in=lifetime, ip=caller.ip or None, clock=app.clock
+        )
+        return IssuedTokenOut(
+            id=issued.token_id,
+            secret=issued.secret,
+            name=name.strip(),
+            scopes=sorted(set(scopes)),
+            expires_at=tokens_db.get_token(s, issued.token_id).expires_at,
+        )
 
 
-def list_tokens(app: AppContext, caller: Caller) -> list[TokenOut]:
-    if caller.user_id is None:
+def _token_out(token: ApiToken, owner: User, now: datetime) -> TokenOut:
+    return TokenOut(
+        id=token.id,
+        user_id=owner.id,
+        username=owner.username,
+        name=token.name,
+        scopes=token.scopes.split(),
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+        revoked=token.revoked_at is not None,
+        state=tokens_db.token_state(token, owner, now),
+    )
+
+
+def list_tokens(
+    app: AppContext, caller: Caller, *, user: int | str | None = None, everyone: bool = False
+) -> list[TokenOut]:
+    """The caller's own tokens; an instance administrator may list another user's (``user``) or everyone's."""
+    if user is not None or everyone:
+        _instance_admin(caller)
+    elif caller.user_id is None:
         return []
     with app.db.transaction() as s:
-        return [
-            TokenOut(
-                id=t.id,
-                name=t.name,
-                scopes=t.scopes.split(),
-                created_at=t.created_at,
-                last_used_at=t.last_used_at,
-                revoked=t.revoked_at is not None,
-            )
-            for t in tokens_db.list_tokens(s, caller.user_id)
-        ]
+        owner = None if everyone else (_user_id(s, user) if user is not None else caller.user_id)
+        now = app.clock()
+        return [_token_out(t, u, now) for t, u in tokens_db.list_tokens(s, owner)]
 
 
 def revoke_token(app: AppContext, caller: Caller, token_id: int) -> None:
-    """Revoke one of the caller's own tokens (someone else's answers "not found")."""
-    if caller.user_id is None:
-        raise hidden()
+    """Revoke a token: one's own, or anyone's for an instance administrator (else "not found")."""
     with app.db.transaction(write=True) as s:
-        if not any(t.id == token_id for t in tokens_db.list_tokens(s, caller.user_id)):
-            raise hidden()
-        tokens_db.revoke_token(s, token_id, actor_id=caller.user_id, ip=caller.ip or None, clock=app.clock)
+        try:
+            token = tokens_db.get_token(s, token_id)
+        except NotFoundError:
+            raise hidden() from None
+        if token.user_id != caller.user_id:
+            try:
+                _instance_admin(caller)
+            except AccessDenied:
+                raise hidden() from None
+        tokens_db.revoke_token(
+            s, token_id, actor_id=caller.user_id, actor_name=caller.audit_name, ip=caller.ip or None, clock=app.clock
+        )

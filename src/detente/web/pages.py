@@ -253,8 +253,9 @@ def account_token(
     p: User,
     name: Annotated[str, Form(max_length=100)],
     scopes: Annotated[list[str], Form()],
+    expires_in_days: Annotated[int, Form(ge=1, le=365)] = 90,
 ) -> Response:
-    issued = accounts.create_token(ctx, p, name, scopes)
+    issued = accounts.create_token(ctx, p, name, scopes, expires_in_days=expires_in_days)
     return render(request, "account.html", {"tokens": accounts.list_tokens(ctx, p), "issued": issued, "error": None})
 
 
