@@ -15,7 +15,12 @@ __all__ = ["demo_command", "serve_command", "users_app"]
 HostOpt = Annotated[str, typer.Option(help="Address to listen on (default: loopback only).")]
 PortOpt = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
 ProxyOpt = Annotated[
-    bool, typer.Option("--behind-proxy", help="Trust X-Forwarded-Proto/-For from a TLS-terminating reverse proxy.")
+    bool,
+    typer.Option(
+        "--behind-proxy",
+        help="Behind a TLS-terminating reverse proxy: believe X-Forwarded-Proto/-For from the proxies in "
+        "DETENTE_TRUSTED_PROXIES (default: loopback only), never from other peers.",
+    ),
 ]
 
 

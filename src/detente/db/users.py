@@ -25,6 +25,8 @@ __all__ = [
     "LoginResult",
     "authenticate",
     "change_password",
+    "check_current_password",
+    "check_password_policy",
     "create_user",
     "end_credentials",
     "get_user",
@@ -83,9 +85,16 @@ def normalise_username(username: str) -> str:
     return name
 
 
-def _check_password(password: str, policy: AccountPolicy) -> None:
+def check_password_policy(
+    password: str, *, username: str | None = None, policy: AccountPolicy = DEFAULT_POLICY
+) -> None:
+    """Refuse a password the policy does not allow (an :class:`InputError` naming the field ``password``)."""
     if len(password) < policy.min_password_length:
         raise InputError(f"a password has at least {policy.min_password_length} characters", field="password")
+
+
+def _check_password(password: str, policy: AccountPolicy, username: str | None = None) -> None:
+    check_password_policy(password, username=username, policy=policy)
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -256,6 +265,27 @@ def record_failure(
     return locked
 
 
+def check_current_password(
+    session: Session,
+    user_id: int,
+    password: str,
+    *,
+    ip: str | None = None,
+    policy: AccountPolicy = DEFAULT_POLICY,
+    clock: Clock,
+) -> bool:
+    """Whether ``password`` is the user's (before a change of their own). A wrong one counts towards the lock-out
+    exactly as at sign-in; a locked or deactivated account is refused whatever the password. Commit the
+    transaction even when the answer is no."""
+    user = get_user(session, user_id)
+    matches = _verify(policy, user.password_hash, password)
+    if user.deactivated_at is not None or (user.locked_until is not None and user.locked_until > clock()):
+        return False
+    if not matches:
+        record_failure(session, user, reason="bad_current_password", ip=ip, policy=policy, clock=clock)
+    return matches
+
+
 def change_password(
     session: Session,
     user_id: int,
@@ -272,11 +302,11 @@ def change_password(
     resetting someone's passes ``actor_id`` (or, for the operator at the command line, ``actor_name``). Every
     server-side session of the user ends; the lock is lifted."""
     user = get_user(session, user_id)
+    _check_password(new_password, policy)
     if current_password is not None and not _verify(policy, user.password_hash, current_password):
         raise InputError("the current password is wrong", field="current_password")
     if current_password is None and actor_id is None and actor_name is None:
         raise InputError("give the current password, or act as an administrator", field="current_password")
-    _check_password(new_password, policy)
     now = clock()
     user.password_hash = policy.hasher.hash(new_password)
     user.password_changed_at = now

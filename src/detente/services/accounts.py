@@ -157,15 +157,22 @@ def sign_out(app: AppContext, raw_session: str) -> None:
 
 
 def change_own_password(app: AppContext, caller: Caller, current: str, new: str, *, ttl: timedelta) -> str:
-    """Change the caller's own password (the current one checked); every other session ends; returns a fresh
-    session for the browser that asked."""
+    """Change the caller's own password. The current one is checked first, in a transaction of its own, so that a
+    wrong guess counts towards the account's lock-out even though the change is refused (a lock-out ends every
+    session, the guesser's included). Every other session ends; returns a fresh session for the browser that
+    asked."""
     if caller.user_id is None:
         raise AuthRequired("sign in first")
+    ip = caller.ip or None
+    users_db.check_password_policy(new, policy=app.policy)
+    with app.db.transaction(write=True) as s:
+        right = users_db.check_current_password(s, caller.user_id, current, ip=ip, policy=app.policy, clock=app.clock)
+    if not right:
+        raise InputError("the current password is wrong", field="current_password")
     with app.db.transaction(write=True) as s:
         users_db.change_password(
-            s, caller.user_id, new, current_password=current, ip=caller.ip or None, policy=app.policy,
-            clock=app.clock,
-        )  # fmt: skip
+            s, caller.user_id, new, actor_id=caller.user_id, ip=ip, policy=app.policy, clock=app.clock
+        )
         return sessions_db.start_session(s, caller.user_id, ttl=ttl, clock=app.clock)
 
 

@@ -90,9 +90,9 @@ def login(
     password: Annotated[str, Form(max_length=1024)],
     next: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
-    ip = client_ip(request, ctx.trust_proxy)
-    if ctx.login_limiter is not None:
-        ctx.login_limiter.hit(ip)
+    ip = client_ip(request, ctx.trusted_proxies)
+    if ctx.login_limiter is not None:  # per client address and per account, shared by every server process
+        ctx.login_limiter.hit(f"ip:{ip}", f"user:{username.strip().lower()[:64]}")
     raw = accounts.sign_in(ctx, username, password, ip=ip, ttl=ctx.session_ttl).session
     if raw is None:
         context = {"next": _safe_next(next), "error": "Wrong username or password, or the account is locked."}
@@ -236,6 +236,8 @@ def account_password(
     current_password: Annotated[str, Form(max_length=1024)],
     new_password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
+    if ctx.password_limiter is not None:  # guesses of the current password, per account and per client address
+        ctx.password_limiter.hit(f"user:{p.user_id}", f"ip:{client_ip(request, ctx.trusted_proxies)}")
     try:
         raw = accounts.change_own_password(ctx, p, current_password, new_password, ttl=ctx.session_ttl)
     except InputError as exc:
