@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from detente.clock import Clock
 from detente.db.audit import record_audit
 from detente.db.models import User, WebSession
+from detente.db.password_policy import MIN_PASSWORD_LENGTH, check_password
 from detente.errors import ConflictError, InputError, NotFoundError
 
 __all__ = [
@@ -49,7 +50,7 @@ class AccountPolicy:
 
     max_failures: int = 5
     lockout: timedelta = timedelta(minutes=15)
-    min_password_length: int = 10
+    min_password_length: int = MIN_PASSWORD_LENGTH
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
 
 
@@ -88,9 +89,9 @@ def normalise_username(username: str) -> str:
 def check_password_policy(
     password: str, *, username: str | None = None, policy: AccountPolicy = DEFAULT_POLICY
 ) -> None:
-    """Refuse a password the policy does not allow (an :class:`InputError` naming the field ``password``)."""
-    if len(password) < policy.min_password_length:
-        raise InputError(f"a password has at least {policy.min_password_length} characters", field="password")
+    """Refuse a password the policy does not allow (an :class:`InputError` naming the field ``password``): see
+    :mod:`detente.db.password_policy`."""
+    check_password(password, username=username, min_length=policy.min_password_length)
 
 
 def _check_password(password: str, policy: AccountPolicy, username: str | None = None) -> None:
@@ -127,7 +128,7 @@ def create_user(
 ) -> User:
     """Create a local account. A taken username raises :class:`StoreError`."""
     name = normalise_username(username)
-    _check_password(password, policy)
+    _check_password(password, policy, name)
     if session.scalars(select(User.id).where(User.username == name)).first() is not None:
         raise ConflictError(f"the username {name!r} is already taken")
     now = clock()
@@ -302,7 +303,7 @@ def change_password(
     resetting someone's passes ``actor_id`` (or, for the operator at the command line, ``actor_name``). Every
     server-side session of the user ends; the lock is lifted."""
     user = get_user(session, user_id)
-    _check_password(new_password, policy)
+    _check_password(new_password, policy, user.username)
     if current_password is not None and not _verify(policy, user.password_hash, current_password):
         raise InputError("the current password is wrong", field="current_password")
     if current_password is None and actor_id is None and actor_name is None:

@@ -164,7 +164,7 @@ def change_own_password(app: AppContext, caller: Caller, current: str, new: str,
     if caller.user_id is None:
         raise AuthRequired("sign in first")
     ip = caller.ip or None
-    users_db.check_password_policy(new, policy=app.policy)
+    users_db.check_password_policy(new, username=caller.username, policy=app.policy)
     with app.db.transaction(write=True) as s:
         right = users_db.check_current_password(s, caller.user_id, current, ip=ip, policy=app.policy, clock=app.clock)
     if not right:
