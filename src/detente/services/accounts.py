@@ -117,10 +117,12 @@ def caller_by_name(app: AppContext, username: str, *, via: str = "cli", ip: str 
         return _caller(s, user, via, SCOPES, ip)
 
 
-def session_caller(app: AppContext, raw_session: str, *, ip: str) -> Caller | None:
-    """The caller of a live browser session, or None (unknown or expired)."""
+def session_caller(
+    app: AppContext, raw_session: str, *, ip: str, idle: timedelta = sessions_db.DEFAULT_SESSION_IDLE
+) -> Caller | None:
+    """The caller of a live browser session, or None (unknown, timed out — idle or absolute — or deactivated)."""
     with app.db.transaction(write=True) as s:
-        user = sessions_db.session_user(s, raw_session, clock=app.clock)
+        user = sessions_db.session_user(s, raw_session, idle=idle, clock=app.clock)
         if user is None:
             return None
         return _caller(s, user, "session", SCOPES, ip, session_id=raw_session)

@@ -45,7 +45,8 @@ class WebOptions:
         trust_proxy: bool = False,
         trusted_proxies: Sequence[Network] | None = None,
         policy: AccountPolicy = DEFAULT_POLICY,
-        session_ttl: timedelta = timedelta(hours=12),
+        session_ttl: timedelta | None = None,
+        session_idle: timedelta | None = None,
         login_attempts_per_minute: int = 10,
         password_attempts_per_minute: int = 5,
         bad_token_attempts_per_minute: int = 600,
@@ -56,7 +57,9 @@ class WebOptions:
         self.trusted_proxies = trusted_proxies
         self.password_attempts_per_minute = password_attempts_per_minute
         self.policy = policy
+        #: the absolute and idle timeouts of browser sessions (default: DETENTE_SESSION_ABSOLUTE_HOURS, _IDLE_MINUTES)
         self.session_ttl = session_ttl
+        self.session_idle = session_idle
         self.login_attempts_per_minute = login_attempts_per_minute
         self.bad_token_attempts_per_minute = bad_token_attempts_per_minute
 
@@ -86,7 +89,8 @@ def create_app(
         workspace=base.workspace,
         clock=clock,
         policy=options.policy,
-        session_ttl=options.session_ttl,
+        session_ttl=options.session_ttl or timedelta(hours=settings.session_absolute_hours),
+        session_idle=options.session_idle or timedelta(minutes=settings.session_idle_minutes),
         trusted_proxies=trusted,
         login_limiter=SharedRateLimiter(db, "login", options.login_attempts_per_minute, minute, clock),
         password_limiter=SharedRateLimiter(db, "password", options.password_attempts_per_minute, minute, clock),

@@ -19,8 +19,8 @@ from detente.services import processes as process_svc
 from detente.web.deps import Ctx, MaybeUser, User, page_guard
 from detente.web.security import (
     PRE_CSRF_COOKIE,
-    SESSION_COOKIE,
     client_ip,
+    delete_session_cookie,
     pre_csrf_token,
     set_pre_csrf_cookie,
     set_session_cookie,
@@ -108,7 +108,7 @@ def logout(request: Request, ctx: Ctx, p: MaybeUser) -> Response:
     if p is not None and p.session_id:
         accounts.sign_out(ctx, p.session_id)
     response = _see("/login", "signed_out")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    delete_session_cookie(response, request, ctx)
     return response
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "CSRF_HEADER",
     "LOOPBACK",
     "PRE_CSRF_COOKIE",
+    "SECURE_SESSION_COOKIE",
     "SESSION_COOKIE",
     "UNSAFE_METHODS",
     "Principal",
@@ -48,6 +49,9 @@ __all__ = [
 ]
 
 SESSION_COOKIE = "detente_session"
+#: the session cookie's name over HTTPS: the prefix makes browsers insist on Secure, Path=/ and no Domain, so a
+#: sibling subdomain or a plain-HTTP page cannot plant or overwrite it
+SECURE_SESSION_COOKIE = "__Host-detente_session"
 PRE_CSRF_COOKIE = "detente_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -56,8 +60,9 @@ ALL_SCOPES = frozenset({"read", "write", "admin"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-#: how long a browser session lasts unless the application says otherwise
+#: how long a browser session lasts at most, and unused, unless the settings say otherwise
 DEFAULT_SESSION_TTL = timedelta(hours=12)
+DEFAULT_SESSION_IDLE = timedelta(minutes=30)
 
 
 @dataclass
@@ -65,6 +70,7 @@ class WebContext(AppContext):
     """The application's context plus what only HTTP needs, built once by the app factory."""
 
     session_ttl: timedelta = DEFAULT_SESSION_TTL
+    session_idle: timedelta = DEFAULT_SESSION_IDLE
     #: the reverse proxies whose X-Forwarded-For/-Proto are believed (none: the socket peer is the client)
     trusted_proxies: tuple[Network, ...] = ()
     login_limiter: SharedRateLimiter | None = None
@@ -119,16 +125,27 @@ def is_secure(request: Request, trusted: Sequence[Network]) -> bool:
     return _trusted(peer, trusted) and request.headers.get("x-forwarded-proto", "").lower() == "https"
 
 
+def session_cookie_name(request: Request, ctx: WebContext) -> str:
+    """``__Host-detente_session`` over HTTPS, ``detente_session`` over plain HTTP (local use and tests)."""
+    return SECURE_SESSION_COOKIE if is_secure(request, ctx.trusted_proxies) else SESSION_COOKIE
+
+
 def set_session_cookie(response: Response, request: Request, ctx: WebContext, raw: str) -> None:
+    secure = is_secure(request, ctx.trusted_proxies)
     response.set_cookie(
-        SESSION_COOKIE,
+        SECURE_SESSION_COOKIE if secure else SESSION_COOKIE,
         raw,
         max_age=int(ctx.session_ttl.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=is_secure(request, ctx.trusted_proxies),
-        path="/",
+        secure=secure,
+        path="/",  # and no Domain: both required by the __Host- prefix
     )
+
+
+def delete_session_cookie(response: Response, request: Request, ctx: WebContext) -> None:
+    secure = is_secure(request, ctx.trusted_proxies)
+    response.delete_cookie(session_cookie_name(request, ctx), path="/", secure=secure, httponly=True)
 
 
 def pre_csrf_token(request: Request) -> tuple[str, bool]:
@@ -165,10 +182,10 @@ def resolve_principal(request: Request, ctx: WebContext) -> Principal | None:
             if ctx.token_limiter is not None:
                 ctx.token_limiter.record(f"ip:{ip}")
             raise
-    raw = request.cookies.get(SESSION_COOKIE)
+    raw = request.cookies.get(session_cookie_name(request, ctx))
     if not raw:
         return None
-    caller = accounts.session_caller(ctx, raw, ip=ip)
+    caller = accounts.session_caller(ctx, raw, ip=ip, idle=ctx.session_idle)
     return None if caller is None else _principal(caller)
 
 
