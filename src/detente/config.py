@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
@@ -9,7 +10,23 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from detente.errors import ConfigError
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Network", "Settings", "load_settings", "parse_networks"]
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """Comma-separated IP addresses or CIDR networks; a bad one raises ``ValueError`` naming it."""
+    networks: list[Network] = []
+    for part in text.split(","):
+        item = part.strip()
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+    return tuple(networks)
 
 
 class Settings(BaseSettings):
@@ -32,7 +49,24 @@ class Settings(BaseSettings):
         le=10_080,
         description="`serve`: minutes between checks of every record against the log; 0 = off",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="reverse proxies (IP addresses or CIDR networks, comma-separated) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; from any other peer they are ignored",
+    )
+    session_idle_minutes: float = Field(
+        default=30, gt=0, le=10_080, description="a browser session unused this long ends (idle timeout)"
+    )
+    session_absolute_hours: float = Field(
+        default=12, gt=0, le=720, description="a browser session ends this long after sign-in, used or not"
+    )
     require_shared_data: bool = Field(default=False, description="tests: fail instead of skip without ../shared")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        parse_networks(value)
+        return value.strip()
 
     @field_validator("duckdb_memory_limit")
     @classmethod

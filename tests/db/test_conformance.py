@@ -246,12 +246,12 @@ def test_sessions_expire_and_are_stored_hashed(db: Database, policy: AccountPoli
         stored = conn.execute(text("SELECT session_hash FROM sessions")).scalar_one()
     assert stored == hashlib.sha256(cookie.encode()).hexdigest()
     clock.advance(minutes=59)
-    with db.transaction() as s:
-        user = session_user(s, cookie, clock=clock)
+    with db.transaction() as s:  # the absolute timeout (the idle one set longer here)
+        user = session_user(s, cookie, idle=timedelta(hours=2), clock=clock)
         assert user is not None and user.id == uid
     clock.advance(minutes=1)
     with db.transaction() as s:
-        assert session_user(s, cookie, clock=clock) is None
+        assert session_user(s, cookie, idle=timedelta(hours=2), clock=clock) is None
 
 
 # --- tokens --------------------------------------------------------------------------------------------------

@@ -205,9 +205,9 @@ def test_only_failed_tokens_count_towards_the_token_rate_limit(
 ) -> None:
     from datetime import timedelta
 
-    from detente.web.security import RateLimiter
+    from detente.services.rate_limits import SharedRateLimiter
 
-    app.state.ctx.token_limiter = RateLimiter(3, timedelta(minutes=1), clock)
+    app.state.ctx.token_limiter = SharedRateLimiter(app.state.ctx.db, "token", 3, timedelta(minutes=1), clock)
     good = bearer(world.tokens["mediator"])
     # A script with a valid token is never throttled by the bad-token limiter.
     assert {client.get("/api/v1/processes", headers=good).status_code for _ in range(10)} == {200}

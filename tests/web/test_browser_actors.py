@@ -17,7 +17,7 @@ from web.browser_support import SCREENSHOTS, SIZES, follow, launch, need_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
-PASSWORD = "analyst-demo-password"
+PASSWORD = "demo-early-warning"
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,7 @@ def browser(demo: Demo) -> Iterator[Any]:
         yield b
 
 
-PASSWORDS = {"mediator": "mediator-demo-password", "rep-borealis": "borealis-demo-password"}
+PASSWORDS = {"mediator": "demo-good-offices", "rep-borealis": "borealis-demo-password"}
 
 
 def _page(browser: Any, demo: Demo, user: str, size: tuple[int, int]) -> Any:

@@ -39,7 +39,7 @@ def _shoot(page: Any, name: str) -> None:
 def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int, Any], tmp_path: Path) -> None:
     url, pid, ctx = demo_site
     base = f"{url}/processes/{pid}/verification"
-    page = sign_in(chromium, url, "observer", "observer-demo-password")
+    page = sign_in(chromium, url, "observer", "demo-field-monitor")
     page.goto(f"{url}/processes/{pid}")
     follow(page, "text=Commitments and verification")
     assert page.locator("h1").inner_text().startswith("Commitments board")
@@ -51,7 +51,7 @@ def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int, Any],
     _shoot(page, "commitment")
 
     assert page.locator("a:has-text('Propose a commitment')").count() == 0  # observers do not propose
-    proposer = sign_in(chromium, url, "mediator", "mediator-demo-password")
+    proposer = sign_in(chromium, url, "mediator", "demo-good-offices")
     proposer.goto(f"{base}/commitments/new")
     proposer.fill("input[name=title]", "Exchange of prisoner lists")
     proposer.fill("textarea[name=text]", "Both sides hand over complete lists of prisoners to the mediators.")
@@ -95,7 +95,7 @@ def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int, Any],
     violation_url = page.url.split("?")[0]
     page.close()
 
-    mediator = sign_in(chromium, url, "mediator", "mediator-demo-password")
+    mediator = sign_in(chromium, url, "mediator", "demo-good-offices")
     mediator.goto(violation_url)
     mediator.select_option("select[name=to]", "under_review")
     mediator.fill("textarea[name=reason]", "Lists compared by the team.")
@@ -116,7 +116,7 @@ def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int, Any],
     _shoot(mediator, "board-overdue")
     mediator.close()
 
-    viewer = sign_in(chromium, url, "viewer", "viewer-demo-password")
+    viewer = sign_in(chromium, url, "viewer", "demo-public-gallery")
     viewer.goto(base)
     assert viewer.locator("table.board tbody tr").count() == 1  # only the public commitment
     response = viewer.goto(commitment_url)

@@ -15,7 +15,12 @@ __all__ = ["demo_command", "serve_command", "users_app"]
 HostOpt = Annotated[str, typer.Option(help="Address to listen on (default: loopback only).")]
 PortOpt = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
 ProxyOpt = Annotated[
-    bool, typer.Option("--behind-proxy", help="Trust X-Forwarded-Proto/-For from a TLS-terminating reverse proxy.")
+    bool,
+    typer.Option(
+        "--behind-proxy",
+        help="Behind a TLS-terminating reverse proxy: believe X-Forwarded-Proto/-For from the proxies in "
+        "DETENTE_TRUSTED_PROXIES (default: loopback only), never from other peers.",
+    ),
 ]
 
 
@@ -212,6 +217,29 @@ def users_set_admin(
     console.print(f"{user.username}: instance administrator = {admin}")
 
 
+def _set_active(username: str, workspace: Path | None, active: bool) -> None:
+    from detente.services import accounts
+    from detente.services.caller import operator
+
+    with open_app(workspace) as a:
+        user = accounts.set_active(a, operator(), username, active)
+    console.print(f"{user.username}: {'reactivated' if active else 'deactivated (sessions and tokens ended)'}")
+
+
+@users_app.command("deactivate")
+@handle_errors
+def users_deactivate(username: str, workspace: WorkspaceOpt = None) -> None:
+    """Deactivate an account: it cannot sign in, and its sessions and API tokens end at once."""
+    _set_active(username, workspace, False)
+
+
+@users_app.command("reactivate")
+@handle_errors
+def users_reactivate(username: str, workspace: WorkspaceOpt = None) -> None:
+    """Reactivate a deactivated account (its old API tokens stay revoked)."""
+    _set_active(username, workspace, True)
+
+
 @users_app.command("token")
 @handle_errors
 def users_token(
@@ -219,11 +247,50 @@ def users_token(
     name: Annotated[str, typer.Option(help="What the token is for.")],
     workspace: WorkspaceOpt = None,
     scope: Annotated[list[str] | None, typer.Option(help="read, write or admin (repeatable).")] = None,
+    expires_days: Annotated[int, typer.Option(help="Days the token lives (at most 365).")] = 90,
 ) -> None:
     """Issue an API token for a script; the secret is printed once."""
     from detente.services import accounts
     from detente.services.caller import operator
 
     with open_app(workspace) as a:
-        issued = accounts.create_token(a, operator(), name, scope or ["read"], for_user=username)
+        issued = accounts.create_token(
+            a, operator(), name, scope or ["read"], for_user=username, expires_in_days=expires_days
+        )
     typer.echo(issued.secret)
+
+
+@users_app.command("tokens")
+@handle_errors
+def users_tokens(
+    username: Annotated[str | None, typer.Argument(help="Whose tokens (default: everyone's).")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List API tokens: one user's, or everyone's."""
+    from detente.services import accounts
+    from detente.services.caller import operator
+
+    with open_app(workspace) as a:
+        rows = accounts.list_tokens(a, operator(), user=username, everyone=username is None)
+    if as_json:
+        typer.echo(json.dumps([t.model_dump(mode="json") for t in rows], indent=2))
+        return
+    for t in rows:
+        expires = t.expires_at.strftime("%Y-%m-%d") if t.expires_at else "never"
+        console.print(f"{t.id:>5}  {t.username:<20} {t.name:<24} {' '.join(t.scopes):<16} {expires}  {t.state}")
+
+
+@users_app.command("revoke-token")
+@handle_errors
+def users_revoke_token(
+    token_id: Annotated[int, typer.Argument(min=1, help="The token's id (see `users tokens`).")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Revoke anyone's API token (as the operator)."""
+    from detente.services import accounts
+    from detente.services.caller import operator
+
+    with open_app(workspace) as a:
+        accounts.revoke_token(a, operator(), token_id)
+    console.print(f"token {token_id} revoked")

@@ -37,6 +37,7 @@ __all__ = [
     "Membership",
     "Party",
     "Process",
+    "RateLimitHit",
     "User",
     "WebSession",
 ]
@@ -71,6 +72,10 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: set while the account is deactivated: it cannot sign in, and its sessions and tokens are refused
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: raised by every password change, reset, lock-out and deactivation: a token issued under an older one is dead
+    credentials_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):
@@ -87,6 +92,8 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: the owner's ``credentials_generation`` when the token was issued (a different one now: the token is dead)
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WebSession(Base):
@@ -99,6 +106,20 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the last request made with the session (the idle timeout counts from here; None: never used since sign-in)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RateLimitHit(Base):
+    """One counted attempt (a sign-in, a current-password check, a bad token) under a key such as ``ip:…`` or
+    ``user:…``. Shared by every server process on the database; rows older than the longest window are pruned."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_hits_key_at", "key", "at"), Index("ix_rate_limit_hits_at", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Process(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,13 +18,17 @@ from detente.db.users import get_user
 from detente.errors import InputError, NotFoundError
 
 __all__ = [
+    "DEFAULT_TOKEN_LIFETIME",
+    "MAX_TOKEN_LIFETIME",
     "TOKEN_PREFIX",
     "TOKEN_USE_AUDIT_INTERVAL",
     "IssuedToken",
     "VerifiedToken",
     "create_token",
+    "get_token",
     "list_tokens",
     "revoke_token",
+    "token_state",
     "verify_token",
 ]
 
@@ -32,6 +36,10 @@ __all__ = [
 TOKEN_PREFIX = "dtk_"
 #: a token's use is audited at most once per interval (each use still updates ``last_used_at``)
 TOKEN_USE_AUDIT_INTERVAL = timedelta(hours=1)
+
+#: how long a token lives unless its creator says otherwise, and the longest it may live
+DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
+MAX_TOKEN_LIFETIME = timedelta(days=365)
 
 _SCOPE = re.compile(r"[a-z][a-z0-9_]*(:[a-z0-9_]+)*")
 
@@ -87,6 +95,7 @@ def create_token(
         scopes=_scopes(scopes),
         created_at=now,
         expires_at=now + expires_in if expires_in is not None else None,
+        generation=user.credentials_generation,
     )
     session.add(token)
     session.flush()
@@ -103,31 +112,72 @@ def create_token(
 
 
 def verify_token(session: Session, secret: str, *, ip: str | None = None, clock: Clock) -> VerifiedToken | None:
-    """The token's owner and scopes, or None when it is unknown, revoked or expired. Records its use."""
+    """The token's owner and scopes, or None when it is unknown, revoked or expired, when its owner is deactivated,
+    or when the owner's credentials changed since it was issued (password change, reset, lock-out, deactivation).
+    Records its use."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest(secret))).one_or_none()
     now = clock()
-    if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+    if token is None:
+        return None
+    user = get_user(session, token.user_id)
+    if token_state(token, user, now) != "active":
         return None
     previous = token.last_used_at
     token.last_used_at = now
     if previous is None or now - previous >= TOKEN_USE_AUDIT_INTERVAL:
         record_audit(session, "token.used", actor_id=token.user_id, target=f"token:{token.id}", ip=ip, clock=clock)
     session.flush()
-    return VerifiedToken(token.id, get_user(session, token.user_id), frozenset(token.scopes.split()))
+    return VerifiedToken(token.id, user, frozenset(token.scopes.split()))
 
 
-def revoke_token(session: Session, token_id: int, *, actor_id: int, ip: str | None = None, clock: Clock) -> None:
+def token_state(token: ApiToken, owner: User, now: datetime) -> str:
+    """``active``, or why the token is refused: ``revoked``, ``expired``, ``ended`` (the owner's password changed,
+    was reset, or the account was locked out or deactivated since it was issued) or ``deactivated``."""
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    if token.generation != owner.credentials_generation:
+        return "ended"
+    if owner.deactivated_at is not None:
+        return "deactivated"
+    return "active"
+
+
+def get_token(session: Session, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFoundError(f"no token {token_id}")
+    return token
+
+
+def revoke_token(
+    session: Session,
+    token_id: int,
+    *,
+    actor_id: int | None,
+    actor_name: str | None = None,
+    ip: str | None = None,
+    clock: Clock,
+) -> None:
     """Revoke a token (idempotent). Whether ``actor_id`` may do so is the caller's decision."""
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFoundError(f"no token {token_id}")
     if token.revoked_at is None:
         token.revoked_at = clock()
-        record_audit(session, "token.revoked", actor_id=actor_id, target=f"token:{token.id}", ip=ip, clock=clock)
+        record_audit(
+            session, "token.revoked", actor_id=actor_id, actor_name=actor_name, target=f"token:{token.id}",
+            detail={"owner": token.user_id}, ip=ip, clock=clock,
+        )  # fmt: skip
     session.flush()
 
 
-def list_tokens(session: Session, user_id: int) -> Sequence[ApiToken]:
-    return session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)).all()
+def list_tokens(session: Session, user_id: int | None = None) -> Sequence[tuple[ApiToken, User]]:
+    """The tokens of one user (or of everyone), each with its owner, oldest first."""
+    query = select(ApiToken, User).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return [(token, owner) for token, owner in session.execute(query)]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from detente.clock import Clock
 from detente.db.audit import record_audit
 from detente.db.models import User, WebSession
+from detente.db.password_policy import MIN_PASSWORD_LENGTH, check_password
 from detente.errors import ConflictError, InputError, NotFoundError
 
 __all__ = [
@@ -25,11 +26,16 @@ __all__ = [
     "LoginResult",
     "authenticate",
     "change_password",
+    "check_current_password",
+    "check_password_policy",
     "create_user",
+    "end_credentials",
     "get_user",
     "get_user_by_username",
     "list_users",
     "normalise_username",
+    "record_failure",
+    "set_active",
     "set_admin",
     "usernames",
 ]
@@ -44,7 +50,7 @@ class AccountPolicy:
 
     max_failures: int = 5
     lockout: timedelta = timedelta(minutes=15)
-    min_password_length: int = 10
+    min_password_length: int = MIN_PASSWORD_LENGTH
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
 
 
@@ -55,11 +61,12 @@ class LoginOutcome(StrEnum):
     OK = "ok"
     BAD_CREDENTIALS = "bad_credentials"
     LOCKED = "locked"
+    DEACTIVATED = "deactivated"
 
 
 @dataclass(frozen=True)
 class LoginResult:
-    """The web layer should show the same message for BAD_CREDENTIALS and LOCKED to an unknown caller."""
+    """The web layer shows the same message for BAD_CREDENTIALS, LOCKED and DEACTIVATED to an unknown caller."""
 
     outcome: LoginOutcome
     user: User | None = None
@@ -79,9 +86,16 @@ def normalise_username(username: str) -> str:
     return name
 
 
-def _check_password(password: str, policy: AccountPolicy) -> None:
-    if len(password) < policy.min_password_length:
-        raise InputError(f"a password has at least {policy.min_password_length} characters", field="password")
+def check_password_policy(
+    password: str, *, username: str | None = None, policy: AccountPolicy = DEFAULT_POLICY
+) -> None:
+    """Refuse a password the policy does not allow (an :class:`InputError` naming the field ``password``): see
+    :mod:`detente.db.password_policy`."""
+    check_password(password, username=username, min_length=policy.min_password_length)
+
+
+def _check_password(password: str, policy: AccountPolicy, username: str | None = None) -> None:
+    check_password_policy(password, username=username, policy=policy)
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -114,7 +128,7 @@ def create_user(
 ) -> User:
     """Create a local account. A taken username raises :class:`StoreError`."""
     name = normalise_username(username)
-    _check_password(password, policy)
+    _check_password(password, policy, name)
     if session.scalars(select(User.id).where(User.username == name)).first() is not None:
         raise ConflictError(f"the username {name!r} is already taken")
     now = clock()
@@ -162,6 +176,13 @@ def _waste_time(policy: AccountPolicy, password: str) -> None:
     _verify(policy, _DUMMY_HASHES[key], password)
 
 
+def end_credentials(session: Session, user: User) -> None:
+    """Kill every credential of the user at once: their browser sessions end and their API tokens (issued under
+    the previous credentials generation) are refused from now on."""
+    user.credentials_generation += 1
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+
 def authenticate(
     session: Session,
     username: str,
@@ -172,8 +193,10 @@ def authenticate(
     clock: Clock,
 ) -> LoginResult:
     """Check a sign-in and keep the books: failures are counted, ``max_failures`` in a row lock the account for
-    ``lockout`` (a locked account is refused without looking at the password), success resets the count.
-    Every attempt is audited. Commit the transaction even when the result is not ok."""
+    ``lockout`` (and end its sessions and tokens), success resets the count. A deactivated or locked account is
+    refused whatever the password. The password is hashed exactly once on every path (against a dummy hash for an
+    unknown user), so the answer takes the same time whichever way it fails. Every attempt is audited. Commit the
+    transaction even when the result is not ok."""
     now = clock()
     user = get_user_by_username(session, username)
     if user is None:
@@ -182,6 +205,13 @@ def authenticate(
             session, "auth.login_failed", actor_name=username, detail={"reason": "unknown_user"}, ip=ip, clock=clock
         )
         return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+    matches = _verify(policy, user.password_hash, password)
+    if user.deactivated_at is not None:
+        record_audit(
+            session, "auth.login_failed", actor_id=user.id, actor_name=user.username, detail={"reason": "deactivated"},
+            ip=ip, clock=clock,
+        )  # fmt: skip
+        return LoginResult(LoginOutcome.DEACTIVATED)
     if user.locked_until is not None and user.locked_until > now:
         record_audit(
             session,
@@ -193,28 +223,8 @@ def authenticate(
             clock=clock,
         )
         return LoginResult(LoginOutcome.LOCKED)
-    if not _verify(policy, user.password_hash, password):
-        user.failed_logins += 1
-        detail: dict[str, object] = {"reason": "bad_password", "failures": user.failed_logins}
-        locked = user.failed_logins >= policy.max_failures
-        if locked:
-            user.locked_until = now + policy.lockout
-            user.failed_logins = 0
-        record_audit(
-            session, "auth.login_failed", actor_id=user.id, actor_name=user.username, detail=detail, ip=ip, clock=clock
-        )
-        if locked:
-            assert user.locked_until is not None
-            record_audit(
-                session,
-                "auth.locked_out",
-                actor_id=user.id,
-                actor_name=user.username,
-                target=f"user:{user.id}",
-                detail={"until": user.locked_until.isoformat()},
-                ip=ip,
-                clock=clock,
-            )
+    if not matches:
+        record_failure(session, user, reason="bad_password", ip=ip, policy=policy, clock=clock)
         return LoginResult(LoginOutcome.BAD_CREDENTIALS)
     user.failed_logins = 0
     user.locked_until = None
@@ -222,6 +232,59 @@ def authenticate(
         user.password_hash = policy.hasher.hash(password)
     record_audit(session, "auth.login", actor_id=user.id, actor_name=user.username, ip=ip, clock=clock)
     return LoginResult(LoginOutcome.OK, user)
+
+
+def record_failure(
+    session: Session, user: User, *, reason: str, ip: str | None, policy: AccountPolicy, clock: Clock
+) -> bool:
+    """Count one wrong password (at sign-in or at a password change); ``max_failures`` in a row lock the account
+    and end its sessions and tokens. Returns whether this failure locked it."""
+    now = clock()
+    user.failed_logins += 1
+    detail: dict[str, object] = {"reason": reason, "failures": user.failed_logins}
+    locked = user.failed_logins >= policy.max_failures
+    if locked:
+        user.locked_until = now + policy.lockout
+        user.failed_logins = 0
+        end_credentials(session, user)
+    record_audit(
+        session, "auth.login_failed", actor_id=user.id, actor_name=user.username, detail=detail, ip=ip, clock=clock
+    )
+    if locked:
+        assert user.locked_until is not None
+        record_audit(
+            session,
+            "auth.locked_out",
+            actor_id=user.id,
+            actor_name=user.username,
+            target=f"user:{user.id}",
+            detail={"until": user.locked_until.isoformat()},
+            ip=ip,
+            clock=clock,
+        )
+    session.flush()
+    return locked
+
+
+def check_current_password(
+    session: Session,
+    user_id: int,
+    password: str,
+    *,
+    ip: str | None = None,
+    policy: AccountPolicy = DEFAULT_POLICY,
+    clock: Clock,
+) -> bool:
+    """Whether ``password`` is the user's (before a change of their own). A wrong one counts towards the lock-out
+    exactly as at sign-in; a locked or deactivated account is refused whatever the password. Commit the
+    transaction even when the answer is no."""
+    user = get_user(session, user_id)
+    matches = _verify(policy, user.password_hash, password)
+    if user.deactivated_at is not None or (user.locked_until is not None and user.locked_until > clock()):
+        return False
+    if not matches:
+        record_failure(session, user, reason="bad_current_password", ip=ip, policy=policy, clock=clock)
+    return matches
 
 
 def change_password(
@@ -240,17 +303,17 @@ def change_password(
     resetting someone's passes ``actor_id`` (or, for the operator at the command line, ``actor_name``). Every
     server-side session of the user ends; the lock is lifted."""
     user = get_user(session, user_id)
+    _check_password(new_password, policy, user.username)
     if current_password is not None and not _verify(policy, user.password_hash, current_password):
         raise InputError("the current password is wrong", field="current_password")
     if current_password is None and actor_id is None and actor_name is None:
         raise InputError("give the current password, or act as an administrator", field="current_password")
-    _check_password(new_password, policy)
     now = clock()
     user.password_hash = policy.hasher.hash(new_password)
     user.password_changed_at = now
     user.failed_logins = 0
     user.locked_until = None
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    end_credentials(session, user)
     record_audit(
         session,
         "auth.password_changed",
@@ -301,4 +364,38 @@ def set_admin(
             ip=ip,
             clock=clock,
         )
+    return user
+
+
+def set_active(
+    session: Session,
+    user_id: int,
+    active: bool,
+    *,
+    actor_id: int | None,
+    actor_name: str | None = None,
+    ip: str | None = None,
+    clock: Clock,
+) -> User:
+    """Deactivate an account (it cannot sign in; its sessions and tokens die at once) or reactivate it (its old
+    tokens stay dead). Audited as ``user.deactivated`` / ``user.reactivated``; idempotent."""
+    user = get_user(session, user_id)
+    if (user.deactivated_at is None) == active:
+        return user
+    if active:
+        user.deactivated_at = None
+    else:
+        user.deactivated_at = clock()
+        end_credentials(session, user)
+    session.flush()
+    record_audit(
+        session,
+        "user.reactivated" if active else "user.deactivated",
+        actor_id=actor_id,
+        actor_name=actor_name,
+        target=f"user:{user.id}",
+        detail={"username": user.username},
+        ip=ip,
+        clock=clock,
+    )
     return user

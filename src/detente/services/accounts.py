@@ -15,7 +15,7 @@ from detente.db import processes as proc_db
 from detente.db import tokens as tokens_db
 from detente.db import users as users_db
 from detente.db import web_sessions as sessions_db
-from detente.db.models import User
+from detente.db.models import ApiToken, User
 from detente.db.users import DEFAULT_POLICY, AccountPolicy
 from detente.errors import AccessDenied, AuthRequired, InputError, NotFoundError
 from detente.services.authz import hidden, require
@@ -38,6 +38,7 @@ __all__ = [
     "reset_password",
     "revoke_token",
     "session_caller",
+    "set_active",
     "set_admin",
     "sign_in",
     "sign_out",
@@ -52,15 +53,21 @@ class UserOut(BaseModel):
     is_admin: bool
     created_at: datetime
     locked: bool
+    active: bool
 
 
 class TokenOut(BaseModel):
     id: int
+    user_id: int
+    username: str
     name: str
     scopes: list[str]
     created_at: datetime
+    expires_at: datetime | None
     last_used_at: datetime | None
     revoked: bool
+    #: active, or why the token is refused: revoked, expired, ended (credentials changed) or deactivated
+    state: str
 
 
 class IssuedTokenOut(BaseModel):
@@ -68,6 +75,7 @@ class IssuedTokenOut(BaseModel):
     secret: str
     name: str
     scopes: list[str]
+    expires_at: datetime | None
 
 
 def _user_out(user: User) -> UserOut:
@@ -78,6 +86,7 @@ def _user_out(user: User) -> UserOut:
         is_admin=user.is_admin,
         created_at=user.created_at,
         locked=user.locked_until is not None,
+        active=user.deactivated_at is None,
     )
 
 
@@ -108,10 +117,12 @@ def caller_by_name(app: AppContext, username: str, *, via: str = "cli", ip: str 
         return _caller(s, user, via, SCOPES, ip)
 
 
-def session_caller(app: AppContext, raw_session: str, *, ip: str) -> Caller | None:
-    """The caller of a live browser session, or None (unknown or expired)."""
+def session_caller(
+    app: AppContext, raw_session: str, *, ip: str, idle: timedelta = sessions_db.DEFAULT_SESSION_IDLE
+) -> Caller | None:
+    """The caller of a live browser session, or None (unknown, timed out — idle or absolute — or deactivated)."""
     with app.db.transaction(write=True) as s:
-        user = sessions_db.session_user(s, raw_session, clock=app.clock)
+        user = sessions_db.session_user(s, raw_session, idle=idle, clock=app.clock)
         if user is None:
             return None
         return _caller(s, user, "session", SCOPES, ip, session_id=raw_session)
@@ -148,15 +159,22 @@ def sign_out(app: AppContext, raw_session: str) -> None:
 
 
 def change_own_password(app: AppContext, caller: Caller, current: str, new: str, *, ttl: timedelta) -> str:
-    """Change the caller's own password (the current one checked); every other session ends; returns a fresh
-    session for the browser that asked."""
+    """Change the caller's own password. The current one is checked first, in a transaction of its own, so that a
+    wrong guess counts towards the account's lock-out even though the change is refused (a lock-out ends every
+    session, the guesser's included). Every other session ends; returns a fresh session for the browser that
+    asked."""
     if caller.user_id is None:
         raise AuthRequired("sign in first")
+    ip = caller.ip or None
+    users_db.check_password_policy(new, username=caller.username, policy=app.policy)
+    with app.db.transaction(write=True) as s:
+        right = users_db.check_current_password(s, caller.user_id, current, ip=ip, policy=app.policy, clock=app.clock)
+    if not right:
+        raise InputError("the current password is wrong", field="current_password")
     with app.db.transaction(write=True) as s:
         users_db.change_password(
-            s, caller.user_id, new, current_password=current, ip=caller.ip or None, policy=app.policy,
-            clock=app.clock,
-        )  # fmt: skip
+            s, caller.user_id, new, actor_id=caller.user_id, ip=ip, policy=app.policy, clock=app.clock
+        )
         return sessions_db.start_session(s, caller.user_id, ttl=ttl, clock=app.clock)
 
 
@@ -215,6 +233,20 @@ def set_admin(app: AppContext, caller: Caller, user: int | str, is_admin: bool) 
         return _user_out(changed)
 
 
+def set_active(app: AppContext, caller: Caller, user: int | str, active: bool) -> UserOut:
+    """Deactivate an account (it cannot sign in; its sessions and tokens die at once) or reactivate it."""
+    _instance_admin(caller)
+    with app.db.transaction(write=True) as s:
+        user_id = _user_id(s, user)
+        if user_id == caller.user_id and not active:
+            raise AccessDenied("an administrator may not deactivate their own account")
+        changed = users_db.set_active(
+            s, user_id, active, actor_id=caller.user_id, actor_name=caller.audit_name, ip=caller.ip or None,
+            clock=app.clock,
+        )  # fmt: skip
+        return _user_out(changed)
+
+
 def reset_password(app: AppContext, caller: Caller, user: int | str, new_password: str) -> UserOut:
     """Set someone's password as an administrator (their sessions end, any lock is lifted)."""
     _instance_admin(caller)
@@ -230,11 +262,26 @@ def reset_password(app: AppContext, caller: Caller, user: int | str, new_passwor
 # --- API tokens ----------------------------------------------------------------------------------------------------
 
 
+def _lifetime(days: int | None) -> timedelta:
+    if days is None:
+        return tokens_db.DEFAULT_TOKEN_LIFETIME
+    longest = tokens_db.MAX_TOKEN_LIFETIME.days
+    if not 1 <= days <= longest:
+        raise InputError(f"a token lives 1 to {longest} days", field="expires_in_days")
+    return timedelta(days=days)
+
+
 def create_token(
-    app: AppContext, caller: Caller, name: str, scopes: Sequence[str], *, for_user: str | None = None
+    app: AppContext,
+    caller: Caller,
+    name: str,
+    scopes: Sequence[str],
+    *,
+    for_user: str | None = None,
+    expires_in_days: int | None = None,
 ) -> IssuedTokenOut:
-    """A new token for the caller (or, for the operator, for ``for_user``); a token mints tokens only with the
-    'admin' scope, and never wider ones."""
+    """A new token for the caller (or, for the operator, for ``for_user``), living ``expires_in_days`` (default
+    90, at most 365); a token mints tokens only with the 'admin' scope, and never wider ones."""
     if caller.via == "token" and "admin" not in caller.scopes:
         raise AccessDenied("this token lacks the 'admin' scope", field="scopes")
     unknown = set(scopes) - SCOPES
@@ -242,6 +289,7 @@ def create_token(
         raise InputError(f"unknown scope {sorted(unknown)[0]!r}: use read, write, admin", field="scopes")
     if not set(scopes) <= caller.scopes:
         raise AccessDenied("a token cannot grant more than its own scopes", field="scopes")
+    lifetime = _lifetime(expires_in_days)
     with app.db.transaction(write=True) as s:
         if for_user is not None:
             _instance_admin(caller)
@@ -250,32 +298,59 @@ def create_token(
             raise InputError("name the user the token is for", field="user")
         else:
             owner = caller.user_id
-        issued = tokens_db.create_token(s, owner, name, scopes, ip=caller.ip or None, clock=app.clock)
-        return IssuedTokenOut(id=issued.token_id, secret=issued.secret, name=name.strip(), scopes=sorted(set(scopes)))
+        issued = tokens_db.create_token(
+            s, owner, name, scopes, expires_in=lifetime, ip=caller.ip or None, clock=app.clock
+        )
+        return IssuedTokenOut(
+            id=issued.token_id,
+            secret=issued.secret,
+            name=name.strip(),
+            scopes=sorted(set(scopes)),
+            expires_at=tokens_db.get_token(s, issued.token_id).expires_at,
+        )
 
 
-def list_tokens(app: AppContext, caller: Caller) -> list[TokenOut]:
-    if caller.user_id is None:
+def _token_out(token: ApiToken, owner: User, now: datetime) -> TokenOut:
+    return TokenOut(
+        id=token.id,
+        user_id=owner.id,
+        username=owner.username,
+        name=token.name,
+        scopes=token.scopes.split(),
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+        revoked=token.revoked_at is not None,
+        state=tokens_db.token_state(token, owner, now),
+    )
+
+
+def list_tokens(
+    app: AppContext, caller: Caller, *, user: int | str | None = None, everyone: bool = False
+) -> list[TokenOut]:
+    """The caller's own tokens; an instance administrator may list another user's (``user``) or everyone's."""
+    if user is not None or everyone:
+        _instance_admin(caller)
+    elif caller.user_id is None:
         return []
     with app.db.transaction() as s:
-        return [
-            TokenOut(
-                id=t.id,
-                name=t.name,
-                scopes=t.scopes.split(),
-                created_at=t.created_at,
-                last_used_at=t.last_used_at,
-                revoked=t.revoked_at is not None,
-            )
-            for t in tokens_db.list_tokens(s, caller.user_id)
-        ]
+        owner = None if everyone else (_user_id(s, user) if user is not None else caller.user_id)
+        now = app.clock()
+        return [_token_out(t, u, now) for t, u in tokens_db.list_tokens(s, owner)]
 
 
 def revoke_token(app: AppContext, caller: Caller, token_id: int) -> None:
-    """Revoke one of the caller's own tokens (someone else's answers "not found")."""
-    if caller.user_id is None:
-        raise hidden()
+    """Revoke a token: one's own, or anyone's for an instance administrator (else "not found")."""
     with app.db.transaction(write=True) as s:
-        if not any(t.id == token_id for t in tokens_db.list_tokens(s, caller.user_id)):
-            raise hidden()
-        tokens_db.revoke_token(s, token_id, actor_id=caller.user_id, ip=caller.ip or None, clock=app.clock)
+        try:
+            token = tokens_db.get_token(s, token_id)
+        except NotFoundError:
+            raise hidden() from None
+        if token.user_id != caller.user_id:
+            try:
+                _instance_admin(caller)
+            except AccessDenied:
+                raise hidden() from None
+        tokens_db.revoke_token(
+            s, token_id, actor_id=caller.user_id, actor_name=caller.audit_name, ip=caller.ip or None, clock=app.clock
+        )

@@ -94,6 +94,10 @@ class AdminFlag(BaseModel):
     is_admin: bool
 
 
+class ActiveFlag(BaseModel):
+    active: bool
+
+
 class PasswordIn(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
@@ -101,6 +105,8 @@ class PasswordIn(BaseModel):
 class TokenIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(min_length=1, max_length=3)
+    #: default 90 days; at most 365
+    expires_in_days: int | None = Field(default=None, ge=1, le=365)
 
 
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -223,6 +229,11 @@ def set_admin(user_id: IdPath, body: AdminFlag, ctx: Ctx, p: User) -> UserOut:
     return accounts.set_admin(ctx, p, user_id, body.is_admin)
 
 
+@router.put("/users/{user_id}/active", response_model=UserOut, responses=_ERRORS)
+def set_active(user_id: IdPath, body: ActiveFlag, ctx: Ctx, p: User) -> UserOut:
+    return accounts.set_active(ctx, p, user_id, body.active)
+
+
 @router.put("/users/{user_id}/password", status_code=204, responses=_ERRORS)
 def reset_password(user_id: IdPath, body: PasswordIn, ctx: Ctx, p: User) -> Response:
     accounts.reset_password(ctx, p, user_id, body.password)
@@ -241,13 +252,19 @@ def audit_trail(
 
 
 @router.get("/tokens", response_model=TokenList, responses=_ERRORS)
-def tokens(ctx: Ctx, p: User) -> TokenList:
-    return TokenList(tokens=accounts.list_tokens(ctx, p))
+def tokens(
+    ctx: Ctx,
+    p: User,
+    user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    everyone: Annotated[bool, Query(alias="all")] = False,
+) -> TokenList:
+    """The caller's tokens; an instance administrator may ask for one user's (``user_id``) or everyone's (``all``)."""
+    return TokenList(tokens=accounts.list_tokens(ctx, p, user=user_id, everyone=everyone))
 
 
 @router.post("/tokens", status_code=201, response_model=IssuedTokenOut, responses=_ERRORS)
 def create_token(body: TokenIn, ctx: Ctx, p: User) -> IssuedTokenOut:
-    return accounts.create_token(ctx, p, body.name, body.scopes)
+    return accounts.create_token(ctx, p, body.name, body.scopes, expires_in_days=body.expires_in_days)
 
 
 @router.delete("/tokens/{token_id}", status_code=204, responses=_ERRORS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,12 +20,13 @@ from starlette.routing import NoMatchFound
 
 from detente import __version__
 from detente.clock import Clock, system_clock
-from detente.config import Settings, load_settings
+from detente.config import Network, Settings, load_settings, parse_networks
 from detente.services.accounts import DEFAULT_POLICY, AccountPolicy
 from detente.services.context import open_context
+from detente.services.rate_limits import SharedRateLimiter
 from detente.web import api, pages
 from detente.web.errors import install_error_handlers
-from detente.web.security import RateLimiter, WebContext
+from detente.web.security import LOOPBACK, WebContext
 
 __all__ = ["WebOptions", "create_app"]
 
@@ -41,14 +43,23 @@ class WebOptions:
         self,
         *,
         trust_proxy: bool = False,
+        trusted_proxies: Sequence[Network] | None = None,
         policy: AccountPolicy = DEFAULT_POLICY,
-        session_ttl: timedelta = timedelta(hours=12),
+        session_ttl: timedelta | None = None,
+        session_idle: timedelta | None = None,
         login_attempts_per_minute: int = 10,
+        password_attempts_per_minute: int = 5,
         bad_token_attempts_per_minute: int = 600,
     ) -> None:
+        #: ``--behind-proxy``: believe X-Forwarded-* from DETENTE_TRUSTED_PROXIES, or from loopback if none is set
         self.trust_proxy = trust_proxy
+        #: overrides DETENTE_TRUSTED_PROXIES (tests)
+        self.trusted_proxies = trusted_proxies
+        self.password_attempts_per_minute = password_attempts_per_minute
         self.policy = policy
+        #: the absolute and idle timeouts of browser sessions (default: DETENTE_SESSION_ABSOLUTE_HOURS, _IDLE_MINUTES)
         self.session_ttl = session_ttl
+        self.session_idle = session_idle
         self.login_attempts_per_minute = login_attempts_per_minute
         self.bad_token_attempts_per_minute = bad_token_attempts_per_minute
 
@@ -70,15 +81,20 @@ def create_app(
     base = open_context(settings, clock=clock, policy=options.policy)
     db = base.db
     minute = timedelta(minutes=1)
+    trusted = tuple(options.trusted_proxies or parse_networks(settings.trusted_proxies))
+    if options.trust_proxy and not trusted:
+        trusted = LOOPBACK
     ctx = WebContext(
         db=db,
         workspace=base.workspace,
         clock=clock,
         policy=options.policy,
-        session_ttl=options.session_ttl,
-        trust_proxy=options.trust_proxy,
-        login_limiter=RateLimiter(options.login_attempts_per_minute, minute, clock),
-        token_limiter=RateLimiter(options.bad_token_attempts_per_minute, minute, clock),
+        session_ttl=options.session_ttl or timedelta(hours=settings.session_absolute_hours),
+        session_idle=options.session_idle or timedelta(minutes=settings.session_idle_minutes),
+        trusted_proxies=trusted,
+        login_limiter=SharedRateLimiter(db, "login", options.login_attempts_per_minute, minute, clock),
+        password_limiter=SharedRateLimiter(db, "password", options.password_attempts_per_minute, minute, clock),
+        token_limiter=SharedRateLimiter(db, "token", options.bad_token_attempts_per_minute, minute, clock),
     )
     app = FastAPI(
         title="Détente workbench",

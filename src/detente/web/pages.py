@@ -19,8 +19,8 @@ from detente.services import processes as process_svc
 from detente.web.deps import Ctx, MaybeUser, User, page_guard
 from detente.web.security import (
     PRE_CSRF_COOKIE,
-    SESSION_COOKIE,
     client_ip,
+    delete_session_cookie,
     pre_csrf_token,
     set_pre_csrf_cookie,
     set_session_cookie,
@@ -45,6 +45,7 @@ MESSAGES = {
     "token_revoked": "The token is revoked.",
     "user_created": "The account is created.",
     "admin_changed": "Administration rights are changed.",
+    "active_changed": "The account is deactivated or reactivated.",
 }
 
 
@@ -89,9 +90,9 @@ def login(
     password: Annotated[str, Form(max_length=1024)],
     next: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
-    ip = client_ip(request, ctx.trust_proxy)
-    if ctx.login_limiter is not None:
-        ctx.login_limiter.hit(ip)
+    ip = client_ip(request, ctx.trusted_proxies)
+    if ctx.login_limiter is not None:  # per client address and per account, shared by every server process
+        ctx.login_limiter.hit(f"ip:{ip}", f"user:{username.strip().lower()[:64]}")
     raw = accounts.sign_in(ctx, username, password, ip=ip, ttl=ctx.session_ttl).session
     if raw is None:
         context = {"next": _safe_next(next), "error": "Wrong username or password, or the account is locked."}
@@ -107,7 +108,7 @@ def logout(request: Request, ctx: Ctx, p: MaybeUser) -> Response:
     if p is not None and p.session_id:
         accounts.sign_out(ctx, p.session_id)
     response = _see("/login", "signed_out")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    delete_session_cookie(response, request, ctx)
     return response
 
 
@@ -235,6 +236,8 @@ def account_password(
     current_password: Annotated[str, Form(max_length=1024)],
     new_password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
+    if ctx.password_limiter is not None:  # guesses of the current password, per account and per client address
+        ctx.password_limiter.hit(f"user:{p.user_id}", f"ip:{client_ip(request, ctx.trusted_proxies)}")
     try:
         raw = accounts.change_own_password(ctx, p, current_password, new_password, ttl=ctx.session_ttl)
     except InputError as exc:
@@ -252,8 +255,9 @@ def account_token(
     p: User,
     name: Annotated[str, Form(max_length=100)],
     scopes: Annotated[list[str], Form()],
+    expires_in_days: Annotated[int, Form(ge=1, le=365)] = 90,
 ) -> Response:
-    issued = accounts.create_token(ctx, p, name, scopes)
+    issued = accounts.create_token(ctx, p, name, scopes, expires_in_days=expires_in_days)
     return render(request, "account.html", {"tokens": accounts.list_tokens(ctx, p), "issued": issued, "error": None})
 
 
@@ -288,6 +292,14 @@ def admin_set_admin(
 ) -> Response:
     accounts.set_admin(ctx, p, user_id, is_admin)
     return _see("/admin/users", "admin_changed")
+
+
+@router.post("/admin/users/{user_id}/active")
+def admin_set_active(
+    request: Request, ctx: Ctx, p: User, user_id: IdPath, active: Annotated[bool, Form()] = False
+) -> Response:
+    accounts.set_active(ctx, p, user_id, active)
+    return _see("/admin/users", "active_changed")
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)

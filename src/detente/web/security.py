@@ -1,8 +1,9 @@
-"""Who is asking: server-side sessions (cookie), API tokens (Bearer), CSRF tokens, and the login rate limiter.
+"""Who is asking: server-side sessions (cookie), API tokens (Bearer), CSRF tokens, and the client's address.
 
 Sessions: the cookie holds 256 random bits; the database holds only their SHA-256 (``detente.db.web_sessions``).
-The cookie is HttpOnly, SameSite=Lax, and Secure when the request came over TLS (or, with ``trust_proxy``, when
-the proxy says so in ``X-Forwarded-Proto``).
+The cookie is HttpOnly, SameSite=Lax, and Secure when the request came over TLS (or, from a trusted proxy, when
+the proxy says so in ``X-Forwarded-Proto``). The rate limits live in the database
+(:mod:`detente.services.rate_limits`), keyed on the client address of :func:`client_ip`.
 
 CSRF: a signed-in browser's token is HMAC-SHA256(session id, "csrf") — a synchroniser token that needs no storage
 and that no other site can compute, since the session id never leaves the HttpOnly cookie. Before sign-in (the
@@ -14,29 +15,31 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
-import threading
-from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import Request, Response
 
-from detente.clock import Clock
-from detente.errors import AuthRequired, CsrfError, RateLimited
+from detente.config import Network
+from detente.errors import AuthRequired, CsrfError
 from detente.services import accounts
 from detente.services.caller import Caller
 from detente.services.context import AppContext
+from detente.services.rate_limits import SharedRateLimiter
 
 __all__ = [
     "ALL_SCOPES",
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "LOOPBACK",
     "PRE_CSRF_COOKIE",
+    "SECURE_SESSION_COOKIE",
     "SESSION_COOKIE",
     "UNSAFE_METHODS",
     "Principal",
-    "RateLimiter",
     "WebContext",
     "check_csrf",
     "client_ip",
@@ -46,6 +49,9 @@ __all__ = [
 ]
 
 SESSION_COOKIE = "detente_session"
+#: the session cookie's name over HTTPS: the prefix makes browsers insist on Secure, Path=/ and no Domain, so a
+#: sibling subdomain or a plain-HTTP page cannot plant or overwrite it
+SECURE_SESSION_COOKIE = "__Host-detente_session"
 PRE_CSRF_COOKIE = "detente_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -54,53 +60,9 @@ ALL_SCOPES = frozenset({"read", "write", "admin"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-class RateLimiter:
-    """At most ``limit`` hits per key within ``window`` (a sliding window kept in memory, per process)."""
-
-    def __init__(self, limit: int, window: timedelta, clock: Clock) -> None:
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str) -> None:
-        """Count one hit; raise :class:`RateLimited` (with ``Retry-After``) when over the limit."""
-        self._apply(key, count=True)
-
-    def check(self, key: str) -> None:
-        """Raise :class:`RateLimited` when ``key`` is over the limit, without counting a hit."""
-        self._apply(key, count=False)
-
-    def record(self, key: str) -> None:
-        """Count one hit (e.g. a failed attempt) without refusing this one."""
-        now = self.clock().timestamp()
-        with self._lock:
-            self._prune(key, now).append(now)
-
-    def _prune(self, key: str, now: float) -> deque[float]:
-        horizon = now - self.window.total_seconds()
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= horizon:
-            hits.popleft()
-        if len(self._hits) > 100_000:  # bound the memory an attacker can make us hold
-            self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > horizon}
-            hits = self._hits.setdefault(key, hits)
-        return hits
-
-    def _apply(self, key: str, *, count: bool) -> None:
-        now = self.clock().timestamp()
-        with self._lock:
-            hits = self._prune(key, now)
-            if len(hits) >= self.limit:
-                retry = max(1, int(hits[0] - (now - self.window.total_seconds())) + 1)
-                raise RateLimited("too many attempts; try again later", retry_after=retry)
-            if count:
-                hits.append(now)
-
-
-#: how long a browser session lasts unless the application says otherwise
+#: how long a browser session lasts at most, and unused, unless the settings say otherwise
 DEFAULT_SESSION_TTL = timedelta(hours=12)
+DEFAULT_SESSION_IDLE = timedelta(minutes=30)
 
 
 @dataclass
@@ -108,9 +70,12 @@ class WebContext(AppContext):
     """The application's context plus what only HTTP needs, built once by the app factory."""
 
     session_ttl: timedelta = DEFAULT_SESSION_TTL
-    trust_proxy: bool = False
-    login_limiter: RateLimiter | None = None
-    token_limiter: RateLimiter | None = None
+    session_idle: timedelta = DEFAULT_SESSION_IDLE
+    #: the reverse proxies whose X-Forwarded-For/-Proto are believed (none: the socket peer is the client)
+    trusted_proxies: tuple[Network, ...] = ()
+    login_limiter: SharedRateLimiter | None = None
+    password_limiter: SharedRateLimiter | None = None
+    token_limiter: SharedRateLimiter | None = None
 
 
 @dataclass(frozen=True)
@@ -126,31 +91,61 @@ def csrf_token_for(session_id: str) -> str:
     return hmac.new(session_id.encode(), b"detente csrf v1", hashlib.sha256).hexdigest()
 
 
-def client_ip(request: Request, trust_proxy: bool) -> str:
-    if trust_proxy:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first[:64]
-    return request.client.host if request.client else "unknown"
+#: what ``--behind-proxy`` trusts when no ``DETENTE_TRUSTED_PROXIES`` is set: a proxy on the same machine
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
-def is_secure(request: Request, trust_proxy: bool) -> bool:
+def _trusted(address: str, trusted: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def client_ip(request: Request, trusted: Sequence[Network]) -> str:
+    """The client's address: the socket peer, unless the peer is a trusted proxy; then the nearest address in
+    ``X-Forwarded-For`` (read from the right) that is not itself a trusted proxy. A client cannot choose its
+    address by sending the header itself: from an untrusted peer the header is ignored, and through a trusted
+    proxy only what that proxy appended is believed."""
+    peer = request.client.host if request.client else "unknown"
+    if not trusted or not _trusted(peer, trusted):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, trusted):
+            return hop[:64]
+    return hops[0][:64] if hops else peer
+
+
+def is_secure(request: Request, trusted: Sequence[Network]) -> bool:
     if request.url.scheme == "https":
         return True
-    return trust_proxy and request.headers.get("x-forwarded-proto", "").lower() == "https"
+    peer = request.client.host if request.client else ""
+    return _trusted(peer, trusted) and request.headers.get("x-forwarded-proto", "").lower() == "https"
+
+
+def session_cookie_name(request: Request, ctx: WebContext) -> str:
+    """``__Host-detente_session`` over HTTPS, ``detente_session`` over plain HTTP (local use and tests)."""
+    return SECURE_SESSION_COOKIE if is_secure(request, ctx.trusted_proxies) else SESSION_COOKIE
 
 
 def set_session_cookie(response: Response, request: Request, ctx: WebContext, raw: str) -> None:
+    secure = is_secure(request, ctx.trusted_proxies)
     response.set_cookie(
-        SESSION_COOKIE,
+        SECURE_SESSION_COOKIE if secure else SESSION_COOKIE,
         raw,
         max_age=int(ctx.session_ttl.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=is_secure(request, ctx.trust_proxy),
-        path="/",
+        secure=secure,
+        path="/",  # and no Domain: both required by the __Host- prefix
     )
+
+
+def delete_session_cookie(response: Response, request: Request, ctx: WebContext) -> None:
+    secure = is_secure(request, ctx.trusted_proxies)
+    response.delete_cookie(session_cookie_name(request, ctx), path="/", secure=secure, httponly=True)
 
 
 def pre_csrf_token(request: Request) -> tuple[str, bool]:
@@ -163,7 +158,7 @@ def pre_csrf_token(request: Request) -> tuple[str, bool]:
 
 def set_pre_csrf_cookie(response: Response, request: Request, ctx: WebContext, token: str) -> None:
     response.set_cookie(
-        PRE_CSRF_COOKIE, token, httponly=True, samesite="lax", secure=is_secure(request, ctx.trust_proxy), path="/"
+        PRE_CSRF_COOKIE, token, httponly=True, samesite="lax", secure=is_secure(request, ctx.trusted_proxies), path="/"
     )
 
 
@@ -173,24 +168,24 @@ def _principal(caller: Caller) -> Principal:
 
 def resolve_principal(request: Request, ctx: WebContext) -> Principal | None:
     """The principal of the request: a Bearer token (a bad one is refused outright), else the session cookie."""
-    ip = client_ip(request, ctx.trust_proxy)
+    ip = client_ip(request, ctx.trusted_proxies)
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise AuthRequired("use 'Authorization: Bearer <token>'", bearer=True)
         if ctx.token_limiter is not None:  # only failed tokens count: scripts with a valid token are not throttled
-            ctx.token_limiter.check(ip)
+            ctx.token_limiter.check(f"ip:{ip}")
         try:
             return _principal(accounts.token_caller(ctx, secret.strip(), ip=ip))
         except AuthRequired:
             if ctx.token_limiter is not None:
-                ctx.token_limiter.record(ip)
+                ctx.token_limiter.record(f"ip:{ip}")
             raise
-    raw = request.cookies.get(SESSION_COOKIE)
+    raw = request.cookies.get(session_cookie_name(request, ctx))
     if not raw:
         return None
-    caller = accounts.session_caller(ctx, raw, ip=ip)
+    caller = accounts.session_caller(ctx, raw, ip=ip, idle=ctx.session_idle)
     return None if caller is None else _principal(caller)
 
 

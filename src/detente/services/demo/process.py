@@ -34,13 +34,13 @@ class DemoAccount:
 def demo_accounts() -> tuple[DemoAccount, ...]:
     """The demo accounts. Their passwords are fixed and published: never use them outside the demo."""
     return (
-        DemoAccount("admin", "admin-demo-password", "administrator", is_admin=True),
-        DemoAccount("analyst", "analyst-demo-password", "analyst"),
-        DemoAccount("mediator", "mediator-demo-password", "mediator"),
-        DemoAccount("observer", "observer-demo-password", "observer"),
+        DemoAccount("admin", "demo-lighthouse-keeper", "administrator", is_admin=True),
+        DemoAccount("analyst", "demo-early-warning", "analyst"),
+        DemoAccount("mediator", "demo-good-offices", "mediator"),
+        DemoAccount("observer", "demo-field-monitor", "observer"),
         DemoAccount("rep-arcadia", "arcadia-demo-password", "party_representative", party=_PARTIES[0]),
         DemoAccount("rep-borealis", "borealis-demo-password", "party_representative", party=_PARTIES[1]),
-        DemoAccount("viewer", "viewer-demo-password", "viewer"),
+        DemoAccount("viewer", "demo-public-gallery", "viewer"),
     )
 
 
