@@ -54,7 +54,7 @@ class ActorBench:
         self.process_id = processes.create_process(app, op, "Actors under test", "", ["A", "B"]).id
         from detente.services import accounts
 
-        accounts.create_user(app, op, "curator", "curator-password-1", None, False)
+        accounts.create_user(app, op, "curator", "catalogue keeper 2026", None, False)
         processes.set_member(app, op, self.process_id, "curator", Role.ANALYST.value, None)
         self.curator = accounts.caller_by_name(app, "curator", via="test")
 

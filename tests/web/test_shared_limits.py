@@ -134,3 +134,27 @@ def test_the_current_password_check_is_rate_limited(app: FastAPI, client: TestCl
         for i in range(3)
     ]
     assert statuses == [422, 422, 429]
+
+
+def test_old_attempts_are_pruned(app: FastAPI, world: World, clock: FakeClock) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from detente.db.models import RateLimitHit
+    from detente.errors import RateLimited
+    from detente.services.rate_limits import SharedRateLimiter
+
+    ctx = app.state.ctx
+    limiter = SharedRateLimiter(ctx.db, "prune-test", 3, timedelta(minutes=1), clock)
+    for i in range(3):
+        limiter.hit(f"ip:192.0.2.{i}", "user:someone")
+    with pytest.raises(RateLimited):
+        limiter.check("user:someone")
+    clock.advance(minutes=2)
+    limiter.hit("ip:192.0.2.9")
+    with ctx.db.transaction() as s:
+        left = s.scalar(
+            select(func.count()).select_from(RateLimitHit).where(RateLimitHit.key.startswith("prune-test:"))
+        )
+    assert left == 1  # only the attempt inside the window remains
