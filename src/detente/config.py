@@ -32,6 +32,16 @@ class Settings(BaseSettings):
         le=10_080,
         description="`serve`: minutes between checks of every record against the log; 0 = off",
     )
+    max_json_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="web: largest request body other than a multipart upload (JSON, forms), in bytes",
+    )
+    max_upload_bytes: int = Field(
+        default=5 * 20 * 1024 * 1024 + 1024 * 1024,
+        ge=1024,
+        description="web: largest multipart request (evidence: 5 files of 20 MiB, plus 1 MiB for the form), in bytes",
+    )
     require_shared_data: bool = Field(default=False, description="tests: fail instead of skip without ../shared")
 
     @field_validator("duckdb_memory_limit")

@@ -1,0 +1,90 @@
+"""The server's edges: what every request meets before routing, parsing or authentication.
+
+:class:`BodyLimit` refuses a request body over the limit with 413 in the project's JSON error shape — at once when
+``Content-Length`` says so (the body is never read), and otherwise by counting the bytes as they stream in
+(chunked or lying ``Content-Length``), answering 413 the moment the count passes the limit and telling the
+application that the client went away. Multipart requests (evidence uploads) have their own, larger, limit.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from detente.errors import TooLarge
+from detente.web.errors import error_body
+
+__all__ = ["BodyLimit"]
+
+
+class BodyLimit:
+    """Pure ASGI middleware: request bodies at most ``max_bytes`` (``max_upload_bytes`` for multipart)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_upload_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    def limit_for(self, headers: Headers) -> int:
+        media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        return self.max_upload_bytes if media_type == "multipart/form-data" else self.max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        limit = self.limit_for(headers)
+        declared = headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > limit:
+            await _refuse(send, limit)  # the body is never read
+            return
+        state: dict[str, Any] = {"seen": 0, "started": False, "refused": False}
+
+        async def counted_receive() -> Message:
+            if state["refused"]:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                state["seen"] += len(message.get("body", b""))
+                if state["seen"] > limit:
+                    state["refused"] = True
+                    if not state["started"]:
+                        state["started"] = True
+                        await _refuse(send, limit)
+                    return {"type": "http.disconnect"}  # the application stops reading and parsing here
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if state["refused"]:
+                return  # the 413 went out already; whatever the application says after it is dropped
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not state["refused"]:
+                raise
+            # the application gave up on the body we cut off (a client-disconnect error): already answered
+
+
+async def _refuse(send: Send, limit: int) -> None:
+    exc = TooLarge(f"the request body is over the limit of {limit} bytes", field="body")
+    body = json.dumps(error_body(exc.code, exc.reason, exc.field)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": exc.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
