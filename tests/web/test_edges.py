@@ -4,19 +4,23 @@ before parsing and before sign-in, with little memory spent on them."""
 from __future__ import annotations
 
 import json
+import re
 import select
 import socket
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from detente.config import Settings
 from detente.web.app import create_app
 from detente.web.verification.uploads import MAX_REQUEST_BYTES
 from web.browser_support import serve
+from web.conftest import World, bearer, sign_in
 
 MB = 1024 * 1024
 CHUNK = b"x" * MB
@@ -121,3 +125,65 @@ def test_the_limits_are_settings_and_the_upload_limit_fits_the_evidence_rule(wor
         assert status in (401, 422)  # under the limit: on to parsing and the sign-in check
         status, _, _ = _send(url, "/api/v1/processes", "application/json", 5 * 1024 * 1024, chunked=True)
         assert status == 413
+
+
+# --- security headers ------------------------------------------------------------------------------------------------
+
+
+def _assert_security_headers(headers: Mapping[str, str], *, cached: bool, where: str) -> None:
+    csp = headers.get("content-security-policy", "")
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ):
+        assert directive in csp, where
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, where
+    assert headers.get("x-content-type-options") == "nosniff", where
+    assert headers.get("referrer-policy") == "no-referrer", where
+    assert headers.get("x-frame-options") == "DENY", where
+    if cached:
+        assert "no-store" not in headers.get("cache-control", ""), where
+    else:
+        assert headers.get("cache-control") == "no-store", where
+
+
+def test_every_kind_of_answer_carries_the_security_headers(app: FastAPI, world: World) -> None:
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/boom-for-test", boom)
+    user = bearer(world.tokens["mediator"])
+    html = {"Accept": "text/html"}
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers = {
+            "login page": client.get("/login", headers=html),
+            "API answer": client.get(f"/api/v1/processes/{world.process_id}", headers=user),
+            "API 401": client.get("/api/v1/processes"),
+            "404 page": client.get("/no-such-page", headers=html),
+            "413": client.post("/api/v1/processes", content=b"x" * (3 * MB), headers=user),
+            "500": client.get("/boom-for-test"),
+            "OpenAPI": client.get("/openapi.json"),
+        }
+        sign_in(client, "mediator")
+        answers["signed-in page"] = client.get(f"/processes/{world.process_id}", headers=html)
+        static = client.get("/static/app.css")
+    expected = {"413": 413, "500": 500, "API 401": 401, "404 page": 404}
+    for where, response in answers.items():
+        assert response.status_code == expected.get(where, 200), where
+        _assert_security_headers(response.headers, cached=False, where=where)
+    assert static.status_code == 200
+    _assert_security_headers(static.headers, cached=True, where="static")
+
+
+def test_no_template_has_an_inline_style_script_or_handler() -> None:
+    templates = Path(create_app.__code__.co_filename).parent / "templates"
+    for path in templates.rglob("*.html"):
+        text = path.read_text()
+        assert not re.search(r"\sstyle\s*=", text), path.name
+        assert not re.search(r"\son[a-z]+\s*=", text), path.name
+        assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", text), path.name

@@ -23,7 +23,7 @@ from detente.config import Settings, load_settings
 from detente.services.accounts import DEFAULT_POLICY, AccountPolicy
 from detente.services.context import open_context
 from detente.web import api, pages
-from detente.web.edges import BodyLimit
+from detente.web.edges import BodyLimit, SecurityHeaders
 from detente.web.errors import install_error_handlers
 from detente.web.security import RateLimiter, WebContext
 
@@ -52,6 +52,13 @@ class WebOptions:
         self.session_ttl = session_ttl
         self.login_attempts_per_minute = login_attempts_per_minute
         self.bad_token_attempts_per_minute = bad_token_attempts_per_minute
+
+
+def percent_class(share: float | None) -> str:
+    """The CSS class ``pct-0`` … ``pct-100`` that sets a bar's width to *share* (0..1): no inline style, which the
+    Content-Security-Policy forbids."""
+    value = 0.0 if share is None else float(share)
+    return f"pct-{max(0, min(100, round(value * 100)))}"
 
 
 def _explorer_router() -> APIRouter | None:
@@ -93,6 +100,7 @@ def create_app(
     app.state.settings = settings
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["version"] = __version__
+    templates.env.filters["pct"] = percent_class
     app.state.templates = templates
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -116,5 +124,6 @@ def create_app(
         app.include_router(importlib.import_module("detente.web.watchlist").router)
     # the outermost layer: refuse an oversized body before anything parses it or asks who is sending it
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: the 413 above carries the headers too
     app.router.add_event_handler("shutdown", db.close)
     return app

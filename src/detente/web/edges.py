@@ -4,6 +4,9 @@
 ``Content-Length`` says so (the body is never read), and otherwise by counting the bytes as they stream in
 (chunked or lying ``Content-Length``), answering 413 the moment the count passes the limit and telling the
 application that the client went away. Multipart requests (evidence uploads) have their own, larger, limit.
+
+:class:`SecurityHeaders` adds :func:`detente.web.headers.security_headers` to every answer that passes through it
+(the error handler of last resort adds them itself, since it answers outside every middleware).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from detente.errors import TooLarge
 from detente.web.errors import error_body
+from detente.web.headers import security_headers
 
-__all__ = ["BodyLimit"]
+__all__ = ["BodyLimit", "SecurityHeaders"]
 
 
 class BodyLimit:
@@ -88,3 +92,25 @@ async def _refuse(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: the security headers on every answer (a header the application set wins)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in security_headers(scope["path"])]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                headers = list(message.get("headers", [])) + [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
