@@ -38,6 +38,7 @@ from detente.services.verification_models import (
     report_out,
 )
 from detente.services.witnesses import cosign_quietly
+from detente.text import check_text
 from detente.verification.consent import Change, counts, effective_state
 from detente.verification.evidence import EvidenceFile
 from detente.verification.inputs import assessment_from, optional_id, parse_time
@@ -247,6 +248,11 @@ def file_report(
     report, its entry, the checkpoint and the audit event are then written in one transaction."""
     if len(uploads) > MAX_FILES:
         raise InputError(f"at most {MAX_FILES} evidence files per report", field="files")
+    # a multipart form's text is not seen by the web edge's text guard: check it here, naming each field
+    for field, text in (("narrative", narrative), ("place", place), ("time", time or ""), ("label", label)):
+        check_text(text, field)
+    for name, _ in uploads:
+        check_text(name, "files")
     if caller.user_id is None:
         raise InputError("a report is signed by its author: act as a user", field="user")
     cid = optional_id(commitment_id, "commitment_id")

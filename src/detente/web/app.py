@@ -23,7 +23,7 @@ from detente.config import Settings, load_settings
 from detente.services.accounts import DEFAULT_POLICY, AccountPolicy
 from detente.services.context import open_context
 from detente.web import api, pages
-from detente.web.edges import BodyLimit, SecurityHeaders
+from detente.web.edges import BodyLimit, SecurityHeaders, TextGuard
 from detente.web.errors import install_error_handlers
 from detente.web.security import RateLimiter, WebContext
 
@@ -122,7 +122,8 @@ def create_app(
         app.include_router(importlib.import_module("detente.web.actors").router)
     if importlib.util.find_spec("detente.web.watchlist") is not None:  # forecasts, alerts, backtest (issue 4)
         app.include_router(importlib.import_module("detente.web.watchlist").router)
-    # the outermost layer: refuse an oversized body before anything parses it or asks who is sending it
+    app.add_middleware(TextGuard)  # inside BodyLimit: it reads JSON and form bodies only once they are bounded
+    # the outer layers: refuse an oversized body before anything parses it or asks who is sending it
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeaders)  # added last, so outermost: the 413 above carries the headers too
     app.router.add_event_handler("shutdown", db.close)

@@ -7,21 +7,28 @@ application that the client went away. Multipart requests (evidence uploads) hav
 
 :class:`SecurityHeaders` adds :func:`detente.web.headers.security_headers` to every answer that passes through it
 (the error handler of last resort adds them itself, since it answers outside every middleware).
+
+:class:`TextGuard` refuses, with 422 naming the field, a NUL character or a lone surrogate in the path, in a query
+parameter, or anywhere in a JSON or URL-encoded body (``detente.text``), before routing: such text would fail in
+the database. Multipart bodies are not read here (a file may hold any byte); their text fields are checked by the
+storage adapter's guard.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from detente.errors import TooLarge
+from detente.errors import DetenteError, InputError, TooLarge
+from detente.text import first_bad_text, text_problem
 from detente.web.errors import error_body
 from detente.web.headers import security_headers
 
-__all__ = ["BodyLimit", "SecurityHeaders"]
+__all__ = ["BodyLimit", "SecurityHeaders", "TextGuard"]
 
 
 class BodyLimit:
@@ -78,20 +85,17 @@ class BodyLimit:
 
 
 async def _refuse(send: Send, limit: int) -> None:
-    exc = TooLarge(f"the request body is over the limit of {limit} bytes", field="body")
+    await _send_error(send, TooLarge(f"the request body is over the limit of {limit} bytes", field="body"), close=True)
+
+
+async def _send_error(send: Send, exc: DetenteError, *, close: bool = False) -> None:
     body = json.dumps(error_body(exc.code, exc.reason, exc.field)).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": exc.status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": exc.status, "headers": headers + _CLOSE * close})
     await send({"type": "http.response.body", "body": body})
+
+
+_CLOSE = [(b"connection", b"close")]
 
 
 class SecurityHeaders:
@@ -114,3 +118,72 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+def _media_type(headers: Headers) -> str:
+    return headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _bad_pairs(pairs: list[tuple[str, str]]) -> tuple[str, str] | None:
+    for name, value in pairs:
+        for text in (name, value):
+            problem = text_problem(text)
+            if problem is not None:
+                return name, problem
+    return None
+
+
+def _bad_body(media_type: str, body: bytes) -> tuple[str, str] | None:
+    if media_type == _FORM:
+        return _bad_pairs(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None  # not JSON: the route answers that itself
+    return first_bad_text(document)
+
+
+class TextGuard:
+    """Pure ASGI middleware: no NUL character or lone surrogate in the path, the query or a JSON or form body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path_problem = text_problem(scope["path"])
+        found = ("path", path_problem) if path_problem is not None else None
+        if found is None:
+            found = _bad_pairs(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        media_type = _media_type(Headers(scope=scope))
+        first: Message | None = None
+        if found is None and (media_type in (_FORM, "application/json") or media_type.endswith("+json")):
+            chunks: list[bytes] = []
+            while True:  # the body is bounded by BodyLimit, outside this layer
+                message = await receive()
+                if message["type"] != "http.request":
+                    first = message
+                    break
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+            body = b"".join(chunks)
+            first = first or {"type": "http.request", "body": body, "more_body": False}
+            found = _bad_body(media_type, body)
+        if found is not None:
+            await _send_error(send, InputError(found[1], field=found[0]))
+            return
+        if first is None:
+            await self.app(scope, receive, send)
+            return
+        replay: list[Message] = [first]
+
+        async def replayed() -> Message:
+            return replay.pop() if replay else await receive()
+
+        await self.app(scope, replayed, send)
