@@ -75,12 +75,20 @@ def allowed_labels(s: Session, caller: Caller, process_id: int, action: Action) 
         elif not decision.concealed:
             plain = decision
     if not allowed:
+        if not _sees_process(caller, process_id):
+            raise hidden()  # a non-member: the answer for a process that does not exist
         if plain is not None:
             raise AccessDenied(plain.reason)
         require(caller, action, Resource.process(process_id))
         raise hidden()
     require_scope(caller, action, Resource.process(process_id))
     return frozenset(allowed)
+
+
+def _sees_process(caller: Caller, process_id: int) -> bool:
+    """May the caller know that the process exists (a member, an instance administrator)? Anyone else gets, for
+    the process and everything in it, the answer for a process that does not exist — public records aside."""
+    return access.decide(caller.subject, Action.READ, Resource.process(process_id)).allowed
 
 
 def _exists(s: Session, process_id: int) -> None:
@@ -97,6 +105,8 @@ def list_notes(
         _exists(s, process_id)
         labels = allowed_labels(s, caller, process_id, action)
         rows, total = notes_db.list_notes(s, process_id, labels, query=query, limit=limit, offset=offset)
+        if total == 0 and not _sees_process(caller, process_id):
+            raise hidden()  # an empty list would tell a non-member that the process exists
         return NotePage(notes=[_out(n) for n in rows], total=total, limit=limit, offset=offset)
 
 
