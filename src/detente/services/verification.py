@@ -26,7 +26,7 @@ from detente.db.processes import list_parties
 from detente.db.verification_models import CommitmentRow, ReportRow, ViolationRow
 from detente.errors import AccessDenied, DetenteError, InputError, NotFoundError, NotInForce
 from detente.services.audit import audit
-from detente.services.authz import allowed, hidden, label_of, require
+from detente.services.authz import allowed, hidden, label_of, process_label, require
 from detente.services.caller import Caller
 from detente.services.context import AppContext
 from detente.services.verification_models import (
@@ -121,10 +121,7 @@ class ProcessInfo:
 
     def check_label(self, text: str) -> Label:
         """A label of this process (``party:<id>`` must name one of its parties)."""
-        label = label_of(text)
-        if str(label) not in self.labels():
-            raise InputError(f"{text!r} is not a label of this process", field="label")
-        return label
+        return process_label(text, self.party_names)
 
 
 def info_in(s: Session, caller: Caller, process_id: int) -> ProcessInfo:
