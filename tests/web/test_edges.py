@@ -187,3 +187,30 @@ def test_no_template_has_an_inline_style_script_or_handler() -> None:
         assert not re.search(r"\sstyle\s*=", text), path.name
         assert not re.search(r"\son[a-z]+\s*=", text), path.name
         assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", text), path.name
+
+
+# --- absolute URLs ---------------------------------------------------------------------------------------------------
+
+
+def test_a_spoofed_host_header_appears_in_no_page(app: FastAPI, world: World) -> None:
+    spoofed = "evil.example"
+    headers = {"Host": spoofed, "Accept": "text/html"}
+    with TestClient(app, base_url=f"http://{spoofed}") as client:
+        pages = [client.get("/login", headers=headers), client.get("/no-such-page", headers=headers)]
+        sign_in(client, "mediator")
+        for path in ("/processes", f"/processes/{world.process_id}", f"/processes/{world.process_id}/verification"):
+            pages.append(client.get(path, headers=headers))
+    for page in pages:
+        assert spoofed not in page.text, page.url
+        assert spoofed not in page.headers.get("location", ""), page.url
+    assert 'href="/static/app.css"' in pages[0].text  # relative, with no base URL configured
+
+
+def test_a_configured_base_url_makes_the_absolute_links(workspace: Path) -> None:
+    app = create_app(Settings(workspace=workspace, base_url="https://detente.example.org/"))
+    with TestClient(app, base_url="http://evil.example") as client:
+        page = client.get("/login", headers={"Accept": "text/html"})
+    assert 'href="https://detente.example.org/static/app.css"' in page.text
+    assert "evil.example" not in page.text
+    with pytest.raises(ValueError):
+        Settings(base_url="javascript:alert(1)")

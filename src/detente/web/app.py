@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.routing import NoMatchFound
 
 from detente import __version__
@@ -52,6 +55,21 @@ class WebOptions:
         self.session_ttl = session_ttl
         self.login_attempts_per_minute = login_attempts_per_minute
         self.bad_token_attempts_per_minute = bad_token_attempts_per_minute
+
+
+def _url_for(base_url: str | None) -> Callable[..., str]:
+    """The templates' ``url_for``: a path relative to the site (behind the ASGI root path), or an absolute URL on
+    the configured ``DETENTE_BASE_URL`` — never built from the request's Host header, which the client chooses."""
+
+    @pass_context
+    def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
+        request = context["request"]
+        path = str(request.app.url_path_for(name, **path_params))
+        if base_url is not None:
+            return base_url + path
+        return str(request.scope.get("root_path", "")) + path
+
+    return url_for
 
 
 def percent_class(share: float | None) -> str:
@@ -100,6 +118,7 @@ def create_app(
     app.state.settings = settings
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["version"] = __version__
+    templates.env.globals["url_for"] = _url_for(settings.base_url)
     templates.env.filters["pct"] = percent_class
     app.state.templates = templates
     install_error_handlers(app)
