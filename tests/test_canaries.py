@@ -285,3 +285,29 @@ def test_no_command_leaks_a_canary(world: Any, tmp_path: Path, monkeypatch: pyte
         # what is withheld still verifies (this process names no witnesses: the strict default would refuse it)
         verified = runner.invoke(cli, ["ledger", "verify", str(bundle), "--json", "--allow-unwitnessed"])
         assert json.loads(verified.stdout)["ok"]
+
+
+@pytest.mark.slow
+def test_a_non_member_cannot_tell_an_existing_process_from_a_missing_one(world: Any) -> None:
+    """Every GET route of a process, asked by someone outside it for the process and for a process id that does
+    not exist: the same status and the same body (ADR 0022)."""
+    w: World = world
+    missing = 999_999
+    headers = {"Authorization": f"Bearer {w.tokens['outsider']}"}
+    differences = []
+    compared = 0
+    for path in get_routes(w.client.app):
+        if "{process_id}" not in path:
+            continue
+        for url, other in zip(urls_of(path, w.pid, w.ids), urls_of(path, missing, w.ids), strict=True):
+            for accept in ("application/json", "text/html"):
+                real = w.client.get(url, headers={**headers, "Accept": accept})
+                fake = w.client.get(other, headers={**headers, "Accept": accept})
+                compared += 1
+                same_body = real.content.replace(url.encode(), b"URL") == fake.content.replace(other.encode(), b"URL")
+                if real.status_code != fake.status_code or not same_body:
+                    differences.append(
+                        (url, accept, real.status_code, fake.status_code, real.text[:120], fake.text[:120])
+                    )
+    assert compared > 50
+    assert differences == [], "\n".join(map(str, differences))

@@ -18,12 +18,14 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "detente"
 
-FOUNDATION = ("detente", "errors", "clock", "bounds", "config", "workspace")
+FOUNDATION = ("detente", "errors", "clock", "bounds", "config", "workspace", "spreadsheet", "text")
 #: component -> the components it may import (besides itself); the table of ADR 0016
 LAYERS: dict[str, frozenset[str]] = {
     "detente": frozenset(),
     "errors": frozenset(),
     "clock": frozenset(),
+    "spreadsheet": frozenset(),  # CSV-injection neutralising (ADR 0022)
+    "text": frozenset({"errors"}),  # storable text: no NUL, no lone surrogate (ADR 0022)
     "bounds": frozenset({"errors"}),
     "config": frozenset({"errors"}),
     "workspace": frozenset({"errors"}),

@@ -60,6 +60,21 @@ class Settings(BaseSettings):
     session_absolute_hours: float = Field(
         default=12, gt=0, le=720, description="a browser session ends this long after sign-in, used or not"
     )
+    max_json_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="web: largest request body other than a multipart upload (JSON, forms), in bytes",
+    )
+    max_upload_bytes: int = Field(
+        default=5 * 20 * 1024 * 1024 + 1024 * 1024,
+        ge=1024,
+        description="web: largest multipart request (evidence: 5 files of 20 MiB, plus 1 MiB for the form), in bytes",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="web: the workbench's public address (https://host[:port][/prefix]) for absolute links; "
+        "unset: links are relative, never built from the request's Host header",
+    )
     require_shared_data: bool = Field(default=False, description="tests: fail instead of skip without ../shared")
 
     @field_validator("trusted_proxies")
@@ -76,6 +91,18 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), re.IGNORECASE):
             raise ValueError("expected a size such as 512MB or 2GB")
         return value.strip()
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("expected an address such as https://detente.example.org or https://host/prefix")
+        return value.strip().rstrip("/")
 
 
 def load_settings(**overrides: object) -> Settings:

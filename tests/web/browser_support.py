@@ -89,16 +89,44 @@ def serve(app: Any, name: str = "uvicorn") -> Iterator[str]:
         thread.join(timeout=10)
 
 
+def _watch_csp(browser: Any, violations: list[str]) -> None:
+    """Record every Content-Security-Policy violation that a page of *browser* reports on its console."""
+
+    def listen(page: Any) -> Any:
+        def on_console(message: Any) -> None:
+            if "Content Security Policy" in message.text:
+                violations.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
+        return page
+
+    open_page, open_context = browser.new_page, browser.new_context
+
+    def new_page(*args: Any, **kwargs: Any) -> Any:
+        return listen(open_page(*args, **kwargs))
+
+    def new_context(*args: Any, **kwargs: Any) -> Any:
+        context = open_context(*args, **kwargs)
+        context.on("page", listen)
+        return context
+
+    browser.new_page, browser.new_context = new_page, new_context
+
+
 @contextmanager
 def launch() -> Iterator[Any]:
-    """A headless Debian Chromium driven by Playwright."""
+    """A headless Debian Chromium driven by Playwright. The test fails if any page it opened reported a
+    Content-Security-Policy violation (an inline script or style, a foreign source)."""
     sync_playwright = need_browser()
+    violations: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        _watch_csp(browser, violations)
         try:
             yield browser
         finally:
             browser.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 def shot(page: Any, name: str, *, full: bool = False) -> Path:

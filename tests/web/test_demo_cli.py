@@ -55,13 +55,15 @@ def test_demo_sets_up_accounts_for_every_role(tmp_path: Path) -> None:
 
 def test_users_commands(tmp_path: Path) -> None:
     ws = str(tmp_path / "ws")
-    added = runner.invoke(cli, ["users", "add", "ops", "-w", ws, "--admin", "--password", "operator password 1"])
+    added = runner.invoke(
+        cli, ["users", "add", "ops", "-w", ws, "--admin", "--password-stdin"], input="operator password 1\n"
+    )
     assert added.exit_code == 0, added.output
     listed = runner.invoke(cli, ["users", "list", "-w", ws, "--json"])
     assert '"username": "ops"' in listed.stdout and '"is_admin": true' in listed.stdout
-    short = runner.invoke(cli, ["users", "passwd", "ops", "-w", ws, "--password", "short"])
+    short = runner.invoke(cli, ["users", "passwd", "ops", "-w", ws, "--password-stdin"], input="short\n")
     assert short.exit_code == 2 and "password" in short.output
-    assert runner.invoke(cli, ["users", "passwd", "ops", "-w", ws, "--password", "another long one"]).exit_code == 0
+    assert runner.invoke(cli, ["users", "passwd", "ops", "-w", ws], input="another long one\n" * 2).exit_code == 0
     missing = runner.invoke(cli, ["users", "set-admin", "nobody", "-w", ws])
     assert missing.exit_code == 2 and "no user named 'nobody'" in missing.output
     assert len(missing.output.strip().splitlines()) == 1

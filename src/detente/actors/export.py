@@ -11,6 +11,7 @@ import networkx as nx
 from detente.actors.network import Analysis
 from detente.actors.registry import Registry
 from detente.actors.relations import RelationSet
+from detente.spreadsheet import neutral_row
 from detente.workspace import atomic_write_bytes
 
 __all__ = ["network_graph", "write_csv", "write_graphml"]
@@ -57,16 +58,16 @@ def write_csv(graph: nx.DiGraph[str], nodes_path: Path, edges_path: Path) -> Non
     node_data: dict[str, dict[str, object]] = {str(n): dict(graph.nodes[n]) for n in graph.nodes}
     node_cols = sorted({k for d in node_data.values() for k in d})
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["id", *node_cols])
+    w = csv.writer(buf, lineterminator="\r\n")  # RFC 4180: a carriage return inside a cell is quoted too
+    w.writerow(neutral_row(["id", *node_cols]))
     for n, d in sorted(node_data.items()):
-        w.writerow([n, *(d.get(c, "") for c in node_cols)])
+        w.writerow(neutral_row([n, *(d.get(c, "") for c in node_cols)]))
     atomic_write_bytes(nodes_path, buf.getvalue().encode("utf-8"))
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["source", "target", "source_name", "target_name", *_EDGE_FIELDS, "trend"])
+    w = csv.writer(buf, lineterminator="\r\n")  # RFC 4180: a carriage return inside a cell is quoted too
+    w.writerow(neutral_row(["source", "target", "source_name", "target_name", *_EDGE_FIELDS, "trend"]))
     for a, b in sorted(graph.edges):
         d = graph.edges[a, b]
         names = (node_data[a].get("name", a), node_data[b].get("name", b))
-        w.writerow([a, b, *names, *(d[f] for f in _EDGE_FIELDS), d["trend"]])
+        w.writerow(neutral_row([a, b, *names, *(d[f] for f in _EDGE_FIELDS), d["trend"]]))
     atomic_write_bytes(edges_path, buf.getvalue().encode("utf-8"))

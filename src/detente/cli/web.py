@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from detente.cli.common import WorkspaceOpt, console, handle_errors, open_app, resolve_workspace
+from detente.errors import InputError
 
 __all__ = ["demo_command", "serve_command", "users_app"]
 
@@ -140,6 +142,22 @@ def _demo_witnesses(ws: Path, process_id: int) -> list[Any]:
     return running
 
 
+#: passwords never come from the command line (other users of the machine see it, and shells keep it)
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
+]
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password: one line of standard input, or a hidden prompt asked twice."""
+    if not from_stdin:
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    line = sys.stdin.readline()
+    if not line:
+        raise InputError("no password on standard input", field="password")
+    return line.rstrip("\r\n")
+
+
 users_app = typer.Typer(help="Administer the workbench's local accounts (as the operator).", no_args_is_help=True)
 
 
@@ -150,12 +168,13 @@ def users_add(
     workspace: WorkspaceOpt = None,
     display_name: Annotated[str | None, typer.Option(help="Name shown in the workbench.")] = None,
     admin: Annotated[bool, typer.Option("--admin", help="Make an instance administrator.")] = False,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+    password_stdin: PasswordStdinOpt = False,
 ) -> None:
-    """Create a local account (the password is asked for, or read from --password)."""
+    """Create a local account (the password is asked for without echo, or read from standard input)."""
     from detente.services import accounts
     from detente.services.caller import operator
 
+    password = _read_password(password_stdin)
     with open_app(workspace) as a:
         user = accounts.create_user(a, operator(), username, password, display_name, admin)
     console.print(f"created user {user.username} (id {user.id}){' — administrator' if admin else ''}")
@@ -190,12 +209,14 @@ def users_list(
 def users_passwd(
     username: str,
     workspace: WorkspaceOpt = None,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+    password_stdin: PasswordStdinOpt = False,
 ) -> None:
-    """Set a user's password (as the operator); their sessions end and any lock is lifted."""
+    """Set a user's password (as the operator); their sessions end and any lock is lifted. The password is asked
+    for without echo, or read from standard input."""
     from detente.services import accounts
     from detente.services.caller import operator
 
+    password = _read_password(password_stdin)
     with open_app(workspace) as a:
         user = accounts.reset_password(a, operator(), username, password)
     console.print(f"password of {user.username} changed")

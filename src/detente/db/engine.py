@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from detente.clock import Clock
 from detente.config import Settings
-from detente.errors import ConfigError, ConflictError, StoreError
+from detente.errors import ConfigError, ConflictError, InputError, StoreError
+from detente.text import first_bad_text
 
 __all__ = ["SQLITE_FILENAME", "Database", "database_url", "make_engine"]
 
@@ -46,6 +48,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut, not only a crashed process
     finally:
         cursor.close()
+
+
+def _refuse_bad_text(
+    _conn: Connection, _cursor: Any, _statement: str, parameters: Any, context: Any, _executemany: bool
+) -> None:
+    """The last guard before the database: no NUL character or lone surrogate in a text parameter (PostgreSQL
+    refuses NUL, neither database encodes a lone surrogate). The shells refuse such input earlier, naming the
+    field; this catches whatever came another way (a multipart form's text field, the CLI), naming the column."""
+    named = getattr(context, "compiled_parameters", None)
+    rows: list[Any] = list(named) if named else [parameters]
+    for row in rows:
+        items = (
+            row.items()
+            if isinstance(row, dict)
+            else ((None, v) for v in (row if isinstance(row, list | tuple) else ()))
+        )
+        for name, value in items:
+            if isinstance(value, str | dict | list):  # text, or a JSON column's document
+                found = first_bad_text(value)
+                if found is not None:
+                    field = _PARAM_SUFFIX.sub("", name) if isinstance(name, str) else None
+                    raise InputError(found[1], field=field)
+
+
+#: SQLAlchemy's bind names: the column, sometimes with a number (``title_1``)
+_PARAM_SUFFIX = re.compile(r"_\d+$")
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -85,11 +113,14 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _refuse_bad_text)
         return engine
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, pool_pre_ping=True)
+        event.listen(engine, "before_cursor_execute", _refuse_bad_text)
+        return engine
     raise ConfigError(f"DETENTE_DATABASE_URL: unsupported database {backend!r} (use sqlite or postgresql)")
 
 

@@ -17,17 +17,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO, Literal, get_args
+from typing import Any, BinaryIO, Literal, get_args
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from detente.errors import DetenteError
 from detente.events.adapters.hxl import HXL_TAGS
 from detente.events.schema import EVENT_SCHEMA
+from detente.spreadsheet import MARKED_PATTERN
 
-__all__ = ["FORMATS", "ExportFormat", "ExportResult", "export_events", "hxl_label", "write_events"]
+__all__ = ["FORMATS", "ExportFormat", "ExportResult", "export_events", "hxl_label", "neutral_table", "write_events"]
 
 ExportFormat = Literal["csv", "json", "geojson", "parquet", "hxl"]
 FORMATS: tuple[str, ...] = get_args(ExportFormat)
@@ -62,6 +64,19 @@ def _plain(value: object) -> object:
     return value
 
 
+def neutral_table(table: pa.Table) -> pa.Table:
+    """*table* with every text cell that starts like a spreadsheet formula (or with a single quote) prefixed by a
+    single quote (``detente.spreadsheet``), for the CSV and HXL exports."""
+    columns: list[Any] = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            marked: Any = pc.match_substring_regex(column, MARKED_PATTERN)
+            quoted: Any = pc.binary_join_element_wise(pa.scalar("'", column.type), column, "")  # type: ignore[call-overload]
+            column = pc.if_else(pc.fill_null(marked, False), quoted, column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
 def _text_header(rows: list[list[str]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -93,7 +108,7 @@ class _Writer:
         if table.num_rows == 0:
             return
         if self.fmt in ("csv", "hxl"):
-            pacsv.write_csv(table, self.sink, write_options=pacsv.WriteOptions(include_header=False))
+            pacsv.write_csv(neutral_table(table), self.sink, write_options=pacsv.WriteOptions(include_header=False))
             self.written += table.num_rows
         elif self.fmt == "parquet":
             assert self._parquet is not None

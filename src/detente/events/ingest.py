@@ -36,6 +36,7 @@ from detente.events.fastdedupe import Staged as _Staged
 from detente.events.fastdedupe import dedupe_and_write
 from detente.events.fastpath import fast_gdelt
 from detente.events.store import BatchRecord, EventStore, open_store
+from detente.spreadsheet import neutral_row
 
 __all__ = ["FileReport", "IngestProgress", "IngestReport", "ingest_files", "reason_kind"]
 
@@ -140,7 +141,7 @@ class _RejectSink:
 
     def add(self, rejects: Sequence[Reject], report: FileReport) -> None:
         for r in rejects:
-            self._writer.writerow([r.file, r.line, r.reason, r.raw if r.raw is not None else ""])
+            self._writer.writerow(neutral_row([r.file, r.line, r.reason, r.raw if r.raw is not None else ""]))
             report.reasons[reason_kind(r.reason)] += 1
         report.rejected += len(rejects)
         self.count += len(rejects)

@@ -50,7 +50,7 @@ from detente.db.models import Process
 from detente.errors import AccessDenied, InputError
 from detente.events.store import open_store
 from detente.services.audit import audit
-from detente.services.authz import allowed, hidden, require
+from detente.services.authz import allowed, hidden, process_label, require
 from detente.services.caller import Caller
 from detente.services.concurrency import retrying
 from detente.services.context import AppContext
@@ -338,10 +338,7 @@ class ProfileChange(BaseModel):
 
 
 def _label(scope: ActorScope, text: str) -> str:
-    label = str(Label.parse(text))
-    if label not in scope.labels:
-        raise InputError("no such visibility label in this process", field="label")
-    return label
+    return str(process_label(text, scope.parties))
 
 
 def _owner(s: Session, username: str) -> int | None:

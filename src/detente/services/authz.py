@@ -10,7 +10,16 @@ from detente.access import NOT_FOUND, Action, Decision, Label, Resource
 from detente.errors import AccessDenied, InputError, NotFoundError
 from detente.services.caller import Caller
 
-__all__ = ["NOT_FOUND", "allowed", "hidden", "label_of", "require", "require_derived", "require_label"]
+__all__ = [
+    "NOT_FOUND",
+    "allowed",
+    "hidden",
+    "label_of",
+    "process_label",
+    "require",
+    "require_derived",
+    "require_label",
+]
 
 
 def hidden() -> NotFoundError:
@@ -67,6 +76,15 @@ def label_of(text: str, field: str = "label") -> Label:
         return Label.parse(text)
     except InputError as exc:
         raise InputError(exc.reason, field=field) from None
+
+
+def process_label(text: str, party_ids: Iterable[int], field: str = "label") -> Label:
+    """A submitted label of a process whose parties are ``party_ids``: ``party:<id>`` must name one of them. The one
+    check of every record kind's label (another process's party would be a label nobody in this process holds)."""
+    label = label_of(text, field)
+    if label not in access.all_labels(party_ids):
+        raise InputError(f"{text!r} is not a label of this process", field=field)
+    return label
 
 
 def require_label(caller: Caller, action: Action, process_id: int, label: str, owner_id: int | None = None) -> Label:

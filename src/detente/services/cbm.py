@@ -33,7 +33,7 @@ from detente.db import processes as proc_db
 from detente.db.models import Process
 from detente.errors import InputError
 from detente.services.audit import audit
-from detente.services.authz import allowed, hidden, label_of, require, require_derived
+from detente.services.authz import allowed, hidden, label_of, process_label, require, require_derived
 from detente.services.caller import Caller
 from detente.services.concurrency import retrying
 from detente.services.context import AppContext
@@ -83,11 +83,8 @@ class CbmProcess:
         """Every label a record of this process can carry, in a stable order."""
         return sorted(str(x) for x in access.all_labels(self.parties))
 
-    def check_label(self, label: str) -> str:
-        text = str(label_of(label))
-        if text not in self.labels():
-            raise InputError(f"{label!r} is not a label of this process", field="label")
-        return text
+    def check_label(self, label: str, field: str = "label") -> str:
+        return str(process_label(label, self.parties, field))
 
     def measure_label(self, measure_id: str) -> Label | None:
         """The label of a process measure (None for a built-in one, which is public)."""
@@ -282,7 +279,7 @@ def set_labels(
         for field, new in (("trust_label", trust_label), ("plan_label", plan_label)):
             if new is None:
                 continue
-            new = cp.check_label(new)
+            new = cp.check_label(new, field)
             require(caller, Action.UPDATE, _record(cp.id, getattr(current, field)))
             require(caller, Action.CREATE, _record(cp.id, new))
             if field == "trust_label":

@@ -14,7 +14,7 @@ from detente.db import processes as proc_db
 from detente.db.models import Process
 from detente.errors import AccessDenied
 from detente.services.audit import audit
-from detente.services.authz import hidden, label_of, require, require_scope
+from detente.services.authz import hidden, label_of, process_label, require, require_scope
 from detente.services.caller import Caller
 from detente.services.context import AppContext
 
@@ -75,12 +75,20 @@ def allowed_labels(s: Session, caller: Caller, process_id: int, action: Action) 
         elif not decision.concealed:
             plain = decision
     if not allowed:
+        if not _sees_process(caller, process_id):
+            raise hidden()  # a non-member: the answer for a process that does not exist
         if plain is not None:
             raise AccessDenied(plain.reason)
         require(caller, action, Resource.process(process_id))
         raise hidden()
     require_scope(caller, action, Resource.process(process_id))
     return frozenset(allowed)
+
+
+def _sees_process(caller: Caller, process_id: int) -> bool:
+    """May the caller know that the process exists (a member, an instance administrator)? Anyone else gets, for
+    the process and everything in it, the answer for a process that does not exist — public records aside."""
+    return access.decide(caller.subject, Action.READ, Resource.process(process_id)).allowed
 
 
 def _exists(s: Session, process_id: int) -> None:
@@ -97,6 +105,8 @@ def list_notes(
         _exists(s, process_id)
         labels = allowed_labels(s, caller, process_id, action)
         rows, total = notes_db.list_notes(s, process_id, labels, query=query, limit=limit, offset=offset)
+        if total == 0 and not _sees_process(caller, process_id):
+            raise hidden()  # an empty list would tell a non-member that the process exists
         return NotePage(notes=[_out(n) for n in rows], total=total, limit=limit, offset=offset)
 
 
@@ -117,9 +127,9 @@ def get_note(app: AppContext, caller: Caller, process_id: int, note_id: int) -> 
 
 
 def create_note(app: AppContext, caller: Caller, process_id: int, title: str, body: str, label: str) -> NoteOut:
-    parsed = label_of(label)
     with app.db.transaction(write=True) as s:
         _exists(s, process_id)
+        parsed = process_label(label, proc_db.party_ids(s, process_id))
         require(caller, Action.CREATE, Resource.record(process_id, parsed, owner_id=caller.user_id))
         note = notes_db.create_note(s, process_id, title, body, parsed, author_id=caller.user_id, clock=app.clock)
         audit(s, app, caller, "note.created", target=f"note:{note.id}", process_id=process_id, label=parsed)
@@ -136,9 +146,9 @@ def update_note(
     body: str | None = None,
     label: str | None = None,
 ) -> NoteOut:
-    new_label = label_of(label) if label is not None else None
     with app.db.transaction(write=True) as s:
         note = _note(s, caller, process_id, note_id, Action.UPDATE)
+        new_label = process_label(label, proc_db.party_ids(s, process_id)) if label is not None else None
         if new_label is not None and str(new_label) != note.label:
             # relabelling is creating the record anew under the new label
             require(caller, Action.CREATE, Resource.record(process_id, new_label, owner_id=note.author_id))

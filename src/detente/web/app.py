@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.routing import NoMatchFound
 
 from detente import __version__
@@ -25,6 +27,7 @@ from detente.services.accounts import DEFAULT_POLICY, AccountPolicy
 from detente.services.context import open_context
 from detente.services.rate_limits import SharedRateLimiter
 from detente.web import api, pages
+from detente.web.edges import BodyLimit, SecurityHeaders, TextGuard
 from detente.web.errors import install_error_handlers
 from detente.web.security import LOOPBACK, WebContext
 
@@ -62,6 +65,28 @@ class WebOptions:
         self.session_idle = session_idle
         self.login_attempts_per_minute = login_attempts_per_minute
         self.bad_token_attempts_per_minute = bad_token_attempts_per_minute
+
+
+def _url_for(base_url: str | None) -> Callable[..., str]:
+    """The templates' ``url_for``: a path relative to the site (behind the ASGI root path), or an absolute URL on
+    the configured ``DETENTE_BASE_URL`` — never built from the request's Host header, which the client chooses."""
+
+    @pass_context
+    def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
+        request = context["request"]
+        path = str(request.app.url_path_for(name, **path_params))
+        if base_url is not None:
+            return base_url + path
+        return str(request.scope.get("root_path", "")) + path
+
+    return url_for
+
+
+def percent_class(share: float | None) -> str:
+    """The CSS class ``pct-0`` … ``pct-100`` that sets a bar's width to *share* (0..1): no inline style, which the
+    Content-Security-Policy forbids."""
+    value = 0.0 if share is None else float(share)
+    return f"pct-{max(0, min(100, round(value * 100)))}"
 
 
 def _explorer_router() -> APIRouter | None:
@@ -108,6 +133,8 @@ def create_app(
     app.state.settings = settings
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["version"] = __version__
+    templates.env.globals["url_for"] = _url_for(settings.base_url)
+    templates.env.filters["pct"] = percent_class
     app.state.templates = templates
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -129,5 +156,9 @@ def create_app(
         app.include_router(importlib.import_module("detente.web.actors").router)
     if importlib.util.find_spec("detente.web.watchlist") is not None:  # forecasts, alerts, backtest (issue 4)
         app.include_router(importlib.import_module("detente.web.watchlist").router)
+    app.add_middleware(TextGuard)  # inside BodyLimit: it reads JSON and form bodies only once they are bounded
+    # the outer layers: refuse an oversized body before anything parses it or asks who is sending it
+    app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: the 413 above carries the headers too
     app.router.add_event_handler("shutdown", db.close)
     return app

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from detente.errors import AuthRequired, DetenteError, NotFoundError
 from detente.services.authz import NOT_FOUND, hidden
+from detente.web.headers import security_headers
 
 __all__ = ["error_body", "install_error_handlers", "not_found"]
 
@@ -109,7 +110,9 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _respond(request, 500, "internal_error", "the server could not complete the request", None)
+    # answered by the outermost layer, outside the middleware that adds the security headers: add them here
+    headers = dict(security_headers(request.url.path))
+    return _respond(request, 500, "internal_error", "the server could not complete the request", None, headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

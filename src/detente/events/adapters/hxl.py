@@ -36,6 +36,7 @@ from detente.events.adapters.mapped import (
 )
 from detente.events.schema import FIELDS
 from detente.events.taxonomy import quad_class_of_root
+from detente.spreadsheet import restored_cell
 
 __all__ = ["ADAPTERS", "HXL_ALIASES", "HXL_TAGS", "HxlAdapter", "HxlTag", "find_hashtag_row", "parse_tag"]
 
@@ -257,6 +258,8 @@ class HxlAdapter:
         for name, value in text.items():
             if name in _IGNORED or name.startswith("_") or name in ("date_start", "date_end"):
                 continue
+            if pa.types.is_string(_TYPES[name]):
+                value = restored_cell(value)  # the export's mark on formula-leading text
             try:
                 values[name] = parse_cell(value, _TYPES[name])
             except ValueError as exc:

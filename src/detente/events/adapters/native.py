@@ -22,6 +22,7 @@ from detente.events.adapters.base import Adapter, Probe, ReadOptions
 from detente.events.adapters.mapped import RowBatch, iter_text_records, parse_cell
 from detente.events.canonical import conform
 from detente.events.schema import EVENT_SCHEMA, FIELDS
+from detente.spreadsheet import restored_cell
 
 __all__ = ["ADAPTERS", "NativeAdapter", "looks_native"]
 
@@ -101,6 +102,8 @@ class NativeAdapter:
                     cell = rec.cells[i]
                     if cell == "":
                         continue
+                    if pa.types.is_string(_READ_FIELDS[name]):
+                        cell = restored_cell(cell)  # the export's mark on formula-leading text
                     try:
                         values[name] = parse_cell(cell, _READ_FIELDS[name])
                     except ValueError as exc:
