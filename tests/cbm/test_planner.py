@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,12 +63,10 @@ def test_plan_is_reproducible_byte_for_byte() -> None:
     assert other.plan_id != plan(STATE, CATALOGUE, Goal(), Constraints(horizon=5), FAST).plan_id
 
 
-def test_planning_twelve_steps_from_the_full_catalogue_is_fast() -> None:
-    started = time.perf_counter()
+def test_planning_twelve_steps_from_the_full_catalogue() -> None:
+    # how fast is benchmarks/cbm_planner.py's to say (figures against a baseline in one run), not a timed test's
     result = plan(STATE, CATALOGUE, Goal(), Constraints(horizon=12), SearchSettings())
-    elapsed = time.perf_counter() - started
     assert len(result.steps) == 12
-    assert elapsed <= 4.0, f"{elapsed:.2f} s (the benchmark holds the 2 s figure; this allows for a loaded machine)"
 
 
 def test_planner_beats_the_baselines_on_held_out_worlds_on_a_reduced_suite() -> None:

@@ -23,18 +23,24 @@ POLICY = AccountPolicy(
 )
 
 
-def _median_seconds(db: Database, clock: FakeClock, username: str, password: str, expected: LoginOutcome) -> float:
-    times = []
-    for _ in range(ROUNDS):
+CASES = {  # username, password, what the answer must be
+    "wrong": ("wrong", "not the password", LoginOutcome.BAD_CREDENTIALS),
+    "unknown": ("nobody", "not the password", LoginOutcome.BAD_CREDENTIALS),
+    "locked": ("locked", "not the password", LoginOutcome.LOCKED),
+    "deactivated": ("gone", PASSWORD, LoginOutcome.DEACTIVATED),
+}
+
+
+def _once(db: Database, clock: FakeClock, username: str, password: str, expected: LoginOutcome) -> float:
+    with db.transaction(write=True) as s:
+        started = time.perf_counter()
+        result = authenticate(s, username, password, policy=POLICY, clock=clock)
+        seconds = time.perf_counter() - started
+        assert result.outcome is expected
+    if username == "wrong":  # keep the account from locking: reset its count between rounds
         with db.transaction(write=True) as s:
-            started = time.perf_counter()
-            result = authenticate(s, username, password, policy=POLICY, clock=clock)
-            times.append(time.perf_counter() - started)
-            assert result.outcome is expected
-        if username == "wrong":  # keep the account from locking: reset its count between rounds
-            with db.transaction(write=True) as s:
-                authenticate(s, "wrong", PASSWORD, policy=POLICY, clock=clock)
-    return statistics.median(times)
+            authenticate(s, "wrong", PASSWORD, policy=POLICY, clock=clock)
+    return seconds
 
 
 def test_unknown_locked_and_deactivated_answer_as_slowly_as_a_wrong_password(db: Database, clock: FakeClock) -> None:
@@ -46,10 +52,14 @@ def test_unknown_locked_and_deactivated_answer_as_slowly_as_a_wrong_password(db:
     with db.transaction() as s:
         for _ in range(POLICY.max_failures):
             authenticate(s, "locked", "not the password", policy=POLICY, clock=clock)
-    _median_seconds(db, clock, "nobody", "warm up the dummy hash", LoginOutcome.BAD_CREDENTIALS)
-    wrong = _median_seconds(db, clock, "wrong", "not the password", LoginOutcome.BAD_CREDENTIALS)
-    unknown = _median_seconds(db, clock, "nobody", "not the password", LoginOutcome.BAD_CREDENTIALS)
-    locked = _median_seconds(db, clock, "locked", "not the password", LoginOutcome.LOCKED)
-    deactivated = _median_seconds(db, clock, "gone", PASSWORD, LoginOutcome.DEACTIVATED)
-    for name, seconds in {"unknown": unknown, "locked": locked, "deactivated": deactivated}.items():
-        assert 0.5 <= seconds / wrong <= 2.0, f"{name}: {seconds * 1000:.1f} ms against {wrong * 1000:.1f} ms"
+    _once(db, clock, "nobody", "warm up the dummy hash", LoginOutcome.BAD_CREDENTIALS)
+    # the cases take turns in every round, so a busy machine slows them alike; medians of the rounds
+    times: dict[str, list[float]] = {name: [] for name in CASES}
+    for _ in range(ROUNDS):
+        for name, case in CASES.items():
+            times[name].append(_once(db, clock, *case))
+    median = {name: statistics.median(values) for name, values in times.items()}
+    for name in ("unknown", "locked", "deactivated"):
+        ratio = median[name] / median["wrong"]
+        # skipping the hash answered in 0.5 ms against 63 ms (a ratio of 0.008): the bound is far from both
+        assert 1 / 3 <= ratio <= 3, f"{name}: {median[name] * 1000:.1f} ms against {median['wrong'] * 1000:.1f} ms"
