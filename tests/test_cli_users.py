@@ -44,10 +44,8 @@ def test_passwords_never_on_the_command_line(tmp_path: Path) -> None:
 
 def test_operator_actions_are_audited_as_the_operator(tmp_path: Path) -> None:
     ws = str(tmp_path / "ws")
-    for name in ("ops", "target"):
-        added = runner.invoke(
-            cli, ["users", "add", name, "-w", ws, "--password-stdin"], input=f"{name} password long\n"
-        )
+    for name, password in (("ops", "a long passphrase one"), ("target", "a long passphrase two")):
+        added = runner.invoke(cli, ["users", "add", name, "-w", ws, "--password-stdin"], input=f"{password}\n")
         assert added.exit_code == 0, added.output
     assert runner.invoke(cli, ["users", "set-admin", "target", "-w", ws]).exit_code == 0
     passwd = runner.invoke(cli, ["users", "passwd", "target", "-w", ws, "--password-stdin"], input="a new password 4\n")
