@@ -47,9 +47,9 @@ def _frontier(session: Session, log_id: int, size: int) -> Frontier:
     return Frontier(size, [found[p] for p in wanted])
 
 
-def _locked_size(connection: Connection, log_id: int, mark: str) -> int:
-    lock = " FOR UPDATE" if connection.dialect.name == "postgresql" else ""
-    row = connection.exec_driver_sql(f"SELECT size FROM ledger_logs WHERE id = {mark}{lock}", (log_id,)).first()
+def _sqlite_size(connection: Connection, log_id: int) -> int:
+    """The log's size (SQLite has one writer: the writing transaction already holds the lock)."""
+    row = connection.exec_driver_sql("SELECT size FROM ledger_logs WHERE id = ?", (log_id,)).first()
     if row is None:
         raise NotFoundError(f"no log {log_id}")
     return int(row[0])
@@ -58,18 +58,18 @@ def _locked_size(connection: Connection, log_id: int, mark: str) -> int:
 def append_entries(session: Session, log_id: int, entries: Sequence[Entry | bytes]) -> list[int]:
     """Append *entries* in the caller's transaction; return their indexes (acknowledged once it commits).
 
-    The statements go to the driver as written (executemany for the rows): an append costs a fixed handful of
-    statements whatever the log's size. A loaded :class:`LedgerLog` of the session gets the new size.
+    The statements go to the driver as written: two on PostgreSQL (the lock with the right edge, then the rows and
+    the size), a fixed handful on SQLite, whatever the log's size. A loaded :class:`LedgerLog` of the session gets
+    the new size.
     """
     session.flush()
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     if postgres:
         frontier = _pg_locked_frontier(connection, log_id)
         first = frontier.size
     else:
-        first = _locked_size(connection, log_id, mark)
+        first = _sqlite_size(connection, log_id)
         frontier = _frontier(session, log_id, first)
     entry_rows: list[tuple[int, int, bytes, bytes]] = []
     subtree_rows: list[tuple[int, int, int, bytes]] = []
@@ -83,30 +83,24 @@ def append_entries(session: Session, log_id: int, entries: Sequence[Entry | byte
     if postgres:
         _pg_write(connection, log_id, entry_rows, subtree_rows, frontier.size)
     else:
-        _write(connection, log_id, entry_rows, subtree_rows, frontier.size, mark)
+        _sqlite_write(connection, log_id, entry_rows, subtree_rows, frontier.size)
     loaded = session.identity_map.get(identity_key(LedgerLog, log_id))
     if isinstance(loaded, LedgerLog):
         set_committed_value(loaded, "size", frontier.size)
     return list(range(first, frontier.size))
 
 
-def _write(
+def _sqlite_write(
     connection: Connection,
     log_id: int,
     entry_rows: Sequence[tuple[int, int, bytes, bytes]],
     subtree_rows: Sequence[tuple[int, int, int, bytes]],
     size: int,
-    mark: str,
 ) -> None:
-    _insert(
-        connection,
-        "ledger_entries (log_id, idx, data, leaf_hash)",
-        ("integer", "integer", "bytea", "bytea"),
-        entry_rows,
-    )
+    _sqlite_insert(connection, "ledger_entries (log_id, idx, data, leaf_hash)", entry_rows)
     if subtree_rows:
-        _insert(connection, "ledger_subtrees (log_id, level, idx, hash)", ("integer",) * 3 + ("bytea",), subtree_rows)
-    connection.exec_driver_sql(f"UPDATE ledger_logs SET size = {mark} WHERE id = {mark}", (size, log_id))
+        _sqlite_insert(connection, "ledger_subtrees (log_id, level, idx, hash)", subtree_rows)
+    connection.exec_driver_sql("UPDATE ledger_logs SET size = ? WHERE id = ?", (size, log_id))
 
 
 #: PostgreSQL, one round trip: lock the log row and read its right edge. The edge of a tree of n leaves is, for each
@@ -159,14 +153,9 @@ def _pg_write(
     connection.exec_driver_sql(_PG_WRITE, params)
 
 
-def _insert(connection: Connection, into: str, types: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> None:
-    """Insert *rows*: on PostgreSQL one statement over one array per column (``unnest``), on SQLite executemany."""
-    if connection.dialect.name == "postgresql":
-        arrays = ", ".join(f"CAST(%s AS {kind}[])" for kind in types)
-        columns = tuple(list(column) for column in zip(*rows, strict=True))
-        connection.exec_driver_sql(f"INSERT INTO {into} SELECT * FROM unnest({arrays})", columns)
-        return
-    marks = ", ".join("?" for _ in types)
+def _sqlite_insert(connection: Connection, into: str, rows: Sequence[tuple[object, ...]]) -> None:
+    """Insert *rows* (one execute for one row, executemany for several)."""
+    marks = ", ".join("?" for _ in rows[0])
     values: Any = rows[0] if len(rows) == 1 else list(rows)  # one row as one execute, several as executemany
     connection.exec_driver_sql(f"INSERT INTO {into} VALUES ({marks})", values)
 

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from detente.db.consent import consents_of, keys_by_id
 from detente.db.ledger import get_log
 from detente.db.verification import violation_state
 from detente.db.verification_models import (
@@ -258,11 +259,7 @@ def check_rows(
     procedure: ViolationProcedureRow | None = None,
 ) -> list[Disagreement]:
     """Compare the given rows (and, for commitments, their consents; for violations, their steps) with the log."""
-    consents = (
-        list(session.scalars(select(ConsentRow).where(ConsentRow.commitment_id.in_([c.id for c in commitments]))))
-        if commitments
-        else []
-    )
+    consents = consents_of(session, [c.id for c in commitments])
     changes = (
         list(session.scalars(select(CommitmentRow).where(CommitmentRow.amends.in_([c.id for c in commitments]))))
         if commitments
@@ -280,10 +277,7 @@ def check_rows(
         else []
     )
     key_rows = {k.id: k for k in keys}
-    for key_id in {c.key_id for c in consents} - set(key_rows):
-        key = session.get(PartyKeyRow, key_id)
-        if key is not None:
-            key_rows[key_id] = key
+    key_rows.update(keys_by_id(session, {c.key_id for c in consents} - set(key_rows)))
     logged: list[CommitmentRow | ReportRow | AssessmentRow | ConsentRow | ViolationTransitionRow | PartyKeyRow] = [
         *commitments,
         *reports,

@@ -38,7 +38,7 @@ from detente.services.verification_models import (
 )
 from detente.verification.assessments import Implementation
 from detente.verification.board import board_rows, stored_due
-from detente.verification.consent import ProposalState, effective_state
+from detente.verification.consent import ProposalState, counts, effective_state
 from detente.verification.track_record import RecordPoint, track_record
 
 __all__ = [
@@ -81,13 +81,14 @@ def board(
     with app.db.transaction() as s:
         info = info_in(s, caller, process_id)
         labels = info.readable
-        in_force = vdb.list_commitments(s, process_id, labels)
+        every = vdb.list_commitments(s, process_id, labels, in_force=False)  # one read: in force and open proposals
+        in_force = [r for r in every if counts(r.change, r.state)]
         commitments = [(c.id, c.title, c.category, c.label, c.body) for c in in_force]
         assessment_rows = queries.assessment_rows(s, process_id, labels)
         assessed = [(a.commitment_id, a.period, a.status, a.score, a.created_at) for a in assessment_rows]
         overall, per_party = vdb.implementation(s, process_id, labels)
-        open_rows = [r for r in vdb.list_commitments(s, process_id, labels, in_force=False)
-                     if effective_state(r.state, r.expires_at, app.clock()) is ProposalState.PROPOSED]  # fmt: skip
+        now = app.clock()
+        open_rows = [r for r in every if effective_state(r.state, r.expires_at, now) is ProposalState.PROPOSED]
         pending = commitment_views(s, app, open_rows, info.party_names)
         checks = vouch(s, app, caller, process_id, commitments=[*in_force, *open_rows], assessments=assessment_rows)
     rows = [

@@ -39,32 +39,34 @@ def demo_slots(app: AppContext, process_id: int) -> list[DemoSlot]:
     return [DemoSlot(w.slot, w.name, w.url, origin, vkey) for w in policy.witnesses]
 
 
-def _namer(app: AppContext, process_id: int, slot: str) -> Caller:
-    """Who names the witness of *slot*: the party's representative, or the mediator for the observer mission."""
+def _namers(app: AppContext, process_id: int, slots: list[str]) -> dict[str, Caller]:
+    """Who names the witness of each slot: the party's representative, or the mediator for the observer mission."""
     with app.db.transaction() as s:
         members = proc_db.list_members(s, process_id)
-    for membership, user in members:
-        party = f"party:{membership.party_id}"
-        if slot.startswith("party:") and membership.role == Role.PARTY_REPRESENTATIVE and party == slot:
-            return caller_by_name(app, str(user.username), via="demo", ip="demo")
-        if not slot.startswith("party:") and membership.role == Role.MEDIATOR:
-            return caller_by_name(app, str(user.username), via="demo", ip="demo")
-    return operator("demo")
+    found: dict[str, Caller] = {}
+    for slot in slots:
+        for membership, user in members:
+            if slot.startswith("party:"):
+                fits = membership.role == Role.PARTY_REPRESENTATIVE and f"party:{membership.party_id}" == slot
+            else:
+                fits = membership.role == Role.MEDIATOR
+            if fits:
+                found[slot] = caller_by_name(app, str(user.username), via="demo", ip="demo")
+                break
+        else:
+            found[slot] = operator("demo")
+    return found
 
 
 def name_demo_witnesses(app: AppContext, process_id: int, offered: Mapping[str, tuple[str, str]]) -> list[str]:
     """Fill each empty slot with the offered witness (slot -> (vkey, url)), or point a filled one at its new URL;
     return the slots changed."""
-    changed = []
-    for slot in demo_slots(app, process_id):
-        if slot.slot not in offered:
-            continue
+    slots = [slot for slot in demo_slots(app, process_id) if slot.slot in offered and slot.url != offered[slot.slot][1]]
+    namers = _namers(app, process_id, [slot.slot for slot in slots])
+    for slot in slots:
         vkey, url = offered[slot.slot]
-        if slot.url == url:
-            continue
-        add_witness(app, _namer(app, process_id, slot.slot), process_id, vkey=vkey, url=url, slot=slot.slot)
-        changed.append(slot.slot)
-    return changed
+        add_witness(app, namers[slot.slot], process_id, vkey=vkey, url=url, slot=slot.slot)
+    return [slot.slot for slot in slots]
 
 
 def cosign_demo(app: AppContext, process_id: int) -> CosignResult:

@@ -28,7 +28,7 @@ from detente.web.deps import Ctx, User, api_guard
 from detente.web.verification.svg import track_record_svg
 from detente.web.verification.uploads import read_uploads
 
-__all__ = ["ERRORS", "CommitmentIn", "IdPath", "router"]
+__all__ = ["ERRORS", "CommitmentIn", "IdPath", "router", "vouched"]
 
 router = APIRouter(
     prefix="/api/v1/processes/{process_id}/verification", dependencies=[Depends(api_guard)], tags=["verification"]
@@ -106,7 +106,7 @@ class _Checked(Protocol):
 _C = TypeVar("_C", bound=_Checked)
 
 
-def _vouched(out: _C) -> _C:
+def vouched(out: _C) -> _C:
     """The API passes on no record that disagrees with its log entry (``record_mismatch``, HTTP 424)."""
     refuse_disagreement(out.log_check)
     return out
@@ -126,7 +126,7 @@ def commitments(
     _, board = verification_reads.board(
         ctx, p, process_id, status=status or None, party=party or None, category=category or None, overdue_only=overdue
     )
-    return _vouched(board)
+    return vouched(board)
 
 
 @router.post("/commitments", status_code=201, response_model=CommitmentOut, responses=ERRORS)
@@ -136,7 +136,7 @@ def create_commitment(process_id: IdPath, body: CommitmentIn, ctx: Ctx, p: User)
 
 @router.get("/commitments/{commitment_id}", response_model=CommitmentDetail, responses=ERRORS)
 def commitment(process_id: IdPath, commitment_id: IdPath, ctx: Ctx, p: User) -> CommitmentDetail:
-    return _vouched(verification_reads.commitment_detail(ctx, p, process_id, commitment_id))
+    return vouched(verification_reads.commitment_detail(ctx, p, process_id, commitment_id))
 
 
 @router.get("/commitments/{commitment_id}/candidates", response_model=CandidateList, responses=ERRORS)
@@ -168,7 +168,7 @@ def file_report(
 
 @router.get("/reports/{report_id}", response_model=ReportOut, responses=ERRORS)
 def report(process_id: IdPath, report_id: IdPath, ctx: Ctx, p: User) -> ReportOut:
-    return _vouched(verification_reads.report_detail(ctx, p, process_id, report_id))
+    return vouched(verification_reads.report_detail(ctx, p, process_id, report_id))
 
 
 @router.post("/commitments/{commitment_id}/assessments", status_code=201, response_model=AssessmentOut,
@@ -188,7 +188,7 @@ def allege(process_id: IdPath, commitment_id: IdPath, body: AllegationIn, ctx: C
 
 @router.get("/violations/{violation_id}", response_model=ViolationOut, responses=ERRORS)
 def violation(process_id: IdPath, violation_id: IdPath, ctx: Ctx, p: User) -> ViolationOut:
-    return _vouched(verification_reads.violation_detail(ctx, p, process_id, violation_id))
+    return vouched(verification_reads.violation_detail(ctx, p, process_id, violation_id))
 
 
 @router.post("/violations/{violation_id}/transitions", status_code=201, response_model=ViolationOut,
@@ -203,7 +203,7 @@ def track_record(process_id: IdPath, ctx: Ctx, p: User) -> TrackRecordOut:
     """Implementation scores and each party's Beta posterior after each assessment (mean, 90 % interval)."""
     info, out, series = verification_reads.track_record_of(ctx, p, process_id)
     out.chart_svg = track_record_svg(series, now=ctx.clock(), title=f"Track record, {info.name}")
-    return _vouched(out)
+    return vouched(out)
 
 
 @router.get("/records/{kind}/{record_id}/proof", response_model=ProofOut, responses=ERRORS)
@@ -219,7 +219,7 @@ def proof(
     """A record's log entry, leaf hash, inclusion proof against the latest checkpoint, witnesses, and the
     consistency proof from a checkpoint you saw (``seen_size``, ``seen_root``)."""
     root = proofs.parse_root(seen_root)
-    return _vouched(proofs.record_proof(ctx, p, process_id, kind, record_id, seen_size=seen_size, seen_root=root))
+    return vouched(proofs.record_proof(ctx, p, process_id, kind, record_id, seen_size=seen_size, seen_root=root))
 
 
 @router.post("/checkpoints", status_code=201, response_model=CheckpointOut, responses=ERRORS)

@@ -11,10 +11,9 @@ from pydantic import BaseModel, Field
 
 from detente.services import consent
 from detente.services.consent import KeyList, PartyKeyOut, ProposalList, StatementOut
-from detente.services.record_checks import refuse_disagreement
 from detente.services.verification_models import CommitmentOut
 from detente.web.deps import Ctx, User, api_guard
-from detente.web.verification.api import ERRORS, CommitmentIn, IdPath
+from detente.web.verification.api import ERRORS, CommitmentIn, IdPath, vouched
 
 __all__ = ["router"]
 
@@ -44,9 +43,7 @@ class KeyIn(BaseModel):
 @router.get("/proposals", response_model=ProposalList, responses=ERRORS)
 def proposals(process_id: IdPath, ctx: Ctx, p: User) -> ProposalList:
     """Proposals not in force (open ones first, with the parties still to decide; then declined and expired)."""
-    found = consent.proposals(ctx, p, process_id)
-    refuse_disagreement(found.log_check)
-    return found
+    return vouched(consent.proposals(ctx, p, process_id))
 
 
 @router.post("/commitments/{commitment_id}/amendments", status_code=201, response_model=CommitmentOut,
@@ -89,9 +86,7 @@ def decide(process_id: IdPath, commitment_id: IdPath, body: DecisionIn, ctx: Ctx
 @router.get("/keys", response_model=KeyList, responses=ERRORS)
 def keys(process_id: IdPath, ctx: Ctx, p: User) -> KeyList:
     """Every key that signs, or signed, for a party of the process."""
-    found = consent.list_keys(ctx, p, process_id)
-    refuse_disagreement(found.log_check)
-    return found
+    return vouched(consent.list_keys(ctx, p, process_id))
 
 
 @router.post("/keys", status_code=201, response_model=PartyKeyOut, responses=ERRORS)
