@@ -3,6 +3,7 @@ a controllable clock, and an empty database on each storage backend (SQLite file
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import Iterator
@@ -48,6 +49,14 @@ def _known_keys(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     monkeypatch.setenv("DETENTE_KNOWN_KEYS", str(tmp_path_factory.mktemp("known") / "known_keys"))
 
 
+@pytest.fixture(autouse=True)
+def _master_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A master key of the test's own (``DETENTE_MASTER_KEY``), so a database opened by URL alone still opens its
+    sealed fields; tests of the workspace's key file remove it."""
+    monkeypatch.setenv("DETENTE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode("ascii"))
+    monkeypatch.delenv("DETENTE_MASTER_KEY_FILE", raising=False)
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A fresh, empty workspace directory per test."""
@@ -89,10 +98,10 @@ def database_url(request: pytest.FixtureRequest, workspace: Path) -> str:
 
 
 @pytest.fixture
-def db(database_url: str, clock: FakeClock) -> Iterator[Database]:
-    """A migrated database on each backend."""
-    migrate(database_url)
-    database = open_database(database_url, clock=clock, upgrade=False)
+def db(database_url: str, clock: FakeClock, workspace: Path) -> Iterator[Database]:
+    """A migrated database on each backend (its sealed fields opened with the workspace's master key)."""
+    migrate(database_url, workspace=workspace)
+    database = open_database(database_url, clock=clock, upgrade=False, workspace=workspace)
     try:
         yield database
     finally:

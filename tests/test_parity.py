@@ -35,6 +35,7 @@ from detente.events.canonical import finalize
 from detente.events.demo import generate_demo_events
 from detente.events.export import write_events
 from detente.events.ingest import ingest_files
+from detente.sealing.envelope import is_sealed, open_bytes, open_text
 from detente.services import actors
 from detente.services.caller import operator
 from detente.verification.ledger import generate_key
@@ -162,18 +163,51 @@ def snapshot(db: Database, process_id: int) -> dict[str, Counter[str]]:
                 query = select(table).where(table.c.process_id == process_id)
             else:
                 continue
-            out[name] = Counter(json.dumps(norm(dict(row._mapping)), sort_keys=True) for row in s.execute(query))
-        _transitions(s, meta.tables["violation_transitions"], meta.tables["violations"], process_id, out)
+            out[name] = Counter(
+                json.dumps(norm(_opened(db, name, dict(row._mapping))), sort_keys=True) for row in s.execute(query)
+            )
+        _transitions(db, s, meta.tables["violation_transitions"], meta.tables["violations"], process_id, out)
     return out
 
 
-def _transitions(s: Any, transitions: Table, violations: Table, process_id: int, out: dict[str, Counter[str]]) -> None:
+def _opened(db: Database, table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its sealed values opened (each sealing draws a fresh nonce: compare what they hold)."""
+    assert db.keyring is not None
+    out = {}
+    for column, value in row.items():
+        purpose = f"{table}.{column}"
+        if isinstance(value, str) and is_sealed(value):
+            text = open_text(db.keyring.find, purpose, value)
+            out[column] = text if table in TEXT_COLUMNS.get(column, ()) else json.loads(text)
+        elif isinstance(value, bytes | memoryview) and is_sealed(bytes(value)):
+            out[column] = open_bytes(db.keyring.find, purpose, bytes(value))
+        else:
+            out[column] = value
+    return out
+
+
+#: sealed columns holding text rather than a JSON document, by column name
+TEXT_COLUMNS = {
+    "title": ("notes",),
+    "body": ("notes",),
+    "summary": ("violations",),
+    "reason": ("commitment_consents",),
+    "statement": ("commitment_consents",),
+}
+
+
+def _transitions(
+    db: Database, s: Any, transitions: Table, violations: Table, process_id: int, out: dict[str, Counter[str]]
+) -> None:
     query = (
         select(transitions)
         .join(violations, transitions.c.violation_id == violations.c.id)
         .where(violations.c.process_id == process_id)
     )
-    out["violation_transitions"] = Counter(json.dumps(norm(dict(r._mapping)), sort_keys=True) for r in s.execute(query))
+    out["violation_transitions"] = Counter(
+        json.dumps(norm(_opened(db, "violation_transitions", dict(r._mapping))), sort_keys=True)
+        for r in s.execute(query)
+    )
 
 
 def delta(before: dict[str, Counter[str]], after: dict[str, Counter[str]]) -> dict[str, list[str]]:

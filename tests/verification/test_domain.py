@@ -15,9 +15,10 @@ from detente.cbm import ComplianceRecord, Outcome, TrustState
 from detente.errors import InputError
 from detente.events.canonical import finalize
 from detente.events.demo import generate_demo_events
+from detente.sealing.envelope import new_data_key, open_bytes, seal_bytes
 from detente.verification.assessments import Assessment, aggregate, latest_scores, score_for
 from detente.verification.commitments import Category, Commitment, Indicator, Schedule
-from detente.verification.evidence import EvidenceStore
+from detente.verification.evidence import DEFAULT_MAX_BYTES, EvidenceStore
 from detente.verification.geo import GeoScope, candidate_violations, point_in_polygon
 from detente.verification.ledger import generate_key
 from detente.verification.reports import Report, sign_report, verify_report_signature
@@ -84,11 +85,23 @@ def test_schedules() -> None:
 # --- evidence ---------------------------------------------------------------------------------------------------
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
+KEY = new_data_key("process:1")
+
+
+def _store(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> EvidenceStore:
+    """A store sealing with a data key of its own (the application's seals with the process's key)."""
+    return EvidenceStore(
+        root,
+        seal=lambda data, digest: seal_bytes(KEY, f"evidence:{digest}", data),
+        open=lambda sealed, digest: open_bytes(lambda _: KEY, f"evidence:{digest}", sealed),
+        max_bytes=max_bytes,
+    )
 
 
 def test_evidence_is_content_addressed(tmp_path: Path) -> None:
-    store = EvidenceStore(tmp_path)
+    store = _store(tmp_path)
     first = store.put(PNG, "photo.png")
+    assert PNG not in store.path(first.sha256).read_bytes()  # stored sealed
     assert store.put(PNG, "same.png").sha256 == first.sha256
     assert first.media_type == "image/png" and store.get(first.sha256) == PNG
     assert store.put("rapport d'observation — 12 obus".encode(), "notes.txt").media_type == "text/plain"
@@ -107,11 +120,11 @@ def test_evidence_is_content_addressed(tmp_path: Path) -> None:
 )
 def test_bad_evidence_is_refused(tmp_path: Path, data: bytes, name: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        EvidenceStore(tmp_path, max_bytes=100).put(data, name)
+        _store(tmp_path, max_bytes=100).put(data, name)
 
 
 def test_altered_evidence_on_disk_is_detected(tmp_path: Path) -> None:
-    store = EvidenceStore(tmp_path)
+    store = _store(tmp_path)
     ref = store.put(b"%PDF-1.7 original", "r.pdf")
     store.path(ref.sha256).write_bytes(b"%PDF-1.7 changed!")
     with pytest.raises(InputError, match="altered"):
@@ -123,7 +136,7 @@ def test_altered_evidence_on_disk_is_detected(tmp_path: Path) -> None:
 
 def test_report_signature_covers_every_field(tmp_path: Path) -> None:
     key = generate_key("detente-user-1", seed=bytes(32))
-    ev = EvidenceStore(tmp_path).put(PNG, "crossing.png")
+    ev = _store(tmp_path).put(PNG, "crossing.png")
     body = Report("observer.amina", T0, "Crossing 3", "Crossing opened at 08:00.", "all_parties", 4, (ev,)).to_body()
     sig = sign_report(body, key)
     assert verify_report_signature(body, sig, key.public)

@@ -30,6 +30,7 @@ from detente.db.ledger import (
     sign_log_checkpoint,
 )
 from detente.db.ledger_tree import append_entries, log_tree
+from detente.db.sealed import process_domain, sealing
 from detente.db.verification_models import LedgerCheckpoint, LedgerCosignature, LedgerEntry, LedgerLog
 from detente.errors import StoreError
 from detente.verification.keys import KeyVault
@@ -128,7 +129,9 @@ def test_a_changed_byte_in_a_stored_entry_is_detected(db: Database, vault: KeyVa
         data = bytearray(row.data)
         data[data.index(b"crossing") + 1] ^= 0x01  # "crossing" -> "csossing": still canonical JSON
         s.execute(
-            update(LedgerEntry).where(LedgerEntry.log_id == log_id, LedgerEntry.idx == 12).values(data=bytes(data))
+            update(LedgerEntry)
+            .where(LedgerEntry.log_id == log_id, LedgerEntry.idx == 12)
+            .values(data=sealing(s.connection(), process_domain(pid), bytes(data)))  # the operator holds the key
         )
     code, out = _verify(_tampered_bundle(db, pid, tmp_path))
     assert code == 1 and "checkpoint_root_mismatch" in out
@@ -164,7 +167,7 @@ def test_two_swapped_entries_are_detected(db: Database, vault: KeyVault, tmp_pat
             s.execute(
                 update(LedgerEntry)
                 .where(LedgerEntry.log_id == log_id, LedgerEntry.idx == idx)
-                .values(data=data, leaf_hash=digest)
+                .values(data=sealing(s.connection(), process_domain(pid), data), leaf_hash=digest)
             )
     code, out = _verify(_tampered_bundle(db, pid, tmp_path))
     assert code == 1 and "checkpoint_root_mismatch" in out

@@ -30,6 +30,7 @@ from detente.cli.app import app as cli
 from detente.config import Settings
 from detente.db.ledger import get_log
 from detente.db.models import AuditEvent, User
+from detente.db.sealed import process_domain, sealing
 from detente.db.tokens import create_token
 from detente.db.users import AccountPolicy
 from detente.db.verification_models import (
@@ -129,8 +130,9 @@ def _delete_entry(s: Session, index_of: Callable[[Session], int]) -> Undo:
     kept = {"log_id": row.log_id, "idx": row.idx, "data": bytes(row.data), "leaf_hash": bytes(row.leaf_hash)}
     s.execute(delete(LedgerEntry).where(LedgerEntry.log_id == log_id, LedgerEntry.idx == index))
 
-    def undo(s2: Session) -> None:
-        s2.execute(insert(LedgerEntry), [kept])
+    def undo(s2: Session) -> None:  # put back as the operator would, sealed with the process's key
+        domain = process_domain(_pid(s2))
+        s2.execute(insert(LedgerEntry), [{**kept, "data": sealing(s2.connection(), domain, kept["data"])}])
 
     return undo
 

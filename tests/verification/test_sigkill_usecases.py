@@ -107,7 +107,7 @@ def _check(app: AppContext, pid: int, acked: dict[str, set[int]]) -> None:
         assert set(trust) == {p.revision.state.to_json() for p in plans if p.revision.trigger is not None}
         for report in reports:  # the evidence of every stored report is in the store, intact
             for item in report.body["evidence"]:
-                assert app.evidence().get(item["sha256"])
+                assert app.evidence(pid).get(item["sha256"])
         stored = {"commitment": set(commitments), "report": {r.id for r in reports}, "plan": {p.revision.revision
                   for p in plans}, "step": set(links)}  # fmt: skip
     for kind, ids in acked.items():

@@ -19,7 +19,10 @@ from detente.verification.ledger import KeyPair
 
 __all__ = ["app", "read_key", "sign_command"]
 
-app = typer.Typer(help="Party signing keys: make one on your own machine, register its public half, list, revoke.")
+app = typer.Typer(
+    help="Party signing keys: make one on your own machine, register its public half, list, revoke; and the "
+    "operator's rotation of the keys that seal stored data (rotate-master, rotate-data)."
+)
 
 ProcessOpt = Annotated[int, typer.Option("--process", help="process id")]
 KeyFileOpt = Annotated[Path, typer.Option("--key", help="your private key file (from `detente keys new`)")]
@@ -135,3 +138,63 @@ def sign_command(
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror or exc})", path=file) from exc
     typer.echo(base64.b64encode(signer.sign(data)).decode("ascii"))
+
+
+@app.command("rotate-master")
+@handle_errors
+def rotate_master_command(
+    new_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--new-key-file",
+            help="write the new master key here (must not exist); needed when DETENTE_MASTER_KEY holds the key, "
+            "otherwise the configured key file is replaced",
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace the master key: every data key is re-wrapped and every signing key re-sealed with a new one, in one
+    transaction; no sealed value is touched. Stop the server first; start it again with the new key."""
+    from detente.services.caller import operator
+    from detente.services.master_keys import rotate_master
+
+    with open_app(workspace) as a:
+        done = rotate_master(a, operator(), new_key_file=new_key_file)
+    if as_json:
+        print_json(done.model_dump())
+        return
+    console.print(
+        f"master key {done.old} replaced by {done.new}: {done.data_keys} data keys re-wrapped, "
+        f"{done.signing_keys} signing keys re-sealed",
+        highlight=False,
+    )
+    console.print(f"the new key is in {done.key_file}", highlight=False)
+    if done.restart_needed:
+        console.print(
+            "point DETENTE_MASTER_KEY (its base64) or DETENTE_MASTER_KEY_FILE at it before the next start; "
+            "keep the old key until then",
+            highlight=False,
+        )
+
+
+@app.command("rotate-data")
+@handle_errors
+def rotate_data_command(
+    process: Annotated[
+        list[int] | None, typer.Option("--process", help="a process whose data key to replace (repeat); default all")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Start new data keys: values written from now on are sealed with new keys; the old keys still open what they
+    sealed. Running servers follow within a minute."""
+    from detente.services.caller import operator
+    from detente.services.master_keys import rotate_data_keys
+
+    with open_app(workspace) as a:
+        done = rotate_data_keys(a, operator(), process_ids=process or None)
+    if as_json:
+        print_json(done.model_dump())
+        return
+    console.print(f"{done.retired} data keys retired ({', '.join(done.domains)})", highlight=False)

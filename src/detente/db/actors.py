@@ -24,6 +24,7 @@ from detente.actors.profiles import (
     relation_to_json,
 )
 from detente.actors.registry import Decision, DecisionKind
+from detente.db.sealed import process_domain, sealing
 from detente.db.state_models import (
     ActorBuildRow,
     ActorDecisionRow,
@@ -215,7 +216,12 @@ def save_profile(
             ActorProfileRow.actor_id == profile.actor_id,
             ActorProfileRow.version == expected,
         )
-        .values(body=body, version=expected + 1, updated_at=at, updated_by=by)
+        .values(
+            body=sealing(s.connection(), process_domain(process_id), body),
+            version=expected + 1,
+            updated_at=at,
+            updated_by=by,
+        )
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:

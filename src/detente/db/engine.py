@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -18,6 +18,9 @@ from detente.clock import Clock
 from detente.config import Settings
 from detente.errors import ConfigError, ConflictError, InputError, StoreError
 from detente.text import first_bad_text
+
+if TYPE_CHECKING:
+    from detente.db.keyring import Keyring
 
 __all__ = ["SQLITE_FILENAME", "Database", "database_url", "make_engine"]
 
@@ -140,6 +143,8 @@ class Database:
     def __init__(self, engine: Engine, *, clock: Clock) -> None:
         self.engine = engine
         self.clock = clock
+        #: opens and seals the sensitive fields (:mod:`detente.db.keyring`); None when no master key was given
+        self.keyring: Keyring | None = None
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @property

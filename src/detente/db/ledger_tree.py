@@ -20,8 +20,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from detente.db.ledger_nodes import SqlNodeReader
+from detente.db.sealed import keyring_of, process_domain
 from detente.db.verification_models import LedgerLog
 from detente.errors import NotFoundError, StoreError
+from detente.sealing.envelope import DataKey, seal_bytes
 from detente.verification.ledger import Entry, encode_entry, leaf_hash
 from detente.verification.ledger.frontier import Frontier, frontier_positions
 from detente.verification.ledger.planned import PlannedTree
@@ -73,10 +75,11 @@ def append_entries(session: Session, log_id: int, entries: Sequence[Entry | byte
         frontier = _frontier(session, log_id, first)
     entry_rows: list[tuple[int, int, bytes, bytes]] = []
     subtree_rows: list[tuple[int, int, int, bytes]] = []
+    key = _entry_key(session, connection, log_id)
     for offset, entry in enumerate(entries):
         data = encode_entry(entry) if isinstance(entry, Entry) else bytes(entry)
-        digest = leaf_hash(data)
-        entry_rows.append((log_id, first + offset, data, digest))
+        digest = leaf_hash(data)  # the tree is over the plaintext; only the stored copy is sealed
+        entry_rows.append((log_id, first + offset, seal_bytes(key, ENTRY_PURPOSE, data), digest))
         subtree_rows += [(log_id, node.level, node.index, node.hash) for node in frontier.append(digest)]
     if not entry_rows:
         return []
@@ -88,6 +91,23 @@ def append_entries(session: Session, log_id: int, entries: Sequence[Entry | byte
     if isinstance(loaded, LedgerLog):
         set_committed_value(loaded, "size", frontier.size)
     return list(range(first, frontier.size))
+
+
+#: the purpose sealed entry bytes are bound to (the column's, as :class:`LedgerEntry` declares it)
+ENTRY_PURPOSE = "ledger_entries.data"
+
+
+def _entry_key(session: Session, connection: Connection, log_id: int) -> DataKey:
+    """The data key of the log's process: entries are stored sealed with it (which process a log belongs to never
+    changes, so the keyring remembers it)."""
+    keyring = keyring_of(connection)
+    domain = keyring.log_domains.get(log_id)
+    if domain is None:
+        process_id = session.scalar(select(LedgerLog.process_id).where(LedgerLog.id == log_id))
+        if process_id is None:
+            raise NotFoundError(f"no log {log_id}")
+        domain = keyring.log_domains[log_id] = process_domain(process_id)
+    return keyring.current(connection, domain)
 
 
 def _sqlite_write(

@@ -7,6 +7,7 @@ workspace files into tables): :func:`migrate` passes it to the revisions as ``wo
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -21,7 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from detente.clock import Clock
 from detente.config import Settings
 from detente.db.engine import Database, database_url, make_engine
+from detente.db.keyring import attach_keyring
 from detente.errors import StoreError
+from detente.sealing.master import ENV_KEY, ENV_KEY_FILE, MasterKeys
 
 #: where revision 0005 moves the workspace folders it copied into SQL (kept, never read again)
 LEGACY_FOLDER = "pre-sql-state"
@@ -90,6 +93,10 @@ def migrate(url_or_engine: str | Engine, revision: str = "heads", *, workspace: 
 def _after_commit(step: tuple[str, Path, list[str]]) -> None:
     """Work a revision asked for once its rows are committed: moving imported workspace folders aside."""
     kind, workspace, names = step
+    if kind == "remove_files":  # plain copies of what revision 0009 sealed
+        for name in names:
+            Path(name).unlink(missing_ok=True)
+        return
     if kind != "move_legacy":
         raise StoreError(f"unknown post-migration step {kind!r}")
     target = workspace / LEGACY_FOLDER
@@ -114,7 +121,8 @@ def open_database(
     target: str | Settings, *, clock: Clock, upgrade: bool = True, workspace: Path | str | None = None
 ) -> Database:
     """The database at a URL (or the one the settings name), its schema first brought to the newest revision
-    (``upgrade=False`` opens it as it is).
+    (``upgrade=False`` opens it as it is). The master key that opens its sealed fields comes from the environment
+    or the workspace (:class:`detente.sealing.master.MasterKeys`).
 
     With settings, the workspace is theirs; with a URL, pass ``workspace`` so revisions that move workspace files
     into tables find them."""
@@ -124,4 +132,8 @@ def open_database(
         url = target
     if upgrade:
         migrate(url, workspace=workspace)
-    return Database(make_engine(url), clock=clock)
+    database = Database(make_engine(url), clock=clock)
+    if workspace is not None or os.environ.get(ENV_KEY) or os.environ.get(ENV_KEY_FILE):
+        masters = MasterKeys.load(Path(workspace) if workspace is not None else None)
+        database.keyring = attach_keyring(database.engine, masters)
+    return database

@@ -7,7 +7,7 @@ Constraint names follow :data:`NAMING_CONVENTION` so both backends carry the sam
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from detente.db.sealed import Sealed, SealedJSON
 from detente.db.types import UTCDateTime
 
 __all__ = [
@@ -169,10 +170,11 @@ class Membership(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class AuditEvent(Base):
+class AuditEvent(Sealed, Base):
     """One security-relevant action. ``actor_name`` keeps the username as typed (e.g. a failed sign-in)."""
 
     __tablename__ = "audit_events"
+    __sealed__: ClassVar[dict[str, str]] = {"detail": "audit_events.detail"}
     __table_args__ = (Index("ix_audit_events_occurred_at", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -181,7 +183,7 @@ class AuditEvent(Base):
     actor_name: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str | None] = mapped_column(String(200))
-    detail: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    detail: Mapped[dict[str, Any]] = mapped_column(SealedJSON("audit_events.detail"))
     ip: Mapped[str | None] = mapped_column(String(64))
     #: what the event is about: a process and the visibility label of the record (None: not a labelled record)
     process_id: Mapped[int | None] = mapped_column(Integer)

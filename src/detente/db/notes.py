@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import ClassVar
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, or_, select
+from sqlalchemy import ForeignKey, Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from detente.access import Label
@@ -18,6 +19,7 @@ from detente.clock import Clock
 from detente.db.audit import record_audit
 from detente.db.models import Base
 from detente.db.processes import get_process, party_ids
+from detente.db.sealed import Sealed, SealedText
 from detente.db.types import UTCDateTime
 from detente.errors import InputError
 
@@ -36,16 +38,17 @@ MAX_TITLE = 200
 MAX_BODY = 20_000
 
 
-class Note(Base):
+class Note(Sealed, Base):
     """One note of a process, with its visibility label."""
 
     __tablename__ = "notes"
+    __sealed__: ClassVar[dict[str, str]] = {"title": "notes.title", "body": "notes.body"}
     __table_args__ = (Index("ix_notes_process_id_label", "process_id", "label"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
-    title: Mapped[str] = mapped_column(String(MAX_TITLE))
-    body: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(SealedText("notes.title"))  # sealed: longer than MAX_TITLE when stored
+    body: Mapped[str] = mapped_column(SealedText("notes.body"))
     label: Mapped[str] = mapped_column(String(40))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -108,10 +111,6 @@ def find_note(session: Session, process_id: int, note_id: int) -> Note | None:
     return note
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_notes(
     session: Session,
     process_id: int,
@@ -122,19 +121,24 @@ def list_notes(
     offset: int = 0,
 ) -> tuple[Sequence[Note], int]:
     """The notes of the process whose label is in ``readable_labels`` (newest first) and their total count;
-    ``query`` searches title and body, case-insensitively. Nothing outside the labels is returned or counted."""
+    ``query`` searches title and body, case-insensitively. Nothing outside the labels is returned or counted.
+
+    Titles and bodies are sealed at rest, so a search opens the readable notes of the process in memory and matches
+    there (ADR 0024): the database never sees the words searched for, nor an index of them."""
     if not readable_labels:
         return [], 0
     where = [Note.process_id == process_id, Note.label.in_(sorted(readable_labels))]
+    limit, offset = max(1, min(limit, 1000)), max(0, offset)
     if query:
-        needle = f"%{_escape_like(query.strip().lower())}%"
-        where.append(
-            or_(func.lower(Note.title).like(needle, escape="\\"), func.lower(Note.body).like(needle, escape="\\"))
-        )
+        needle = query.strip().casefold()
+        found = [
+            n
+            for n in session.scalars(select(Note).where(*where).order_by(Note.id.desc()))
+            if needle in n.title.casefold() or needle in n.body.casefold()
+        ]
+        return found[offset : offset + limit], len(found)
     total = session.scalar(select(func.count()).select_from(Note).where(*where)) or 0
-    rows = session.scalars(
-        select(Note).where(*where).order_by(Note.id.desc()).limit(max(1, min(limit, 1000))).offset(max(0, offset))
-    ).all()
+    rows = session.scalars(select(Note).where(*where).order_by(Note.id.desc()).limit(limit).offset(offset)).all()
     return rows, int(total)
 
 

@@ -13,13 +13,14 @@ Rows that are edited in place carry a ``version`` compared on update, so concurr
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Float, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from detente.db.models import Base
+from detente.db.sealed import Sealed, SealedJSON
 from detente.db.types import UTCDateTime
 
 __all__ = [
@@ -152,29 +153,31 @@ class ActorDecisionRow(Base):
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class ActorProfileRow(Base):
+class ActorProfileRow(Sealed, Base):
     """A process's stakeholder profile of one actor under one label (``StakeholderProfile`` as JSON)."""
 
     __tablename__ = "actor_profiles"
+    __sealed__: ClassVar[dict[str, str]] = {"body": "actor_profiles.body"}
 
     process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"), primary_key=True)
     label: Mapped[str] = mapped_column(String(40), primary_key=True)
     actor_id: Mapped[str] = mapped_column(String(300), primary_key=True)
-    body: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    body: Mapped[dict[str, Any]] = mapped_column(SealedJSON("actor_profiles.body"))
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class ActorRelationRow(Base):
+class ActorRelationRow(Sealed, Base):
     """An analyst's relation between two actors in a process, under a label (``AnalystRelation`` as JSON)."""
 
     __tablename__ = "actor_relations"
+    __sealed__: ClassVar[dict[str, str]] = {"body": "actor_relations.body"}
     __table_args__ = (Index("ix_actor_relations_process_id_label", "process_id", "label"),)
 
     process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"), primary_key=True)
     id: Mapped[str] = mapped_column(String(20), primary_key=True)
     label: Mapped[str] = mapped_column(String(40))
-    body: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    body: Mapped[dict[str, Any]] = mapped_column(SealedJSON("actor_relations.body"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

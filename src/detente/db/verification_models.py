@@ -7,10 +7,11 @@ columns that lists filter on, and the index of their log entry, so a record and 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Connection,
     ForeignKey,
     Index,
     Integer,
@@ -18,11 +19,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from detente.db.models import Base
+from detente.db.sealed import Sealed, SealedBytes, SealedJSON, SealedText, process_domain
 from detente.db.types import UTCDateTime
 
 __all__ = [
@@ -64,13 +67,19 @@ class LedgerLog(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class LedgerEntry(Base):
+class LedgerEntry(Sealed, Base):
     __tablename__ = "ledger_entries"
+    __sealed__: ClassVar[dict[str, str]] = {"data": "ledger_entries.data"}
 
     log_id: Mapped[int] = mapped_column(ForeignKey("ledger_logs.id", ondelete="CASCADE"), primary_key=True)
     idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(SealedBytes("ledger_entries.data"))  # sealed by append_entries
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+    def sealing_domain(self, connection: Connection) -> str:
+        """An entry is sealed with the key of its log's process (appends seal it in ``append_entries``)."""
+        process_id = connection.execute(select(LedgerLog.process_id).where(LedgerLog.id == self.log_id)).scalar_one()
+        return process_domain(process_id)
 
 
 class LedgerSubtree(Base):
@@ -152,7 +161,7 @@ class UserKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class CommitmentRow(Base):
+class CommitmentRow(Sealed, Base):
     """A commitment, or a proposal to amend or withdraw one: binding nobody until each bound party accepts it.
 
     ``change`` is ``new``, ``amendment`` (of ``amends``, with a new text) or ``withdrawal`` (of ``amends``);
@@ -162,6 +171,7 @@ class CommitmentRow(Base):
     """
 
     __tablename__ = "commitments"
+    __sealed__: ClassVar[dict[str, str]] = {"body": "commitments.body"}
     __table_args__ = (Index("ix_commitments_process_id_label", "process_id", "label"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -169,7 +179,7 @@ class CommitmentRow(Base):
     title: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(40))
     label: Mapped[str] = mapped_column(String(40))
-    body: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    body: Mapped[dict[str, Any]] = mapped_column(SealedJSON("commitments.body"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     log_index: Mapped[int] = mapped_column(Integer)
@@ -197,10 +207,14 @@ class PartyKeyRow(Base):
     log_index: Mapped[int] = mapped_column(Integer)
 
 
-class ConsentRow(Base):
+class ConsentRow(Sealed, Base):
     """One party's signed acceptance or refusal of a proposal, as logged."""
 
     __tablename__ = "commitment_consents"
+    __sealed__: ClassVar[dict[str, str]] = {
+        "reason": "commitment_consents.reason",
+        "statement": "commitment_consents.statement",
+    }
     __table_args__ = (UniqueConstraint("commitment_id", "party_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -210,30 +224,32 @@ class ConsentRow(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     key_id: Mapped[int] = mapped_column(ForeignKey("party_keys.id", ondelete="RESTRICT"))
     decision: Mapped[str] = mapped_column(String(12))
-    reason: Mapped[str] = mapped_column(Text)
-    statement: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(SealedText("commitment_consents.reason"))
+    statement: Mapped[str] = mapped_column(SealedText("commitment_consents.statement"))
     signature: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     log_index: Mapped[int] = mapped_column(Integer)
 
 
-class ReportRow(Base):
+class ReportRow(Sealed, Base):
     __tablename__ = "reports"
+    __sealed__: ClassVar[dict[str, str]] = {"body": "reports.body"}
     __table_args__ = (Index("ix_reports_process_id_label", "process_id", "label"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
     commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id", ondelete="RESTRICT"), index=True)
     label: Mapped[str] = mapped_column(String(40))
-    body: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    body: Mapped[dict[str, Any]] = mapped_column(SealedJSON("reports.body"))
     signature: Mapped[str] = mapped_column(String(200))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     log_index: Mapped[int] = mapped_column(Integer)
 
 
-class AssessmentRow(Base):
+class AssessmentRow(Sealed, Base):
     __tablename__ = "assessments"
+    __sealed__: ClassVar[dict[str, str]] = {"body": "assessments.body"}
     __table_args__ = (Index("ix_assessments_commitment_id_period", "commitment_id", "period"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -243,7 +259,7 @@ class AssessmentRow(Base):
     status: Mapped[str] = mapped_column(String(40))
     score: Mapped[int | None] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(40))
-    body: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    body: Mapped[dict[str, Any]] = mapped_column(SealedJSON("assessments.body"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     log_index: Mapped[int] = mapped_column(Integer)
@@ -260,8 +276,9 @@ class ViolationProcedureRow(Base):
     log_index: Mapped[int] = mapped_column(Integer)
 
 
-class ViolationRow(Base):
+class ViolationRow(Sealed, Base):
     __tablename__ = "violations"
+    __sealed__: ClassVar[dict[str, str]] = {"summary": "violations.summary"}
     __table_args__ = (Index("ix_violations_process_id_label", "process_id", "label"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -269,19 +286,27 @@ class ViolationRow(Base):
     commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id", ondelete="RESTRICT"))
     label: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(60))
-    summary: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(SealedText("violations.summary"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class ViolationTransitionRow(Base):
+class ViolationTransitionRow(Sealed, Base):
     __tablename__ = "violation_transitions"
+    __sealed__: ClassVar[dict[str, str]] = {"body": "violation_transitions.body"}
     __table_args__ = (UniqueConstraint("violation_id", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     violation_id: Mapped[int] = mapped_column(ForeignKey("violations.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
-    body: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    body: Mapped[dict[str, Any]] = mapped_column(SealedJSON("violation_transitions.body"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     log_index: Mapped[int] = mapped_column(Integer)
+
+    def sealing_domain(self, connection: Connection) -> str:
+        """A transition is sealed with the key of its violation's process."""
+        process_id = connection.execute(
+            select(ViolationRow.process_id).where(ViolationRow.id == self.violation_id)
+        ).scalar_one()
+        return process_domain(process_id)

@@ -13,9 +13,13 @@ from pathlib import Path
 from detente.clock import Clock
 from detente.config import Settings
 from detente.db import Database, open_database
+from detente.db.keyring import Keyring, attach_keyring
+from detente.db.sealed import process_domain
 from detente.db.users import DEFAULT_POLICY, AccountPolicy
+from detente.sealing.envelope import seal_bytes
+from detente.sealing.master import MasterKeys
 from detente.verification.evidence import EvidenceStore
-from detente.verification.keys import KeyVault, load_vault_secret
+from detente.verification.keys import KeyVault
 from detente.workspace import Workspace
 
 __all__ = ["AppContext", "open_context"]
@@ -32,17 +36,33 @@ class AppContext:
     #: per-application caches (the key vault, the actor service, the explorer's queries), keyed by name
     extras: dict[str, object] = field(default_factory=dict)
 
+    def keyring(self) -> Keyring:
+        """The data keys that seal the sensitive fields, opened with the master key (ADR 0024)."""
+        if self.db.keyring is None:
+            self.db.keyring = attach_keyring(self.db.engine, MasterKeys.load(self.workspace))
+        return self.db.keyring
+
     def vault(self) -> KeyVault:
-        """The key vault sealing the process logs' and users' signing keys (its secret lives in the workspace)."""
+        """The key vault sealing the process logs' and users' signing keys, with the master key."""
         vault = self.extras.get("vault")
         if not isinstance(vault, KeyVault):
-            vault = KeyVault(load_vault_secret(self.workspace))
+            vault = KeyVault(self.keyring().master().secret)
             self.extras["vault"] = vault
         return vault
 
-    def evidence(self) -> EvidenceStore:
-        """The content-addressed store of evidence files."""
-        return EvidenceStore(self.workspace)
+    def evidence(self, process_id: int) -> EvidenceStore:
+        """The process's evidence files: content-addressed, sealed with the process's data key."""
+        keyring, engine = self.keyring(), self.db.engine
+        domain = process_domain(process_id)
+
+        def seal(data: bytes, digest: str) -> bytes:
+            with engine.begin() as conn:  # the process's first sealed value makes its key
+                return seal_bytes(keyring.current(conn, domain), f"evidence:{digest}", data)
+
+        def open_(sealed: bytes, digest: str) -> bytes:
+            return keyring.open_bytes(f"evidence:{digest}", sealed)
+
+        return EvidenceStore(self.workspace / "evidence" / f"process-{process_id}", seal=seal, open=open_)
 
     def close(self) -> None:
         self.db.close()

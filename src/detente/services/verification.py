@@ -260,7 +260,7 @@ def file_report(
         check_record(caller, Action.CREATE, process_id, str(parsed), caller.user_id)
         if cid is not None:
             readable_commitment(s, caller, process_id, cid)
-    store = app.evidence()
+    store = app.evidence(process_id)
     files: tuple[EvidenceFile, ...] = tuple(store.put(data, name) for name, data in uploads)
     report = Report(
         author=caller.username,

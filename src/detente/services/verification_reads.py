@@ -161,7 +161,7 @@ def evidence_file(
         found = [e for e in row.body.get("evidence", []) if e.get("sha256") == sha256]
     if not found:
         raise hidden()
-    return app.evidence().get(sha256), str(found[0]["media_type"]), str(found[0]["filename"])
+    return app.evidence(process_id).get(sha256), str(found[0]["media_type"]), str(found[0]["filename"])
 
 
 def candidates(app: AppContext, caller: Caller, process_id: int, commitment_id: int) -> list[CandidateOut]:

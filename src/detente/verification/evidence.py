@@ -3,17 +3,19 @@
 The type is sniffed from the first bytes (magic numbers), never taken from the name or the uploader: PDF, PNG,
 JPEG, GIF, WebP, plain UTF-8 text (also CSV / JSON). Anything else — executables, archives, office documents that
 are zip containers — is refused. When the file name has an extension, it must agree with the sniffed type.
-Layout: ``<workspace>/evidence/sha256/<2 hex>/<64 hex>``; writes are atomic (temp file, fsync, rename).
+Layout: ``<root>/<2 hex>/<64 hex>`` (the application's root is ``<workspace>/evidence/process-<id>``), each file
+sealed by the store's *seal* function; writes are atomic (temp file, fsync, rename).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from detente.errors import InputError, NotFoundError
+from detente.errors import InputError, NotFoundError, StoreError
 
 __all__ = ["DEFAULT_MAX_BYTES", "EvidenceFile", "EvidenceStore", "sniff"]
 
@@ -65,12 +67,18 @@ class EvidenceFile:
         return {"sha256": self.sha256, "size": self.size, "media_type": self.media_type, "filename": self.filename}
 
 
-class EvidenceStore:
-    """Content-addressed evidence under ``<workspace>/evidence``."""
+#: seals a file's bytes (given its SHA-256) for storage, and opens them again
+Sealer = Callable[[bytes, str], bytes]
 
-    def __init__(self, workspace: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.root = workspace / "evidence" / "sha256"
+
+class EvidenceStore:
+    """Content-addressed evidence files under *root*, each stored as *seal* makes it (the application seals them
+    with the process's data key; :meth:`get` opens and checks them)."""
+
+    def __init__(self, root: Path, *, seal: Sealer, open: Sealer, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.root = root
         self.max_bytes = max_bytes
+        self._seal, self._open = seal, open
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
@@ -94,8 +102,9 @@ class EvidenceStore:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{digest}.tmp-{os.getpid()}")
+            sealed = self._seal(data, digest)
             with tmp.open("wb") as fh:
-                fh.write(data)
+                fh.write(sealed)
                 fh.flush()
                 os.fsync(fh.fileno())
             tmp.replace(target)
@@ -106,7 +115,12 @@ class EvidenceStore:
         target = self.path(sha256)
         if len(sha256) != 64 or not target.is_file():
             raise NotFoundError(f"no evidence file {sha256}")
-        data = target.read_bytes()
+        try:
+            data = self._open(target.read_bytes(), sha256)
+        except StoreError as exc:
+            raise InputError(
+                f"the stored evidence file does not open ({exc}): altered on disk", path=str(target)
+            ) from exc
         if hashlib.sha256(data).hexdigest() != sha256:
             raise InputError("the stored evidence file does not match its hash (altered on disk)", path=str(target))
         return data
