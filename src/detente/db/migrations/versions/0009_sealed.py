@@ -183,8 +183,8 @@ def _seal_evidence(connection: sa.Connection) -> list[str]:
 def upgrade() -> None:
     _schema()
     connection = op.get_bind()
+    plain_files = _seal_evidence(connection)  # first: it reads the reports' plain bodies for the files they cite
     sealed = _seal_rows(connection)
-    plain_files = _seal_evidence(connection)
     if sealed or plain_files:
         log.info("sealed %d stored values and %d evidence files", sealed, len(plain_files))
     if plain_files:
