@@ -119,6 +119,10 @@ def test_outbound_requests_go_only_to_the_named_witnesses() -> None:
         if _rel(path) in OUTBOUND:
             continue
         assert not used, f"{_rel(path)} imports {sorted(used)}"
+    # the witnesses (and so the addresses the server calls) are named at the command line only: no web route does it
+    for path in sorted(WEB.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert "add_witness" not in text and "remove_witness" not in text, _rel(path)
 
 
 # --- V3, V6, V14: the browser side ----------------------------------------------------------------------------------
