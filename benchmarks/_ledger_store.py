@@ -8,6 +8,7 @@ size) and reused by the next run while its log still holds at least the asked si
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import time
 import uuid
@@ -23,11 +24,20 @@ from detente.clock import system_clock
 from detente.db import Database, migrate, open_database
 from detente.db.ledger import create_log
 from detente.db.processes import create_process
+from detente.db.sealed import process_domain
+from detente.sealing.envelope import DataKey, seal_bytes
+from detente.sealing.master import ENV_KEY, ENV_KEY_FILE, write_key_file
 from detente.verification.keys import KeyVault
 from detente.verification.ledger import Entry, encode_entry
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 VAULT = KeyVault(bytes(range(32)))
+#: the master key of the benchmark stores (kept ones are reused across runs, so it is kept beside them)
+_MASTER = Path(tempfile.gettempdir()) / "detente-ledger-bench" / "master.key"
+if not (os.environ.get(ENV_KEY) or os.environ.get(ENV_KEY_FILE)):
+    if not _MASTER.exists():
+        write_key_file(_MASTER, os.urandom(32))
+    os.environ[ENV_KEY_FILE] = str(_MASTER)
 #: leaves per chunk (aligned, so every subtree up to this level is complete inside one chunk)
 CHUNK_LEVEL = 16
 _TEMPLATE = b'{"body":{"id":%d,"narrative":"crossing open, no incident observed"},"kind":"report","v":1}'
@@ -93,7 +103,20 @@ def _chunks(n: int) -> Iterator[tuple[list[tuple[int, bytes, bytes]], list[tuple
     yield [], _upper(roots)
 
 
+def _entry_key(db: Database, log_id: int) -> DataKey:
+    """The data key the stored entries are sealed with, as appends seal them (ADR 0024)."""
+    assert db.keyring is not None
+    with db.engine.begin() as conn:
+        pid = conn.execute(text("SELECT process_id FROM ledger_logs WHERE id = :i"), {"i": log_id}).scalar_one()
+        return db.keyring.current(conn, process_domain(pid))
+
+
+def _sealed(key: DataKey, log_id: int, rows: list[tuple[int, bytes, bytes]]) -> list[tuple[int, int, bytes, bytes]]:
+    return [(log_id, idx, seal_bytes(key, "ledger_entries.data", data), digest) for idx, data, digest in rows]
+
+
 def _fill_sqlite(db: Database, log_id: int, n: int) -> None:
+    key = _entry_key(db, log_id)
     raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -102,7 +125,7 @@ def _fill_sqlite(db: Database, log_id: int, n: int) -> None:
         for entries, subtrees in _chunks(n):
             cursor.executemany(
                 "INSERT INTO ledger_entries (log_id, idx, data, leaf_hash) VALUES (?, ?, ?, ?)",
-                [(log_id, *row) for row in entries],
+                _sealed(key, log_id, entries),
             )
             cursor.executemany(
                 "INSERT INTO ledger_subtrees (log_id, level, idx, hash) VALUES (?, ?, ?, ?)",
@@ -117,14 +140,15 @@ def _fill_sqlite(db: Database, log_id: int, n: int) -> None:
 
 
 def _fill_postgres(db: Database, log_id: int, n: int) -> None:
+    key = _entry_key(db, log_id)
     raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()
         for entries, subtrees in _chunks(n):
             with cursor.copy("COPY ledger_entries (log_id, idx, data, leaf_hash) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(["int4", "int4", "bytea", "bytea"])
-                for row in entries:
-                    copy.write_row((log_id, *row))
+                for sealed in _sealed(key, log_id, entries):
+                    copy.write_row(sealed)
             with cursor.copy("COPY ledger_subtrees (log_id, level, idx, hash) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(["int4", "int4", "int4", "bytea"])
                 for row in subtrees:
