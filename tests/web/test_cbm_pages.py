@@ -18,7 +18,6 @@ from detente.db.models import Process
 from detente.db.users import AccountPolicy
 from detente.db.verification import file_report, list_commitments, record_assessment
 from detente.verification.assessments import Assessment
-from detente.verification.keys import KeyVault, load_vault_secret
 from detente.verification.reports import Report
 from support import FakeClock
 from web.conftest import World, bearer, sign_in
@@ -183,7 +182,7 @@ def _assess(
     workspace: Path,
     label: str = "all_parties",
 ) -> None:
-    vault = KeyVault(load_vault_secret(workspace))
+    vault = app.state.ctx.vault()  # the master key the application opens it with
     with app.state.ctx.db.transaction() as s:
         report = file_report(
             s,
