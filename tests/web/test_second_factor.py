@@ -456,3 +456,48 @@ def test_a_malformed_confirmation_code_is_refused_naming_the_field(client: TestC
         assert answer.status_code == 422 and answer.json()["error"]["field"] == "code", (text, answer.text)
     missing = client.post("/api/v1/account/second-factor/confirm", json={}, headers=_csrf(csrf))
     assert missing.status_code == 422 and missing.json()["error"]["field"] == "code"
+
+
+# --- the pages -------------------------------------------------------------------------------------------------------
+
+
+def test_the_account_pages_set_up_renew_and_turn_off(
+    app: FastAPI, client: TestClient, world: World, clock: FakeClock
+) -> None:
+    csrf = sign_in(client, "viewer")
+    account = client.get("/account")
+    assert "Set up the second factor" in account.text and "Off: signing in needs your password only." in account.text
+    started = client.post("/account/second-factor/start", data={"csrf_token": csrf})
+    assert started.status_code == 200
+    assert '<svg width="' in started.text and 'class="qr"' in started.text and "style=" not in started.text
+    secret = started.text.split('id="totp-secret">')[1].split("<")[0]
+    wrong = client.post("/account/second-factor/confirm", data={"csrf_token": csrf, "code": "000000"})
+    assert wrong.status_code == 422 and "(field: code)" in wrong.text and secret not in wrong.text  # shown once
+    confirmed = client.post(
+        "/account/second-factor/confirm", data={"csrf_token": csrf, "code": app_code(secret, clock())}
+    )
+    assert confirmed.status_code == 200 and confirmed.text.count("<li><code>") == 10
+    assert "Set up a second factor" not in confirmed.text  # the header shows the account as it is now
+    clock.advance(seconds=30)
+    renewed = client.post(
+        "/account/second-factor/recovery-codes", data={"csrf_token": csrf, "code": app_code(secret, clock())}
+    )
+    assert renewed.status_code == 200 and renewed.text.count("<li><code>") == 10
+    clock.advance(seconds=30)
+    refused = client.post(
+        "/account/second-factor/disable",
+        data={"csrf_token": csrf, "current_password": "not my password", "code": app_code(secret, clock())},
+    )
+    assert refused.status_code == 422 and "(field: current_password)" in refused.text
+    off = client.post(
+        "/account/second-factor/disable",
+        data={"csrf_token": csrf, "current_password": PASSWORD, "code": app_code(secret, clock())},
+        follow_redirects=False,
+    )
+    assert (off.status_code, off.headers["location"]) == (303, "/account/second-factor?done=second_factor_disabled")
+    assert "Off: signing in needs your password only." in client.get("/account").text
+    assert [a for a in _actions(app) if a.startswith("second_factor.")] == [
+        "second_factor.enrolled",
+        "second_factor.recovery_codes_regenerated",
+        "second_factor.disabled",
+    ]

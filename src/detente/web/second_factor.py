@@ -9,6 +9,7 @@ signed in, like current-password checks.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import segno
@@ -143,6 +144,7 @@ def second_factor_confirm(
         codes = sf.confirm_enrolment(ctx, p, code)
     except InputError as exc:
         return _page(request, ctx, p, status=422, error=exc.reason, field=exc.field, confirming=True)
+    request.state.principal = replace(p, enrolled=True, must_enrol=False)  # the page shows the account as it is now
     return _page(request, ctx, p, codes=codes.recovery_codes)
 
 
