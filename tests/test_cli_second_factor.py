@@ -3,6 +3,7 @@ API tokens end; the audit trail names the operator; mistakes are one line and ex
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,6 +46,10 @@ def test_the_operator_resets_a_second_factor(tmp_path: Path) -> None:
     assert added.exit_code == 0, added.output
     clock = FakeClock()
     session, token = _enrol(ws, clock)
+
+    listed = runner.invoke(cli, ["users", "list", "-w", str(ws), "--json"])
+    assert json.loads(listed.stdout)[0]["second_factor"] is True
+    assert "[second factor]" in runner.invoke(cli, ["users", "list", "-w", str(ws)]).stdout
 
     reset = runner.invoke(cli, ["users", "reset-second-factor", "amina", "-w", str(ws)])
     assert reset.exit_code == 0, reset.output

@@ -194,14 +194,15 @@ def users_list(
     if as_json:
         typer.echo(
             json.dumps(
-                [{"id": u.id, "username": u.username, "display_name": u.display_name, "is_admin": u.is_admin}
-                 for u in rows],
+                [{"id": u.id, "username": u.username, "display_name": u.display_name, "is_admin": u.is_admin,
+                  "second_factor": u.second_factor} for u in rows],
                 indent=2,
             )
         )  # fmt: skip
         return
     for u in rows:
-        console.print(f"{u.id:>4}  {u.username:<20} {u.display_name}{'  [admin]' if u.is_admin else ''}")
+        marks = ("  [admin]" if u.is_admin else "") + ("  [second factor]" if u.second_factor else "")
+        console.print(f"{u.id:>4}  {u.username:<20} {u.display_name}{marks}", markup=False, highlight=False)
 
 
 @users_app.command("passwd")
