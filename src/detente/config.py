@@ -10,9 +10,30 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from detente.errors import ConfigError
 
-__all__ = ["Network", "Settings", "load_settings", "parse_networks"]
+__all__ = [
+    "SECOND_FACTOR_GROUPS",
+    "Network",
+    "Settings",
+    "load_settings",
+    "parse_networks",
+    "parse_second_factor_groups",
+]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: who ``DETENTE_REQUIRE_SECOND_FACTOR`` may name: instance administrators, mediators of any process
+SECOND_FACTOR_GROUPS = ("admin", "mediator")
+
+
+def parse_second_factor_groups(text: str) -> frozenset[str]:
+    """``none`` (or nothing): an empty set; else a comma-separated list from :data:`SECOND_FACTOR_GROUPS`."""
+    items = {part.strip().lower() for part in text.split(",") if part.strip()}
+    if not items or items == {"none"}:
+        return frozenset()
+    unknown = sorted(items - set(SECOND_FACTOR_GROUPS))
+    if unknown:
+        raise ValueError(f"{unknown[0]!r} is not one of: none, or a comma-separated list of admin, mediator")
+    return frozenset(items)
 
 
 def parse_networks(text: str) -> tuple[Network, ...]:
@@ -75,6 +96,11 @@ class Settings(BaseSettings):
         description="web: the workbench's public address (https://host[:port][/prefix]) for absolute links; "
         "unset: links are relative, never built from the request's Host header",
     )
+    require_second_factor: str = Field(
+        default="none",
+        description="who must set up a second factor (TOTP) before they may do anything: none, or a "
+        "comma-separated list of admin (instance administrators) and mediator (mediators of any process)",
+    )
     require_shared_data: bool = Field(default=False, description="tests: fail instead of skip without ../shared")
 
     @field_validator("trusted_proxies")
@@ -82,6 +108,17 @@ class Settings(BaseSettings):
     def _proxies(cls, value: str) -> str:
         parse_networks(value)
         return value.strip()
+
+    @field_validator("require_second_factor")
+    @classmethod
+    def _second_factor(cls, value: str) -> str:
+        groups = parse_second_factor_groups(value)
+        return ",".join(g for g in SECOND_FACTOR_GROUPS if g in groups) or "none"
+
+    @property
+    def second_factor_groups(self) -> frozenset[str]:
+        """The groups ``require_second_factor`` names (empty: nobody is required to)."""
+        return parse_second_factor_groups(self.require_second_factor)
 
     @field_validator("duckdb_memory_limit")
     @classmethod

@@ -48,6 +48,7 @@ __all__ = [
     "RegistryInputError",
     "ReplayError",
     "RollbackError",
+    "SecondFactorRequired",
     "StaleSizeError",
     "StaleState",
     "StoreError",
@@ -200,6 +201,13 @@ class CsrfError(AccessDenied):
     """A state-changing request from a browser without the right anti-forgery token."""
 
     code = "csrf_failed"
+
+
+class SecondFactorRequired(AccessDenied):
+    """The account must set up a second factor (``DETENTE_REQUIRE_SECOND_FACTOR`` covers it) before it may do
+    anything else; pages send the browser to the set-up page instead."""
+
+    code = "second_factor_required"
 
 
 class AuthRequired(DetenteError):

@@ -95,3 +95,31 @@ def test_a_bad_master_key_setting_is_one_line(
     assert (
         bad.exit_code == 1 and message in bad.output
     )  # a setting's error: exit 1, as every ConfigError and len(bad.output.strip().splitlines()) == 1, bad.output
+
+
+def test_a_master_rotation_reseals_second_factor_seeds(tmp_path: Path) -> None:
+    from detente.db import second_factor as sf_db
+    from detente.db.users import get_user_by_username
+    from detente.services.caller import operator as the_operator
+    from detente.services.master_keys import rotate_master
+
+    ws = tmp_path / "ws"
+    _note(ws, "seeded")
+    app = open_context(Settings(workspace=ws), clock=system_clock)
+    try:
+        with app.db.transaction(write=True) as s:
+            user = get_user_by_username(s, "mediator")
+            assert user is not None
+            sf_db.start_enrolment(s, user.id, app.vault(), clock=app.clock)
+        with app.db.transaction() as s:
+            factor = sf_db.get_factor(s, user.id)
+            assert factor is not None
+            seed = sf_db.open_secret(app.vault(), user.id, bytes(factor.sealed_secret))
+        done = rotate_master(app, the_operator(), new_key_file=tmp_path / "new.key")
+        assert done.signing_keys >= 1
+        with app.db.transaction() as s:
+            factor = sf_db.get_factor(s, user.id)
+            assert factor is not None
+            assert sf_db.open_secret(app.vault(), user.id, bytes(factor.sealed_secret)) == seed  # the new key opens it
+    finally:
+        app.close()

@@ -194,14 +194,15 @@ def users_list(
     if as_json:
         typer.echo(
             json.dumps(
-                [{"id": u.id, "username": u.username, "display_name": u.display_name, "is_admin": u.is_admin}
-                 for u in rows],
+                [{"id": u.id, "username": u.username, "display_name": u.display_name, "is_admin": u.is_admin,
+                  "second_factor": u.second_factor} for u in rows],
                 indent=2,
             )
         )  # fmt: skip
         return
     for u in rows:
-        console.print(f"{u.id:>4}  {u.username:<20} {u.display_name}{'  [admin]' if u.is_admin else ''}")
+        marks = ("  [admin]" if u.is_admin else "") + ("  [second factor]" if u.second_factor else "")
+        console.print(f"{u.id:>4}  {u.username:<20} {u.display_name}{marks}", markup=False, highlight=False)
 
 
 @users_app.command("passwd")
@@ -315,3 +316,16 @@ def users_revoke_token(
     with open_app(workspace) as a:
         accounts.revoke_token(a, operator(), token_id)
     console.print(f"token {token_id} revoked")
+
+
+@users_app.command("reset-second-factor")
+@handle_errors
+def users_reset_second_factor(username: str, workspace: WorkspaceOpt = None) -> None:
+    """Remove a user's second factor (lost phone and recovery codes); their sessions and API tokens end. The next
+    sign-in is by password alone, or leads to setting up a new one where DETENTE_REQUIRE_SECOND_FACTOR covers them."""
+    from detente.services import second_factor
+    from detente.services.caller import operator
+
+    with open_app(workspace) as a:
+        name = second_factor.reset(a, operator(), username)
+    console.print(f"second factor of {name} removed (sessions and tokens ended)")

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, Integer, LargeBinary, String, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from detente.db.models import Base
+from detente.db.models import Base, SecondFactor
 from detente.db.sealed import register_keyring
+from detente.db.second_factor import open_secret, seal_secret
 from detente.db.types import UTCDateTime
 from detente.db.verification_models import LedgerLog, UserKey
 from detente.errors import ConfigError, StoreError
@@ -178,14 +179,15 @@ def attach_keyring(engine: Engine, masters: MasterKeys) -> Keyring:
 
 @dataclass(frozen=True)
 class Rewrapped:
-    """What a master-key rotation changed."""
+    """What a master-key rotation changed (``signing_keys`` counts the second factors' seeds too)."""
 
     data_keys: int
     signing_keys: int
 
 
 def rewrap_all(connection: Connection, old: MasterKey, new: MasterKey, *, at: datetime) -> Rewrapped:
-    """Re-wrap every data key and re-seal every signing key (process logs', users') under *new*, and record *new*
+    """Re-wrap every data key and re-seal every signing key (process logs', users') and second-factor seed under
+    *new*, and record *new*
     as the database's master key — in the caller's transaction, so either all of it changes or none."""
     state = connection.execute(select(KeyringState.master).where(KeyringState.id == 1)).scalar_one_or_none()
     if state is not None and state != old.fingerprint:
@@ -211,6 +213,14 @@ def rewrap_all(connection: Connection, old: MasterKey, new: MasterKey, *, at: da
         purpose = f"user:{user_id}"
         resealed = new_vault.seal(old_vault.open(bytes(sealed), purpose), purpose)
         connection.execute(update(UserKey).where(UserKey.user_id == user_id).values(sealed_key=resealed))
+        signing += 1
+    for user_id, sealed in connection.execute(select(SecondFactor.user_id, SecondFactor.sealed_secret)).all():
+        seed = open_secret(old_vault, user_id, bytes(sealed))
+        connection.execute(
+            update(SecondFactor)
+            .where(SecondFactor.user_id == user_id)
+            .values(sealed_secret=seal_secret(new_vault, user_id, seed))
+        )
         signing += 1
     if state is None:
         connection.execute(insert(KeyringState).values(id=1, master=new.fingerprint, changed_at=at))

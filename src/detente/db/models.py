@@ -11,12 +11,14 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -39,6 +41,8 @@ __all__ = [
     "Party",
     "Process",
     "RateLimitHit",
+    "RecoveryCode",
+    "SecondFactor",
     "User",
     "WebSession",
 ]
@@ -109,6 +113,36 @@ class WebSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: the last request made with the session (the idle timeout counts from here; None: never used since sign-in)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: a half session: the password was right, the second factor is still to come (it grants nothing but that step)
+    awaiting_second_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class SecondFactor(Base):
+    """A user's TOTP authenticator (RFC 6238). The seed is sealed with the workspace's key vault (purpose
+    ``totp:<user_id>``); until ``enrolled_at`` is set the enrolment is only started (the user has not yet shown a
+    code from it) and the account signs in without it."""
+
+    __tablename__ = "second_factors"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    sealed_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: the latest time step whose code was accepted: that code and every earlier one are refused (no replay)
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code of an enrolled user; only its SHA-256 is stored (the code has 120 random
+    bits)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class RateLimitHit(Base):

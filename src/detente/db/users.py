@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from detente.clock import Clock
 from detente.db.audit import record_audit
-from detente.db.models import User, WebSession
+from detente.db.models import SecondFactor, User, WebSession
 from detente.db.password_policy import MIN_PASSWORD_LENGTH, check_password
 from detente.errors import ConflictError, InputError, NotFoundError
 
@@ -28,6 +28,7 @@ __all__ = [
     "change_password",
     "check_current_password",
     "check_password_policy",
+    "complete_sign_in",
     "create_user",
     "end_credentials",
     "get_user",
@@ -62,6 +63,8 @@ class LoginOutcome(StrEnum):
     BAD_CREDENTIALS = "bad_credentials"
     LOCKED = "locked"
     DEACTIVATED = "deactivated"
+    #: the password is right and the account has a second factor: the sign-in is not complete without it
+    SECOND_FACTOR = "second_factor"
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,11 @@ def authenticate(
     ``lockout`` (and end its sessions and tokens), success resets the count. A deactivated or locked account is
     refused whatever the password. The password is hashed exactly once on every path (against a dummy hash for an
     unknown user), so the answer takes the same time whichever way it fails. Every attempt is audited. Commit the
-    transaction even when the result is not ok."""
+    transaction even when the result is not ok.
+
+    For an account with an enrolled second factor a right password gives ``SECOND_FACTOR`` (with the user) and
+    leaves the failure count alone: only the second factor completes the sign-in and resets it, so knowing the
+    password does not buy more guesses at the code."""
     now = clock()
     user = get_user_by_username(session, username)
     if user is None:
@@ -226,12 +233,28 @@ def authenticate(
     if not matches:
         record_failure(session, user, reason="bad_password", ip=ip, policy=policy, clock=clock)
         return LoginResult(LoginOutcome.BAD_CREDENTIALS)
-    user.failed_logins = 0
-    user.locked_until = None
     if policy.hasher.check_needs_rehash(user.password_hash):
         user.password_hash = policy.hasher.hash(password)
-    record_audit(session, "auth.login", actor_id=user.id, actor_name=user.username, ip=ip, clock=clock)
+    factor = session.get(SecondFactor, user.id)
+    if factor is not None and factor.enrolled_at is not None:
+        record_audit(
+            session, "auth.password_accepted", actor_id=user.id, actor_name=user.username,
+            detail={"second_factor": "awaited"}, ip=ip, clock=clock,
+        )  # fmt: skip
+        return LoginResult(LoginOutcome.SECOND_FACTOR, user)
+    complete_sign_in(session, user, ip=ip, clock=clock)
     return LoginResult(LoginOutcome.OK, user)
+
+
+def complete_sign_in(
+    session: Session, user: User, *, second_factor: str | None = None, ip: str | None, clock: Clock
+) -> None:
+    """A sign-in succeeded (with the second factor ``second_factor``, when the account has one): the failure count
+    and any expired lock are cleared, and ``auth.login`` is audited."""
+    user.failed_logins = 0
+    user.locked_until = None
+    detail = {"second_factor": second_factor} if second_factor else None
+    record_audit(session, "auth.login", actor_id=user.id, actor_name=user.username, detail=detail, ip=ip, clock=clock)
 
 
 def record_failure(

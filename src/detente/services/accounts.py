@@ -1,5 +1,6 @@
 """Accounts: signing in and out, who a session or a token belongs to, passwords, instance administration and API
-tokens. The web shell keeps only what is HTTP (cookies, the login rate limit per client)."""
+tokens. The web shell keeps only what is HTTP (cookies, the login rate limit per client). The second factor's own
+use cases are in :mod:`detente.services.second_factor`."""
 
 from __future__ import annotations
 
@@ -12,15 +13,17 @@ from sqlalchemy.orm import Session
 
 from detente.access import SCOPES, Action, Resource
 from detente.db import processes as proc_db
+from detente.db import second_factor as sf_db
 from detente.db import tokens as tokens_db
 from detente.db import users as users_db
 from detente.db import web_sessions as sessions_db
 from detente.db.models import ApiToken, User
-from detente.db.users import DEFAULT_POLICY, AccountPolicy
+from detente.db.users import DEFAULT_POLICY, AccountPolicy, LoginOutcome
 from detente.errors import AccessDenied, AuthRequired, InputError, NotFoundError
 from detente.services.authz import hidden, require
 from detente.services.caller import Caller
 from detente.services.context import AppContext
+from detente.services.second_factor import must_enrol
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -54,6 +57,8 @@ class UserOut(BaseModel):
     created_at: datetime
     locked: bool
     active: bool
+    #: a second factor (TOTP) is set up for the account
+    second_factor: bool = False
 
 
 class TokenOut(BaseModel):
@@ -78,7 +83,7 @@ class IssuedTokenOut(BaseModel):
     expires_at: datetime | None
 
 
-def _user_out(user: User) -> UserOut:
+def _user_out(user: User, *, enrolled: bool) -> UserOut:
     return UserOut(
         id=user.id,
         username=user.username,
@@ -87,21 +92,39 @@ def _user_out(user: User) -> UserOut:
         created_at=user.created_at,
         locked=user.locked_until is not None,
         active=user.deactivated_at is None,
+        second_factor=enrolled,
     )
 
 
-def _caller(s: Session, user: User, via: str, scopes: frozenset[str], ip: str, **extra: object) -> Caller:
+def _user_row(s: Session, user: User) -> UserOut:
+    return _user_out(user, enrolled=sf_db.is_enrolled(s, user.id))
+
+
+def _caller(
+    s: Session,
+    user: User,
+    via: str,
+    scopes: frozenset[str],
+    ip: str,
+    *,
+    groups: frozenset[str] = frozenset(),
+    **extra: object,
+) -> Caller:
+    subject = proc_db.load_subject(s, user.id)
+    enrolled = sf_db.is_enrolled(s, user.id)
     return Caller(
         user_id=user.id,
         username=user.username,
         display_name=user.display_name,
         is_admin=user.is_admin,
-        subject=proc_db.load_subject(s, user.id),
+        subject=subject,
         via=via,
         scopes=scopes,
         ip=ip,
         session_id=extra.get("session_id"),  # type: ignore[arg-type]
         token_id=extra.get("token_id"),  # type: ignore[arg-type]
+        enrolled=enrolled,
+        must_enrol=must_enrol(groups, is_admin=user.is_admin, subject=subject, enrolled=enrolled),
     )
 
 
@@ -120,36 +143,52 @@ def caller_by_name(app: AppContext, username: str, *, via: str = "cli", ip: str 
 def session_caller(
     app: AppContext, raw_session: str, *, ip: str, idle: timedelta = sessions_db.DEFAULT_SESSION_IDLE
 ) -> Caller | None:
-    """The caller of a live browser session, or None (unknown, timed out — idle or absolute — or deactivated)."""
+    """The caller of a live browser session, or None (unknown, timed out — idle or absolute —, deactivated, or a
+    half session still waiting for the second factor). ``must_enrol`` is set when the account is held to setting up
+    a second factor first (``DETENTE_REQUIRE_SECOND_FACTOR``)."""
     with app.db.transaction(write=True) as s:
         user = sessions_db.session_user(s, raw_session, idle=idle, clock=app.clock)
         if user is None:
             return None
-        return _caller(s, user, "session", SCOPES, ip, session_id=raw_session)
+        return _caller(s, user, "session", SCOPES, ip, groups=app.second_factor_groups, session_id=raw_session)
 
 
 def token_caller(app: AppContext, secret: str, *, ip: str) -> Caller:
-    """The caller of an API token; an unknown, revoked or expired token is refused (its use is recorded)."""
+    """The caller of an API token; an unknown, revoked or expired token is refused (its use is recorded). A token
+    of an account held to setting up a second factor first is a caller with ``must_enrol``."""
     with app.db.transaction(write=True) as s:
         verified = tokens_db.verify_token(s, secret, ip=ip, clock=app.clock)
         if verified is not None:
-            return _caller(s, verified.user, "token", verified.scopes, ip, token_id=verified.token_id)
+            return _caller(
+                s, verified.user, "token", verified.scopes, ip, groups=app.second_factor_groups,
+                token_id=verified.token_id,
+            )  # fmt: skip
     raise AuthRequired("unknown, revoked or expired token", bearer=True)
 
 
 @dataclass(frozen=True)
 class SignIn:
-    """The outcome of a sign-in: the new session's secret for the cookie, or None (wrong or locked)."""
+    """The outcome of a sign-in: the new session's secret for the cookie; or, for an account with a second factor,
+    a half session's (``pending``: it grants nothing but the step of the code, for five minutes); or neither
+    (wrong or locked)."""
 
     session: str | None
+    pending: str | None = None
 
 
 def sign_in(app: AppContext, username: str, password: str, *, ip: str, ttl: timedelta) -> SignIn:
-    """Check the password (failures counted, lock-out, every attempt audited) and open a fresh session."""
+    """Check the password (failures counted, lock-out, every attempt audited) and open a fresh session — a half
+    one when the account has a second factor (:func:`detente.services.second_factor.finish_sign_in` completes
+    it)."""
     with app.db.transaction(write=True) as s:
         result = users_db.authenticate(s, username, password, ip=ip, policy=app.policy, clock=app.clock)
         if result.user is None:
             return SignIn(None)
+        if result.outcome is LoginOutcome.SECOND_FACTOR:
+            pending = sessions_db.start_session(
+                s, result.user.id, ttl=ttl, awaiting_second_factor=True, clock=app.clock
+            )
+            return SignIn(None, pending=pending)
         return SignIn(sessions_db.start_session(s, result.user.id, ttl=ttl, clock=app.clock))
 
 
@@ -195,7 +234,8 @@ def _named(s: Session, username: str) -> User:
 def list_users(app: AppContext, caller: Caller) -> list[UserOut]:
     _instance_admin(caller)
     with app.db.transaction() as s:
-        return [_user_out(u) for u in users_db.list_users(s)]
+        enrolled = sf_db.enrolled_ids(s)
+        return [_user_out(u, enrolled=u.id in enrolled) for u in users_db.list_users(s)]
 
 
 def create_user(
@@ -207,7 +247,7 @@ def create_user(
             s, username, password, display_name=display_name, is_admin=is_admin, actor_id=caller.user_id,
             actor_name=caller.audit_name, ip=caller.ip or None, policy=app.policy, clock=app.clock,
         )  # fmt: skip
-        return _user_out(user)
+        return _user_row(s, user)
 
 
 def _user_id(s: Session, user: int | str) -> int:
@@ -230,7 +270,7 @@ def set_admin(app: AppContext, caller: Caller, user: int | str, is_admin: bool) 
             s, user_id, is_admin, actor_id=caller.user_id, actor_name=caller.audit_name, ip=caller.ip or None,
             clock=app.clock,
         )  # fmt: skip
-        return _user_out(changed)
+        return _user_row(s, changed)
 
 
 def set_active(app: AppContext, caller: Caller, user: int | str, active: bool) -> UserOut:
@@ -244,7 +284,7 @@ def set_active(app: AppContext, caller: Caller, user: int | str, active: bool) -
             s, user_id, active, actor_id=caller.user_id, actor_name=caller.audit_name, ip=caller.ip or None,
             clock=app.clock,
         )  # fmt: skip
-        return _user_out(changed)
+        return _user_row(s, changed)
 
 
 def reset_password(app: AppContext, caller: Caller, user: int | str, new_password: str) -> UserOut:
@@ -256,7 +296,7 @@ def reset_password(app: AppContext, caller: Caller, user: int | str, new_passwor
             s, user_id, new_password, actor_id=caller.user_id, actor_name=caller.audit_name, ip=caller.ip or None,
             policy=app.policy, clock=app.clock,
         )  # fmt: skip
-        return _user_out(users_db.get_user(s, user_id))
+        return _user_row(s, users_db.get_user(s, user_id))
 
 
 # --- API tokens ----------------------------------------------------------------------------------------------------
@@ -281,7 +321,9 @@ def create_token(
     expires_in_days: int | None = None,
 ) -> IssuedTokenOut:
     """A new token for the caller (or, for the operator, for ``for_user``), living ``expires_in_days`` (default
-    90, at most 365); a token mints tokens only with the 'admin' scope, and never wider ones."""
+    90, at most 365); a token mints tokens only with the 'admin' scope, and never wider ones. For an account with a
+    second factor only a browser session (which passed that factor) or the operator issues one: the token is then a
+    credential of its own, good without the second factor until it expires or dies."""
     if caller.via == "token" and "admin" not in caller.scopes:
         raise AccessDenied("this token lacks the 'admin' scope", field="scopes")
     unknown = set(scopes) - SCOPES
@@ -298,6 +340,11 @@ def create_token(
             raise InputError("name the user the token is for", field="user")
         else:
             owner = caller.user_id
+        if caller.via not in ("session", "operator") and sf_db.is_enrolled(s, owner):
+            raise AccessDenied(
+                "this account has a second factor: create API tokens from a browser session signed in with it",
+                field="scopes",
+            )
         issued = tokens_db.create_token(
             s, owner, name, scopes, expires_in=lifetime, ip=caller.ip or None, clock=app.clock
         )

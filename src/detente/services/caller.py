@@ -16,7 +16,9 @@ class Caller:
     """A user as the services see them: identity, access subject, how they came in, and from where.
 
     ``scopes`` limit what an API token may do (``detente.access.scope_needed``); sessions and the command line hold
-    every scope. ``ip`` is the client address recorded in the audit trail."""
+    every scope. ``ip`` is the client address recorded in the audit trail. ``enrolled`` and ``must_enrol`` tell the
+    state of the account's second factor (the shells refuse everything but its set-up to a caller who must
+    enrol)."""
 
     user_id: int | None
     username: str
@@ -28,6 +30,10 @@ class Caller:
     ip: str = ""
     session_id: str | None = None
     token_id: int | None = None
+    #: the account has an enrolled second factor (a session of it passed that factor at sign-in)
+    enrolled: bool = False
+    #: ``DETENTE_REQUIRE_SECOND_FACTOR`` covers the account and it has no second factor yet: it may only set one up
+    must_enrol: bool = False
 
     @property
     def audit_name(self) -> str:

@@ -33,6 +33,8 @@ class AppContext:
     workspace: Path
     clock: Clock
     policy: AccountPolicy = DEFAULT_POLICY
+    #: who must set up a second factor before doing anything (``DETENTE_REQUIRE_SECOND_FACTOR``): admin, mediator
+    second_factor_groups: frozenset[str] = frozenset()
     #: per-application caches (the key vault, the actor service, the explorer's queries), keyed by name
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -43,7 +45,8 @@ class AppContext:
         return self.db.keyring
 
     def vault(self) -> KeyVault:
-        """The key vault sealing the process logs' and users' signing keys, with the master key."""
+        """The key vault sealing the process logs' and users' signing keys and the second factors' seeds, with the
+        master key."""
         vault = self.extras.get("vault")
         if not isinstance(vault, KeyVault):
             vault = KeyVault(self.keyring().master().secret)
@@ -72,4 +75,10 @@ def open_context(settings: Settings, *, clock: Clock, policy: AccountPolicy = DE
     """Open (creating it when new) the settings' workspace and its database, migrated to the newest revision."""
     workspace = Workspace.open(settings.workspace, create=True)
     db = open_database(settings, clock=clock)
-    return AppContext(db=db, workspace=workspace.root, clock=clock, policy=policy)
+    return AppContext(
+        db=db,
+        workspace=workspace.root,
+        clock=clock,
+        policy=policy,
+        second_factor_groups=settings.second_factor_groups,
+    )

@@ -1,10 +1,10 @@
-"""Private keys at rest: process log keys and users' report-signing keys, sealed with AES-256-GCM.
+"""Secrets at rest: process log keys, users' report-signing keys and second-factor seeds, sealed with AES-256-GCM.
 
 The key-encryption key is derived with HKDF-SHA256 from a 256-bit random *vault secret* kept in the workspace
 (``keys/vault.secret``, mode 0600), never in the database: a copy of the database (a dump, a backup, a stolen
 PostgreSQL volume) holds only ciphertext. HKDF rather than scrypt/Argon2 because the secret is random, not a
 password: a slow hash adds nothing. Each sealed key is bound (AES-GCM associated data) to its *purpose*, e.g.
-``process:4`` or ``user:17``, so a ciphertext moved to another row does not open. See ADR 0009.
+``process:4``, ``user:17`` or ``totp:17``, so a ciphertext moved to another row does not open. See ADR 0009.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ RandomBytes = Callable[[int], bytes]
 
 
 class KeyVault:
-    """Seals and opens :class:`KeyPair` values with a key derived from the vault secret."""
+    """Seals and opens :class:`KeyPair` values (and other secrets, as bytes) with a key derived from the vault
+    secret."""
 
     def __init__(self, secret: bytes, *, random: RandomBytes = os.urandom) -> None:
         if len(secret) < SECRET_SIZE:
@@ -45,18 +46,24 @@ class KeyVault:
 
     def seal(self, key: KeyPair, purpose: str) -> bytes:
         """``0x01 || nonce || AES-GCM(signer key text)``, bound to *purpose*."""
-        nonce = self._random(_NONCE)
-        return _VERSION + nonce + self._aead.encrypt(nonce, key.skey.encode("ascii"), purpose.encode("utf-8"))
+        return self.seal_bytes(key.skey.encode("ascii"), purpose)
 
     def open(self, sealed: bytes, purpose: str) -> KeyPair:
+        return parse_signer_key(self.open_bytes(sealed, purpose).decode("ascii"))
+
+    def seal_bytes(self, data: bytes, purpose: str) -> bytes:
+        """``0x01 || nonce || AES-GCM(data)``, bound to *purpose* (any secret that is not a key pair)."""
+        nonce = self._random(_NONCE)
+        return _VERSION + nonce + self._aead.encrypt(nonce, data, purpose.encode("utf-8"))
+
+    def open_bytes(self, sealed: bytes, purpose: str) -> bytes:
         if len(sealed) < 1 + _NONCE + 16 or sealed[:1] != _VERSION:
             raise StoreError(f"the sealed key for {purpose} is malformed")
         nonce, body = sealed[1 : 1 + _NONCE], sealed[1 + _NONCE :]
         try:
-            text = self._aead.decrypt(nonce, body, purpose.encode("utf-8"))
+            return self._aead.decrypt(nonce, body, purpose.encode("utf-8"))
         except InvalidTag as exc:
             raise StoreError(f"the sealed key for {purpose} does not open with this workspace's vault secret") from exc
-        return parse_signer_key(text.decode("ascii"))
 
 
 def load_vault_secret(workspace: Path, *, create: bool = True, random: RandomBytes = os.urandom) -> bytes:

@@ -23,7 +23,7 @@ from detente.services.notes import NoteOut, NotePage
 from detente.services.processes import MembershipOut, PartyOut, ProcessCreated, ProcessDetail, ProcessSummary
 from detente.web.deps import Ctx, User, api_guard
 
-__all__ = ["router"]
+__all__ = ["ERROR_RESPONSES", "router"]
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_guard)], tags=["api"])
 
@@ -40,9 +40,11 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
+#: the error answers every route documents (one shape)
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": "the error shape"} for status in (401, 403, 404, 409, 422, 429)
 }
+_ERRORS = ERROR_RESPONSES
 
 
 class Me(BaseModel):
@@ -53,6 +55,8 @@ class Me(BaseModel):
     via: str
     scopes: list[str]
     csrf_token: str | None
+    #: the account's second factor: "enrolled", "required" (to be set up before anything else) or "none"
+    second_factor: str = "none"
 
 
 class ProcessIn(BaseModel):
@@ -142,6 +146,7 @@ def me(p: User) -> Me:
         via=p.via,
         scopes=sorted(p.scopes),
         csrf_token=p.csrf_token,
+        second_factor="enrolled" if p.enrolled else ("required" if p.must_enrol else "none"),
     )
 
 

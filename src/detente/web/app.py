@@ -26,7 +26,7 @@ from detente.config import Network, Settings, load_settings, parse_networks
 from detente.services.accounts import DEFAULT_POLICY, AccountPolicy
 from detente.services.context import open_context
 from detente.services.rate_limits import SharedRateLimiter
-from detente.web import api, pages
+from detente.web import api, pages, second_factor
 from detente.web.edges import BodyLimit, SecurityHeaders, TextGuard
 from detente.web.errors import install_error_handlers
 from detente.web.security import LOOPBACK, WebContext
@@ -114,6 +114,7 @@ def create_app(
         workspace=base.workspace,
         clock=clock,
         policy=options.policy,
+        second_factor_groups=base.second_factor_groups,
         session_ttl=options.session_ttl or timedelta(hours=settings.session_absolute_hours),
         session_idle=options.session_idle or timedelta(minutes=settings.session_idle_minutes),
         trusted_proxies=trusted,
@@ -139,7 +140,9 @@ def create_app(
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
+    app.include_router(second_factor.api_router)
     app.include_router(pages.router)
+    app.include_router(second_factor.page_router)
     explorer = _explorer_router()
     templates.env.globals["explorer_url"] = None
     if explorer is not None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from detente.errors import AccessDenied, AuthRequired
+from detente.errors import AccessDenied, AuthRequired, SecondFactorRequired
 from detente.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -17,7 +17,20 @@ from detente.web.security import (
     resolve_principal,
 )
 
-__all__ = ["Ctx", "MaybeUser", "User", "api_guard", "get_ctx", "maybe_principal", "page_guard", "require_principal"]
+__all__ = [
+    "ENROLMENT_PATHS",
+    "Ctx",
+    "MaybeUser",
+    "User",
+    "api_guard",
+    "get_ctx",
+    "maybe_principal",
+    "page_guard",
+    "require_principal",
+]
+
+#: what an account held to setting up a second factor may still reach: the set-up itself, who am I, sign out
+ENROLMENT_PATHS = ("/account/second-factor", "/api/v1/account/second-factor", "/api/v1/me", "/logout")
 
 
 def get_ctx(request: Request) -> WebContext:
@@ -42,12 +55,26 @@ def require_principal(request: Request) -> Principal:
     return principal
 
 
+def _hold_for_enrolment(request: Request, principal: Principal | None) -> None:
+    """An account that ``DETENTE_REQUIRE_SECOND_FACTOR`` covers and that has no second factor yet reaches only its
+    set-up (:data:`ENROLMENT_PATHS`): anything else is 403 ``second_factor_required`` (pages: a redirect there)."""
+    if principal is None or not principal.must_enrol:
+        return
+    path = request.url.path
+    if any(path == p or path.startswith(p + "/") for p in ENROLMENT_PATHS):
+        return
+    raise SecondFactorRequired(
+        "set up a second factor (an authenticator app) before anything else: /account/second-factor"
+    )
+
+
 async def api_guard(request: Request) -> None:
     """Every /api/v1 route: a token needs 'read' to read and 'write' to change; a session needs the CSRF header
-    on every state-changing request."""
+    on every state-changing request; an account held to setting up a second factor reaches only that."""
     principal = maybe_principal(request)
     if principal is None:
         return
+    _hold_for_enrolment(request, principal)
     if principal.via == "token":
         needed = "write" if request.method in UNSAFE_METHODS else "read"
         if needed not in principal.scopes:
@@ -57,7 +84,9 @@ async def api_guard(request: Request) -> None:
 
 
 async def page_guard(request: Request) -> None:
-    """Every page route: a state-changing form must carry the CSRF token (form field or header)."""
+    """Every page route: a state-changing form must carry the CSRF token (form field or header); an account held to
+    setting up a second factor is sent there from every other page."""
+    _hold_for_enrolment(request, maybe_principal(request))
     if request.method not in UNSAFE_METHODS:
         return
     submitted = request.headers.get(CSRF_HEADER)

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from detente.errors import AuthRequired, DetenteError, NotFoundError
+from detente.errors import AuthRequired, DetenteError, NotFoundError, SecondFactorRequired
 from detente.services.authz import NOT_FOUND, hidden
 from detente.web.headers import security_headers
 
@@ -70,6 +70,8 @@ def _respond(
     if _wants_html(request):
         if status == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        if code == SecondFactorRequired.code:
+            return RedirectResponse("/account/second-factor", status_code=303)
         templates = getattr(request.app.state, "templates", None)
         if templates is not None:
             context = {"status": status, "code": code, "message": message, "field": field}

@@ -7,6 +7,7 @@ Every state-changing form posts a CSRF token (checked by :func:`detente.web.deps
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,6 +17,7 @@ from detente.services import accounts
 from detente.services import audit as audit_svc
 from detente.services import notes as notes_svc
 from detente.services import processes as process_svc
+from detente.services.second_factor import SECOND_FACTOR_WAIT
 from detente.web.deps import Ctx, MaybeUser, User, page_guard
 from detente.web.security import (
     PRE_CSRF_COOKIE,
@@ -26,7 +28,7 @@ from detente.web.security import (
     set_session_cookie,
 )
 
-__all__ = ["MESSAGES", "render", "router"]
+__all__ = ["MESSAGES", "render", "router", "safe_next", "see"]
 
 router = APIRouter(dependencies=[Depends(page_guard)], include_in_schema=False)
 
@@ -46,6 +48,8 @@ MESSAGES = {
     "user_created": "The account is created.",
     "admin_changed": "Administration rights are changed.",
     "active_changed": "The account is deactivated or reactivated.",
+    "second_factor_disabled": "The second factor is removed; other sessions were signed out.",
+    "second_factor_reset": "The account's second factor is removed; its sessions and tokens ended.",
 }
 
 
@@ -62,11 +66,11 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     return response
 
 
-def _see(url: str, done: str | None = None) -> RedirectResponse:
+def see(url: str, done: str | None = None) -> RedirectResponse:
     return RedirectResponse(url + (f"?done={done}" if done else ""), status_code=303)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/processes"
@@ -74,12 +78,12 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def home(p: MaybeUser) -> Response:
-    return _see("/processes" if p else "/login")
+    return see("/processes" if p else "/login")
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, p: MaybeUser, next: Annotated[str | None, Query(max_length=500)] = None) -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+    return render(request, "login.html", {"next": safe_next(next), "error": None})
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -93,11 +97,16 @@ def login(
     ip = client_ip(request, ctx.trusted_proxies)
     if ctx.login_limiter is not None:  # per client address and per account, shared by every server process
         ctx.login_limiter.hit(f"ip:{ip}", f"user:{username.strip().lower()[:64]}")
-    raw = accounts.sign_in(ctx, username, password, ip=ip, ttl=ctx.session_ttl).session
+    outcome = accounts.sign_in(ctx, username, password, ip=ip, ttl=ctx.session_ttl)
+    if outcome.pending is not None:  # the password is right; the code comes next (the login form's CSRF cookie stays)
+        response = RedirectResponse(f"/login/code?next={quote(safe_next(next))}", status_code=303)
+        set_session_cookie(response, request, ctx, outcome.pending, lifetime=SECOND_FACTOR_WAIT)
+        return response
+    raw = outcome.session
     if raw is None:
-        context = {"next": _safe_next(next), "error": "Wrong username or password, or the account is locked."}
+        context = {"next": safe_next(next), "error": "Wrong username or password, or the account is locked."}
         return render(request, "login.html", context, status=401)
-    response = _see(_safe_next(next))
+    response = see(safe_next(next))
     set_session_cookie(response, request, ctx, raw)
     response.delete_cookie(PRE_CSRF_COOKIE, path="/")
     return response
@@ -107,7 +116,7 @@ def login(
 def logout(request: Request, ctx: Ctx, p: MaybeUser) -> Response:
     if p is not None and p.session_id:
         accounts.sign_out(ctx, p.session_id)
-    response = _see("/login", "signed_out")
+    response = see("/login", "signed_out")
     delete_session_cookie(response, request, ctx)
     return response
 
@@ -128,7 +137,7 @@ def create_process(
 ) -> Response:
     names = [line.strip() for line in parties.splitlines() if line.strip()]
     made = process_svc.create_process(ctx, p, name, description, names)
-    return _see(f"/processes/{made.id}", "process_created")
+    return see(f"/processes/{made.id}", "process_created")
 
 
 @router.get("/processes/{process_id}", response_class=HTMLResponse)
@@ -168,7 +177,7 @@ def create_note(
     body: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     note = notes_svc.create_note(ctx, p, process_id, title, body, label)
-    return _see(f"/processes/{process_id}/notes/{note.id}", "note_created")
+    return see(f"/processes/{process_id}/notes/{note.id}", "note_created")
 
 
 @router.get("/processes/{process_id}/notes/{note_id}", response_class=HTMLResponse)
@@ -182,7 +191,7 @@ def note(request: Request, ctx: Ctx, p: User, process_id: IdPath, note_id: IdPat
 @router.post("/processes/{process_id}/notes/{note_id}/delete")
 def delete_note(request: Request, ctx: Ctx, p: User, process_id: IdPath, note_id: IdPath) -> Response:
     notes_svc.delete_note(ctx, p, process_id, note_id)
-    return _see(f"/processes/{process_id}", "note_deleted")
+    return see(f"/processes/{process_id}", "note_deleted")
 
 
 @router.post("/processes/{process_id}/members")
@@ -197,13 +206,13 @@ def set_member(
 ) -> Response:
     party = _optional_int(party_id, "party_id")
     process_svc.set_member(ctx, p, process_id, username, role, party)
-    return _see(f"/processes/{process_id}", "member_set")
+    return see(f"/processes/{process_id}", "member_set")
 
 
 @router.post("/processes/{process_id}/members/{user_id}/remove")
 def remove_member(request: Request, ctx: Ctx, p: User, process_id: IdPath, user_id: IdPath) -> Response:
     process_svc.remove_member(ctx, p, process_id, user_id)
-    return _see(f"/processes/{process_id}", "member_removed")
+    return see(f"/processes/{process_id}", "member_removed")
 
 
 @router.post("/processes/{process_id}/parties")
@@ -211,7 +220,7 @@ def add_party(
     request: Request, ctx: Ctx, p: User, process_id: IdPath, name: Annotated[str, Form(max_length=200)]
 ) -> Response:
     process_svc.add_party(ctx, p, process_id, name)
-    return _see(f"/processes/{process_id}", "party_added")
+    return see(f"/processes/{process_id}", "party_added")
 
 
 def _optional_int(text: str, field: str) -> int | None:
@@ -243,7 +252,7 @@ def account_password(
     except InputError as exc:
         context = {"tokens": accounts.list_tokens(ctx, p), "issued": None, "error": exc.reason}
         return render(request, "account.html", context, status=422)
-    response = _see("/account", "password_changed")
+    response = see("/account", "password_changed")
     set_session_cookie(response, request, ctx, raw)
     return response
 
@@ -264,7 +273,7 @@ def account_token(
 @router.post("/account/tokens/{token_id}/revoke")
 def account_token_revoke(request: Request, ctx: Ctx, p: User, token_id: IdPath) -> Response:
     accounts.revoke_token(ctx, p, token_id)
-    return _see("/account", "token_revoked")
+    return see("/account", "token_revoked")
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
@@ -283,7 +292,7 @@ def admin_create_user(
     is_admin: Annotated[bool, Form()] = False,
 ) -> Response:
     accounts.create_user(ctx, p, username, password, display_name or None, is_admin)
-    return _see("/admin/users", "user_created")
+    return see("/admin/users", "user_created")
 
 
 @router.post("/admin/users/{user_id}/admin")
@@ -291,7 +300,7 @@ def admin_set_admin(
     request: Request, ctx: Ctx, p: User, user_id: IdPath, is_admin: Annotated[bool, Form()] = False
 ) -> Response:
     accounts.set_admin(ctx, p, user_id, is_admin)
-    return _see("/admin/users", "admin_changed")
+    return see("/admin/users", "admin_changed")
 
 
 @router.post("/admin/users/{user_id}/active")
@@ -299,7 +308,7 @@ def admin_set_active(
     request: Request, ctx: Ctx, p: User, user_id: IdPath, active: Annotated[bool, Form()] = False
 ) -> Response:
     accounts.set_active(ctx, p, user_id, active)
-    return _see("/admin/users", "active_changed")
+    return see("/admin/users", "active_changed")
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)

@@ -130,12 +130,15 @@ def session_cookie_name(request: Request, ctx: WebContext) -> str:
     return SECURE_SESSION_COOKIE if is_secure(request, ctx.trusted_proxies) else SESSION_COOKIE
 
 
-def set_session_cookie(response: Response, request: Request, ctx: WebContext, raw: str) -> None:
+def set_session_cookie(
+    response: Response, request: Request, ctx: WebContext, raw: str, *, lifetime: timedelta | None = None
+) -> None:
+    """The session cookie, living ``lifetime`` (default: the session's absolute timeout)."""
     secure = is_secure(request, ctx.trusted_proxies)
     response.set_cookie(
         SECURE_SESSION_COOKIE if secure else SESSION_COOKIE,
         raw,
-        max_age=int(ctx.session_ttl.total_seconds()),
+        max_age=int((lifetime or ctx.session_ttl).total_seconds()),
         httponly=True,
         samesite="lax",
         secure=secure,
