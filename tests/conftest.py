@@ -49,11 +49,14 @@ def _known_keys(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     monkeypatch.setenv("DETENTE_KNOWN_KEYS", str(tmp_path_factory.mktemp("known") / "known_keys"))
 
 
+_SESSION_MASTER_KEY = base64.b64encode(os.urandom(32)).decode("ascii")
+
+
 @pytest.fixture(autouse=True)
 def _master_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A master key of the test's own (``DETENTE_MASTER_KEY``), so a database opened by URL alone still opens its
-    sealed fields; tests of the workspace's key file remove it."""
-    monkeypatch.setenv("DETENTE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode("ascii"))
+    """A master key (``DETENTE_MASTER_KEY``), so a database opened by URL alone still opens its sealed fields; tests
+    of the workspace's key file remove it. One per test session: module-scoped worlds outlive a test."""
+    monkeypatch.setenv("DETENTE_MASTER_KEY", _SESSION_MASTER_KEY)
     monkeypatch.delenv("DETENTE_MASTER_KEY_FILE", raising=False)
 
 

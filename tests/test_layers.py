@@ -29,6 +29,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "bounds": frozenset({"errors"}),
     "config": frozenset({"errors"}),
     "workspace": frozenset({"errors"}),
+    "sealing": frozenset({*FOUNDATION}),  # envelope encryption and the master key's sources (ADR 0024)
     # capability cores: pure computations and their file/DuckDB adapters
     "access": frozenset({"detente", "errors"}),
     "events": frozenset({*FOUNDATION}),
@@ -37,9 +38,11 @@ LAYERS: dict[str, frozenset[str]] = {
     "cbm": frozenset({*FOUNDATION, "access"}),
     "verification": frozenset({*FOUNDATION, "access", "cbm", "events"}),
     # the storage adapter
-    "db": frozenset({*FOUNDATION, "access", "actors", "cbm", "verification"}),
+    "db": frozenset({*FOUNDATION, "access", "actors", "cbm", "sealing", "verification"}),
     # the use cases
-    "services": frozenset({*FOUNDATION, "access", "actors", "cbm", "db", "events", "verification", "warning"}),
+    "services": frozenset(
+        {*FOUNDATION, "access", "actors", "cbm", "db", "events", "sealing", "verification", "warning"}
+    ),
     # the shells: translate input and output, nothing else (no database, no access decision)
     "web": frozenset({*FOUNDATION, "actors", "cbm", "events", "services", "verification", "warning"}),
     "cli": frozenset({*FOUNDATION, "actors", "cbm", "events", "services", "verification", "warning", "web"}),

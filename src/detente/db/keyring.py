@@ -9,11 +9,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, Integer, LargeBinary, String, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from detente.clock import Clock
 from detente.db.models import Base, SecondFactor
 from detente.db.sealed import register_keyring
 from detente.db.second_factor import open_secret, seal_secret
@@ -57,8 +58,9 @@ _CURRENT_TTL = 60.0
 class Keyring:
     """The data keys of one database, opened with the master key and kept in memory."""
 
-    def __init__(self, engine: Engine, masters: MasterKeys) -> None:
+    def __init__(self, engine: Engine, masters: MasterKeys, *, clock: Clock) -> None:
         self.engine = engine
+        self.clock = clock
         self.masters = masters
         self._keys: dict[bytes, DataKey] = {}
         self._current: dict[str, tuple[float, DataKey]] = {}
@@ -78,7 +80,7 @@ class Keyring:
         state = connection.execute(select(KeyringState.master).where(KeyringState.id == 1)).scalar_one_or_none()
         if state is None:
             key = self.masters.keys[-1]
-            connection.execute(insert(KeyringState).values(id=1, master=key.fingerprint, changed_at=datetime.now(UTC)))
+            connection.execute(insert(KeyringState).values(id=1, master=key.fingerprint, changed_at=self.clock()))
         else:
             key = self.masters.by_fingerprint(state)
             self.masters.settle(state)
@@ -135,7 +137,7 @@ class Keyring:
                 domain=domain,
                 wrapped=master.wrap(key),
                 master=master.fingerprint,
-                created_at=datetime.now(UTC),
+                created_at=self.clock(),
             )
         )
         with self._lock:
@@ -170,9 +172,9 @@ class Keyring:
         return open_bytes(self.find, purpose, sealed)
 
 
-def attach_keyring(engine: Engine, masters: MasterKeys) -> Keyring:
+def attach_keyring(engine: Engine, masters: MasterKeys, *, clock: Clock) -> Keyring:
     """Give *engine* the keyring its sealed columns are read and written with."""
-    keyring = Keyring(engine, masters)
+    keyring = Keyring(engine, masters, clock=clock)
     register_keyring(engine, keyring)
     return keyring
 

@@ -135,5 +135,5 @@ def open_database(
     database = Database(make_engine(url), clock=clock)
     if workspace is not None or os.environ.get(ENV_KEY) or os.environ.get(ENV_KEY_FILE):
         masters = MasterKeys.load(Path(workspace) if workspace is not None else None)
-        database.keyring = attach_keyring(database.engine, masters)
+        database.keyring = attach_keyring(database.engine, masters, clock=clock)
     return database

@@ -41,7 +41,7 @@ class AppContext:
     def keyring(self) -> Keyring:
         """The data keys that seal the sensitive fields, opened with the master key (ADR 0024)."""
         if self.db.keyring is None:
-            self.db.keyring = attach_keyring(self.db.engine, MasterKeys.load(self.workspace))
+            self.db.keyring = attach_keyring(self.db.engine, MasterKeys.load(self.workspace), clock=self.clock)
         return self.db.keyring
 
     def vault(self) -> KeyVault:

@@ -103,12 +103,13 @@ def _plain(kind: str, value: Any) -> bytes | None:
 
 
 def _keyring(connection: sa.Connection) -> Any:
+    from detente.clock import system_clock
     from detente.db.keyring import Keyring
     from detente.sealing.master import MasterKeys
 
     workspace = context.config.attributes.get("workspace")
     masters = MasterKeys.load(Path(workspace) if workspace is not None else None)
-    return Keyring(connection.engine, masters)
+    return Keyring(connection.engine, masters, clock=system_clock)
 
 
 def _seal_rows(connection: sa.Connection) -> int:
