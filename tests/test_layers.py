@@ -55,6 +55,7 @@ FRAMEWORKS: dict[str, frozenset[str]] = {
     "markupsafe": frozenset({"web"}),
     "typer": frozenset({"cli"}),
     "uvicorn": frozenset({"web", "cli"}),
+    "python_multipart": frozenset({"web"}),
 }
 
 
