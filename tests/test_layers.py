@@ -58,6 +58,7 @@ FRAMEWORKS: dict[str, frozenset[str]] = {
     "markupsafe": frozenset({"web"}),
     "typer": frozenset({"cli"}),
     "uvicorn": frozenset({"web", "cli"}),
+    "python_multipart": frozenset({"web"}),
 }
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "UnknownConfigError",
     "UnknownLogError",
     "UnknownOriginError",
+    "UnsupportedMediaType",
     "WarningDataError",
     "WitnessProtocolError",
     "WitnessRefusal",
@@ -176,6 +177,13 @@ class TooLarge(InputError):
 
     code = "too_large"
     status = 413
+
+
+class UnsupportedMediaType(InputError):
+    """A request body of a media type the route does not take (a multipart form sent where no upload is read)."""
+
+    code = "unsupported_media_type"
+    status = 415
 
 
 class NotFoundError(DetenteError):

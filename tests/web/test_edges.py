@@ -103,9 +103,14 @@ def test_a_200_mb_body_without_signing_in_is_refused_fast_and_cheaply(
         before = _rss()
         status, body, sent = _send(url, path, content_type, 200 * MB, chunked=chunked)
         grown = _rss() - before
-    assert status == 413
-    assert body["error"] == {"code": "too_large", "message": body["error"]["message"], "field": "body"}  # type: ignore[index]
-    assert "over the limit" in str(body["error"])
+    if content_type.startswith("multipart/") and chunked:
+        # no length to refuse at once: the upload route asks who is sending before it reads a byte of the body
+        assert status == 401 and body["error"]["code"] == "unauthorized", body  # type: ignore[index]
+        assert sent < 20 * MB
+    else:
+        assert status == 413
+        assert body["error"] == {"code": "too_large", "message": body["error"]["message"], "field": "body"}  # type: ignore[index]
+        assert "over the limit" in str(body["error"])
     assert sent < 150 * MB  # the answer came before the body was through (how fast is not a test's to time)
     assert grown < 40 * MB, f"server memory grew by {grown // MB} MB"
 

@@ -76,6 +76,7 @@ __all__ = [
     "info_in",
     "init_log",
     "logged",
+    "may_file_report",
     "move",
     "process_info",
     "readable_commitment",
@@ -224,6 +225,21 @@ def violation_out(s: Session, app: AppContext, row: ViolationRow) -> ViolationOu
 
 
 # --- writes --------------------------------------------------------------------------------------------------------
+
+
+def may_file_report(app: AppContext, caller: Caller, process_id: int) -> None:
+    """Refuse, before anything of the report is read, a caller who could not file one under any label: not a user
+    (a report is signed by its author), not a member (the one "not found"), or a member whose role creates no
+    record. The web shells ask this before they read an upload; :func:`file_report` still decides on the label."""
+    if caller.user_id is None:
+        raise InputError("a report is signed by its author: act as a user", field="user")
+    with app.db.transaction() as s:
+        info = info_in(s, caller, process_id)
+    for label in access.all_labels(info.party_names):
+        if allowed(caller, Action.CREATE, Resource.record(process_id, label, owner_id=caller.user_id)):
+            return
+    check_record(caller, Action.CREATE, process_id, str(Label.public()), caller.user_id)  # raises its denial
+    raise AccessDenied("you may not file reports in this process")
 
 
 @then_cosign

@@ -27,7 +27,7 @@ from detente.services.accounts import DEFAULT_POLICY, AccountPolicy
 from detente.services.context import open_context
 from detente.services.rate_limits import SharedRateLimiter
 from detente.web import api, pages, second_factor
-from detente.web.edges import BodyLimit, SecurityHeaders, TextGuard
+from detente.web.edges import BodyLimit, MultipartGate, SecurityHeaders, TextGuard
 from detente.web.errors import install_error_handlers
 from detente.web.security import LOOPBACK, WebContext
 
@@ -160,6 +160,7 @@ def create_app(
     if importlib.util.find_spec("detente.web.watchlist") is not None:  # forecasts, alerts, backtest (issue 4)
         app.include_router(importlib.import_module("detente.web.watchlist").router)
     app.add_middleware(TextGuard)  # inside BodyLimit: it reads JSON and form bodies only once they are bounded
+    app.add_middleware(MultipartGate)  # multipart bodies only for the routes that read them after sign-in
     # the outer layers: refuse an oversized body before anything parses it or asks who is sending it
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeaders)  # added last, so outermost: the 413 above carries the headers too

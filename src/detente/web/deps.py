@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from detente.errors import AccessDenied, AuthRequired, SecondFactorRequired
+from detente.errors import AccessDenied, AuthRequired, SecondFactorRequired, UnsupportedMediaType
+from detente.web.multipart import MULTIPART, URLENCODED, takes_multipart
 from detente.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -85,14 +87,30 @@ async def api_guard(request: Request) -> None:
 
 async def page_guard(request: Request) -> None:
     """Every page route: a state-changing form must carry the CSRF token (form field or header); an account held to
-    setting up a second factor is sent there from every other page."""
+    setting up a second factor is sent there from every other page.
+
+    A form with files (``multipart/form-data``, which only routes that read their own form receive) is not read
+    here: it needs a signed-in caller, refused at once without one, and its token is checked by
+    :func:`detente.web.multipart.read_form` among the text fields that precede the first file, before any file is
+    read (``request.state.form_gate``)."""
     _hold_for_enrolment(request, maybe_principal(request))
     if request.method not in UNSAFE_METHODS:
         return
     submitted = request.headers.get(CSRF_HEADER)
     if submitted is None:
         content_type = request.headers.get("content-type", "")
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        if content_type.startswith(MULTIPART):
+            route = request.scope.get("route")
+            if route is None or not takes_multipart(route):
+                raise UnsupportedMediaType(f"this address takes no {MULTIPART} body", field="body")
+            principal = require_principal(request)
+
+            def csrf_gate(fields: Mapping[str, str]) -> None:
+                check_csrf(request, principal, fields.get(CSRF_FIELD))
+
+            request.state.form_gate = csrf_gate
+            return
+        if content_type.startswith(URLENCODED):
             form = await request.form()
             value = form.get(CSRF_FIELD)
             submitted = value if isinstance(value, str) else None

@@ -5,6 +5,10 @@
 (chunked or lying ``Content-Length``), answering 413 the moment the count passes the limit and telling the
 application that the client went away. Multipart requests (evidence uploads) have their own, larger, limit.
 
+:class:`MultipartGate` answers 415 to a ``multipart/form-data`` body sent to any route but those that read their own
+form once the caller is known (:mod:`detente.web.multipart`), before a byte of it is read: FastAPI would parse such
+a body, and Starlette spool its files, before the route's sign-in and CSRF checks ran.
+
 :class:`SecurityHeaders` adds :func:`detente.web.headers.security_headers` to every answer that passes through it
 (the error handler of last resort adds them itself, since it answers outside every middleware).
 
@@ -23,12 +27,13 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from detente.errors import DetenteError, InputError, TooLarge
+from detente.errors import DetenteError, InputError, TooLarge, UnsupportedMediaType
 from detente.text import first_bad_text, text_problem
 from detente.web.errors import error_body
 from detente.web.headers import security_headers
+from detente.web.multipart import MULTIPART, takes_multipart
 
-__all__ = ["BodyLimit", "SecurityHeaders", "TextGuard"]
+__all__ = ["BodyLimit", "MultipartGate", "SecurityHeaders", "TextGuard"]
 
 
 class BodyLimit:
@@ -96,6 +101,50 @@ async def _send_error(send: Send, exc: DetenteError, *, close: bool = False) -> 
 
 
 _CLOSE = [(b"connection", b"close")]
+
+
+class MultipartGate:
+    """Pure ASGI middleware: a ``multipart/form-data`` body is read only by a route that takes one
+    (:func:`detente.web.multipart.takes_multipart`, on the route the router chose: ``scope["route"]``). Any other
+    route is answered 415 at its first attempt to read the body — for a route with form parameters, before FastAPI
+    parses it and before the route's dependencies run — and not a byte of the body is read."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _media_type(Headers(scope=scope)) != MULTIPART:
+            await self.app(scope, receive, send)
+            return
+        state = {"checked": False, "refused": False, "started": False}
+
+        async def gated_receive() -> Message:
+            if not state["checked"]:
+                state["checked"] = True
+                route = scope.get("route")
+                if route is None or not takes_multipart(route):
+                    state["refused"] = True
+                    if not state["started"]:
+                        state["started"] = True
+                        refusal = UnsupportedMediaType(f"this address takes no {MULTIPART} body", field="body")
+                        await _send_error(send, refusal, close=True)
+            if state["refused"]:
+                return {"type": "http.disconnect"}  # the application stops reading here
+            return await receive()
+
+        async def guarded_send(message: Message) -> None:
+            if state["refused"]:
+                return  # the 415 went out already
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, gated_receive, guarded_send)
+        except Exception:
+            if not state["refused"]:
+                raise
+            # the application gave up on the body it was refused (a client-disconnect error): already answered
 
 
 class SecurityHeaders:

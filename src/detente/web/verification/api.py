@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from detente.services import consent, proofs, verification, verification_reads
 from detente.services.proofs import ProofOut
@@ -26,7 +27,7 @@ from detente.services.verification_models import (
 from detente.web.api import ErrorBody
 from detente.web.deps import Ctx, User, api_guard
 from detente.web.verification.svg import track_record_svg
-from detente.web.verification.uploads import read_uploads
+from detente.web.verification.uploads import REPORT_BODY, read_report
 
 __all__ = ["ERRORS", "CommitmentIn", "IdPath", "router", "vouched"]
 
@@ -39,6 +40,8 @@ Label = Annotated[str, Field(max_length=40)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": "the error shape"} for status in (401, 403, 404, 409, 413, 422)
 }
+#: a route that reads a form: also 415 for a body that is neither multipart nor URL-encoded
+UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 415: {"model": ErrorBody, "description": "the error shape"}}
 
 
 class ScheduleIn(BaseModel):
@@ -145,24 +148,15 @@ def candidates(process_id: IdPath, commitment_id: IdPath, ctx: Ctx, p: User) -> 
     return CandidateList(candidates=verification_reads.candidates(ctx, p, process_id, commitment_id))
 
 
-@router.post("/reports", status_code=201, response_model=ReportOut, responses=ERRORS)
-def file_report(
-    process_id: IdPath,
-    request: Request,
-    ctx: Ctx,
-    p: User,
-    narrative: Annotated[str, Form(min_length=1, max_length=20_000)],
-    label: Annotated[str, Form(max_length=40)],
-    place: Annotated[str, Form(max_length=200)] = "",
-    time: Annotated[str, Form(max_length=40)] = "",
-    commitment_id: Annotated[str, Form(max_length=12)] = "",
-    files: Annotated[list[UploadFile] | None, Form()] = None,
-) -> ReportOut:
-    """File a report (multipart form) signed with your key, with up to 5 evidence files."""
-    uploads = read_uploads(request, files or [])
-    return verification.file_report(
-        ctx, p, process_id, narrative=narrative, place=place, time=time or None, label=label,
-        commitment_id=commitment_id, uploads=uploads,
+@router.post("/reports", status_code=201, response_model=ReportOut, responses=UPLOAD_ERRORS, openapi_extra=REPORT_BODY)
+async def file_report(process_id: IdPath, request: Request, ctx: Ctx, p: User) -> ReportOut:
+    """File a report signed with your key, with up to 5 evidence files (``multipart/form-data``; a report without
+    files may be a URL-encoded form). The caller is checked before the body is read."""
+    await run_in_threadpool(verification.may_file_report, ctx, p, process_id)
+    form, uploads = await read_report(request)
+    return await run_in_threadpool(
+        verification.file_report, ctx, p, process_id, narrative=form.narrative, place=form.place,
+        time=form.time or None, label=form.label, commitment_id=form.commitment_id, uploads=uploads,
     )  # fmt: skip
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from detente.cbm.measure import VerificationMethod
 from detente.errors import InputError
@@ -20,7 +21,7 @@ from detente.verification.inputs import indicators_from_lines, optional_id, pars
 from detente.web.deps import Ctx, User, page_guard
 from detente.web.pages import render
 from detente.web.verification.svg import track_record_svg
-from detente.web.verification.uploads import read_uploads
+from detente.web.verification.uploads import REPORT_BODY, read_report
 
 __all__ = ["MESSAGES", "router"]
 
@@ -219,23 +220,14 @@ def revoke_key(ctx: Ctx, p: User, process_id: IdPath, key_id: IdPath) -> Respons
     return _see(f"{_base(process_id)}/keys", "key_revoked")
 
 
-@router.post("/reports")
-def file_report(
-    request: Request,
-    ctx: Ctx,
-    p: User,
-    process_id: IdPath,
-    narrative: Text,
-    label: Annotated[str, Form(max_length=40)],
-    place: Short = "",
-    time: Annotated[str, Form(max_length=40)] = "",
-    commitment_id: Annotated[str, Form(max_length=12)] = "",
-    files: Annotated[list[UploadFile] | None, Form()] = None,
-) -> Response:
-    uploads = read_uploads(request, files or [])
-    made = verification.file_report(
-        ctx, p, process_id, narrative=narrative, place=place, time=time, label=label,
-        commitment_id=commitment_id, uploads=uploads,
+@router.post("/reports", openapi_extra=REPORT_BODY)
+async def file_report(request: Request, ctx: Ctx, p: User, process_id: IdPath) -> Response:
+    # the caller is checked before the form is read; its CSRF token before its files (page_guard, read_form)
+    await run_in_threadpool(verification.may_file_report, ctx, p, process_id)
+    form, uploads = await read_report(request)
+    made = await run_in_threadpool(
+        verification.file_report, ctx, p, process_id, narrative=form.narrative, place=form.place, time=form.time,
+        label=form.label, commitment_id=form.commitment_id, uploads=uploads,
     )  # fmt: skip
     return _see(f"{_base(process_id)}/reports/{made.id}", "report_filed")
 
