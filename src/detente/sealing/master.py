@@ -23,6 +23,7 @@ from pathlib import Path
 
 from detente.errors import ConfigError
 from detente.sealing.envelope import MASTER_SIZE, MasterKey, RandomBytes
+from detente.workspace import fsync_dir
 
 __all__ = ["DEFAULT_KEY_FILE", "ENV_KEY", "ENV_KEY_FILE", "MasterKeys", "parse_key_text", "write_key_file"]
 
@@ -136,14 +137,6 @@ class MasterKeys:
             return
         if self.keys[1].fingerprint == fingerprint:
             following.replace(self.file)
-            _sync_dir(self.file.parent)
+            fsync_dir(self.file.parent)
         elif self.keys[0].fingerprint == fingerprint:
             following.unlink()
-
-
-def _sync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
