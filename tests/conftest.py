@@ -50,6 +50,7 @@ def _known_keys(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
 
 
 _SESSION_MASTER_KEY = base64.b64encode(os.urandom(32)).decode("ascii")
+os.environ["DETENTE_MASTER_KEY"] = _SESSION_MASTER_KEY  # also for fixtures wider than a test, set up before any test
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,23 @@ import pytest
 
 from detente.db.models import User
 from detente.errors import InputError
+from detente.sealing.envelope import new_data_key, open_bytes, seal_bytes
 from detente.verification.evidence import EvidenceStore
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "detente"
 WEB = SRC / "web"
+
+
+_KEY = new_data_key("process:1")
+
+
+def _store(root: Path) -> EvidenceStore:
+    """An evidence store sealing with a data key of its own, as the application's does with the process's."""
+    return EvidenceStore(
+        root,
+        seal=lambda data, digest: seal_bytes(_KEY, f"evidence:{digest}", data),
+        open=lambda sealed, digest: open_bytes(lambda _: _KEY, f"evidence:{digest}", sealed),
+    )
 
 
 def _modules() -> Iterator[tuple[Path, ast.Module]]:
@@ -219,6 +232,6 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(
 @pytest.mark.parametrize("name", ["drawing.svg", "page.html", "page.htm", "style.css", "app.js", "data.xml"])
 def test_evidence_that_calls_itself_svg_or_markup_is_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(InputError, match="the name says"):
-        EvidenceStore(tmp_path).put(SVG, name)
-    stored = EvidenceStore(tmp_path).put(SVG, "drawing")  # no extension: kept, but only ever as plain text
+        _store(tmp_path).put(SVG, name)
+    stored = _store(tmp_path).put(SVG, "drawing")  # no extension: kept, but only ever as plain text
     assert stored.media_type == "text/plain"
