@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-__all__ = ["SERVER_URL", "FakeClock", "admin_execute", "postgres_problem"]
+from detente.sealing.envelope import new_data_key, open_bytes, seal_bytes
+from detente.verification.evidence import EvidenceStore
+
+__all__ = ["SERVER_URL", "FakeClock", "admin_execute", "postgres_problem", "sealed_evidence_store"]
 
 SERVER_URL = os.environ.get("DETENTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -55,3 +59,14 @@ def admin_execute(statement: str) -> None:
             conn.execute(text(statement))
     finally:
         engine.dispose()
+
+
+def sealed_evidence_store(root: Path, *, max_bytes: int | None = None) -> EvidenceStore:
+    """An evidence store sealing with a data key of its own (the application's seals with the process's key)."""
+    key = new_data_key("process:1")
+    return EvidenceStore(
+        root,
+        seal=lambda data, digest: seal_bytes(key, f"evidence:{digest}", data),
+        open=lambda sealed, digest: open_bytes(lambda _: key, f"evidence:{digest}", sealed),
+        **({} if max_bytes is None else {"max_bytes": max_bytes}),
+    )

@@ -13,23 +13,15 @@ import pytest
 
 from detente.db.models import User
 from detente.errors import InputError
-from detente.sealing.envelope import new_data_key, open_bytes, seal_bytes
 from detente.verification.evidence import EvidenceStore
+from support import sealed_evidence_store
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "detente"
 WEB = SRC / "web"
 
 
-_KEY = new_data_key("process:1")
-
-
 def _store(root: Path) -> EvidenceStore:
-    """An evidence store sealing with a data key of its own, as the application's does with the process's."""
-    return EvidenceStore(
-        root,
-        seal=lambda data, digest: seal_bytes(_KEY, f"evidence:{digest}", data),
-        open=lambda sealed, digest: open_bytes(lambda _: _KEY, f"evidence:{digest}", sealed),
-    )
+    return sealed_evidence_store(root)
 
 
 def _modules() -> Iterator[tuple[Path, ast.Module]]:

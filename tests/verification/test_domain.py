@@ -15,7 +15,6 @@ from detente.cbm import ComplianceRecord, Outcome, TrustState
 from detente.errors import InputError
 from detente.events.canonical import finalize
 from detente.events.demo import generate_demo_events
-from detente.sealing.envelope import new_data_key, open_bytes, seal_bytes
 from detente.verification.assessments import Assessment, aggregate, latest_scores, score_for
 from detente.verification.commitments import Category, Commitment, Indicator, Schedule
 from detente.verification.evidence import DEFAULT_MAX_BYTES, EvidenceStore
@@ -24,6 +23,7 @@ from detente.verification.ledger import generate_key
 from detente.verification.reports import Report, sign_report, verify_report_signature
 from detente.verification.track_record import AssessedOutcome, compliance_records, plot_track_record, track_record
 from detente.verification.violations import DEFAULT_PROCEDURE, IllegalTransition, apply, overdue, replay, start
+from support import sealed_evidence_store
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -85,17 +85,10 @@ def test_schedules() -> None:
 # --- evidence ---------------------------------------------------------------------------------------------------
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
-KEY = new_data_key("process:1")
 
 
 def _store(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> EvidenceStore:
-    """A store sealing with a data key of its own (the application's seals with the process's key)."""
-    return EvidenceStore(
-        root,
-        seal=lambda data, digest: seal_bytes(KEY, f"evidence:{digest}", data),
-        open=lambda sealed, digest: open_bytes(lambda _: KEY, f"evidence:{digest}", sealed),
-        max_bytes=max_bytes,
-    )
+    return sealed_evidence_store(root, max_bytes=max_bytes)
 
 
 def test_evidence_is_content_addressed(tmp_path: Path) -> None:
