@@ -21,6 +21,7 @@ from detente.services.second_factor import SECOND_FACTOR_WAIT
 from detente.web.deps import Ctx, MaybeUser, User, page_guard
 from detente.web.security import (
     PRE_CSRF_COOKIE,
+    WebContext,
     client_ip,
     delete_session_cookie,
     pre_csrf_token,
@@ -28,7 +29,7 @@ from detente.web.security import (
     set_session_cookie,
 )
 
-__all__ = ["MESSAGES", "render", "router", "safe_next", "see"]
+__all__ = ["MESSAGES", "render", "router", "safe_next", "see", "signed_in"]
 
 router = APIRouter(dependencies=[Depends(page_guard)], include_in_schema=False)
 
@@ -106,6 +107,11 @@ def login(
     if raw is None:
         context = {"next": safe_next(next), "error": "Wrong username or password, or the account is locked."}
         return render(request, "login.html", context, status=401)
+    return signed_in(request, ctx, raw, next)
+
+
+def signed_in(request: Request, ctx: WebContext, raw: str, next: str | None) -> Response:
+    """The end of a sign-in: the session cookie set, the login form's CSRF cookie gone, on to ``next``."""
     response = see(safe_next(next))
     set_session_cookie(response, request, ctx, raw)
     response.delete_cookie(PRE_CSRF_COOKIE, path="/")

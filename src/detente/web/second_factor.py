@@ -24,15 +24,13 @@ from detente.services import second_factor as sf
 from detente.services.second_factor import EnrolmentStart, RecoveryCodes, SecondFactorStatus
 from detente.web.api import ERROR_RESPONSES
 from detente.web.deps import Ctx, User, api_guard, page_guard
-from detente.web.pages import render, safe_next, see
+from detente.web.pages import render, safe_next, see, signed_in
 from detente.web.security import (
-    PRE_CSRF_COOKIE,
     Principal,
     WebContext,
     client_ip,
     delete_session_cookie,
     session_cookie_name,
-    set_session_cookie,
 )
 
 __all__ = ["api_router", "page_router", "qr_svg"]
@@ -100,10 +98,7 @@ def login_code(
     if session is None:
         context = {"next": safe_next(next), "error": "The code is wrong, was used already, or the account is locked."}
         return render(request, "login_code.html", context, status=401)
-    response = see(safe_next(next))
-    set_session_cookie(response, request, ctx, session)
-    response.delete_cookie(PRE_CSRF_COOKIE, path="/")
-    return response
+    return signed_in(request, ctx, session, next)
 
 
 @page_router.post("/login/code/cancel")
