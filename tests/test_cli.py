@@ -61,7 +61,7 @@ def test_ingest_summary_query_export(tmp_path: Path, shared_data: Path) -> None:
     assert "1,000" in human and "ucdp_ged" in human
 
     table = run("events", "query", "-w", ws, "--country", "AFG", "--limit", "5")
-    assert "5 events shown" in table
+    assert "showing 5 of 135 events" in table
 
     lines = run("events", "query", "-w", ws, "--country", "AFG", "--output", "json", "--limit", "0").splitlines()
     rows = [json.loads(x) for x in lines if x.strip()]

@@ -36,6 +36,7 @@ __all__ = [
     "KeyChangedError",
     "LedgerError",
     "MissingExtraError",
+    "NoWorkspace",
     "NotFoundError",
     "NotInForce",
     "NoteError",
@@ -164,6 +165,12 @@ class InputError(DetenteError):
             where += ": "
         field = f"field {self.field!r}: " if self.field else ""
         return f"{where}{field}{self._reason}"
+
+
+class NoWorkspace(InputError):
+    """The folder given as the workspace is not one (a mistyped ``--workspace`` or ``DETENTE_WORKSPACE``)."""
+
+    code = "no_workspace"
 
 
 class FormatError(InputError):

@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from detente.errors import StoreError
+from detente.errors import NoWorkspace, StoreError
 
 __all__ = ["LAYOUT_VERSION", "Workspace", "atomic_write_bytes", "fsync_dir"]
 
@@ -70,7 +70,12 @@ class Workspace:
                 root.chmod(0o700)  # what parties said in confidence lives here: the owner only (mkdir obeys umask)
             atomic_write_bytes(marker, json.dumps({"layout_version": LAYOUT_VERSION}).encode())
         else:
-            raise StoreError(f"{root}: not a Détente workspace (run `detente ingest` or `detente demo` to create one)")
+            raise NoWorkspace(
+                "not a Détente workspace: check --workspace (or DETENTE_WORKSPACE), or create one with "
+                "`detente ingest` or `detente demo`",
+                path=root,
+                field="workspace",
+            )
         ws = cls(root)
         for sub in ("events", "rejects", "tmp"):
             (root / sub).mkdir(mode=0o700, exist_ok=True)

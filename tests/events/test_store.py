@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from detente.errors import InputError, StoreError
+from detente.errors import InputError, NoWorkspace, StoreError
 from detente.events import EventFilter, open_store
 from detente.events.ingest import ingest_files
 
@@ -252,8 +252,9 @@ def test_a_corrupt_manifest_is_reported(workspace: Path, shared_data: Path) -> N
 
 
 def test_opening_a_directory_that_is_not_a_workspace(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="not a Détente workspace"):
+    with pytest.raises(NoWorkspace, match="not a Détente workspace") as caught:
         open_store(tmp_path)
+    assert caught.value.exit_code == 2 and caught.value.field == "workspace" and str(tmp_path) in str(caught.value)
 
 
 def test_empty_store_has_typed_empty_table(workspace: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from detente import __version__
@@ -20,6 +22,24 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"detente {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Détente: conflict early warning, actors, confidence-building plans and verifiable commitments."""
+
+
 app.command("ingest")(ingest_command)
 app.add_typer(events.app, name="events")
 app.add_typer(ledger.app, name="ledger")

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from detente.cli.common import WorkspaceOpt, console, handle_errors, resolve_workspace
 from detente.errors import InputError
-from detente.events.query import EventFilter, parse_date
+from detente.events.query import EventFilter, check_countries, parse_date
 from detente.events.store import open_store
 
 __all__ = ["app"]
@@ -41,7 +41,13 @@ ActorOpt = Annotated[str | None, typer.Option("--actor", help="Actor name or id 
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="Source slug (repeatable).")]
 
 
+def _present_countries(table: Any) -> set[str]:
+    codes = table.select("country_iso3").distinct().to_pyarrow().column(0).to_pylist()
+    return {str(c) for c in codes if c is not None}
+
+
 def _filter(
+    table: Any,
     country: list[str] | None,
     start: str | None,
     end: str | None,
@@ -57,6 +63,8 @@ def _filter(
         elif len(end.strip()) == 7:
             nxt = end_date.replace(year=end_date.year + end_date.month // 12, month=end_date.month % 12 + 1)
             end_date = nxt.fromordinal(nxt.toordinal() - 1)
+    if country:
+        check_countries(country, _present_countries(table))
     return EventFilter(
         countries=tuple(c.upper() for c in country or ()),
         start=parse_date(start, "from") if start else None,
@@ -84,6 +92,11 @@ def _write(expr: Any, fmt: str, out: Path | None) -> int:
         if fmt == "parquet":
             raise InputError("Parquet output needs --out FILE", field="out")
         return write_events(_batches(expr), fmt, sys.stdout.buffer)
+    folder = out.parent
+    if not folder.is_dir():
+        raise InputError(f"the folder {folder} does not exist: create it first or choose another --out", field="out")
+    if out.is_dir():
+        raise InputError(f"{out} is a folder: give a file name", field="out")
     tmp = out.with_name(f".{out.name}.partial")
     try:
         n = write_events(_batches(expr), fmt, tmp)
@@ -91,6 +104,13 @@ def _write(expr: Any, fmt: str, out: Path | None) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     return n
+
+
+def _shown(shown: int, matched: int) -> str:
+    """``showing 50 of 16,566 events (use --limit 0 for all)``, or ``16 events`` when every match is shown."""
+    if shown >= matched:
+        return f"{matched:,} event{'s' if matched != 1 else ''}"
+    return f"showing {shown:,} of {matched:,} events (use --limit N, or --limit 0 for all)"
 
 
 @app.command()
@@ -141,8 +161,11 @@ def query(
     """Events matching the filters, newest first."""
     store = open_store(resolve_workspace(workspace))
     t = store.table()
-    expr = _filter(country, start, end, category, actor, source).apply(t)
+    expr = _filter(t, country, start, end, category, actor, source).apply(t)
     expr = expr.order_by([expr.date_start.desc(), expr.event_id])
+    if limit < 0:
+        raise InputError(f"--limit {limit}: give 0 (all) or a positive number", field="limit")
+    matched = int(expr.count().to_pyarrow().as_py()) if output == "table" else None
     if limit:
         expr = expr.limit(limit)
     if output == "table":
@@ -151,7 +174,7 @@ def query(
         for row in frame:
             table.add_row(*("" if row[c] is None else str(row[c]) for c in TABLE_COLUMNS))
         console.print(table)
-        console.print(f"{len(frame)} events shown")
+        console.print(_shown(len(frame), matched or 0))
         return
     _write(expr, output, out)
 
@@ -172,7 +195,7 @@ def export(
     """Export all events matching the filters to a file (written whole or not at all)."""
     store = open_store(resolve_workspace(workspace))
     t = store.table()
-    expr = _filter(country, start, end, category, actor, source).apply(t)
+    expr = _filter(t, country, start, end, category, actor, source).apply(t)
     expr = expr.order_by([expr.date_start, expr.event_id])
     n = _write(expr, fmt, out)
     console.print(f"wrote {n:,} events to {out}")

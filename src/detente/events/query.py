@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 from detente.errors import InputError
 from detente.events.taxonomy import CATEGORIES
 
-__all__ = ["EventFilter", "parse_date"]
+__all__ = ["EventFilter", "check_countries", "parse_date"]
 
 
 def parse_date(value: str, name: str) -> date:
@@ -24,6 +24,27 @@ def parse_date(value: str, name: str) -> date:
         return date.fromisoformat(text)
     except ValueError as exc:
         raise InputError(f"bad date {value!r}: expected YYYY, YYYY-MM or YYYY-MM-DD", field=name) from exc
+
+
+def check_countries(codes: Sequence[str], present: Collection[str]) -> None:
+    """Refuse a country code that is neither an ISO 3166 alpha-3 code nor in the store (``present``): a typo such as
+    ``SYY`` would otherwise show "0 events" as if the country were calm. The message suggests the nearest codes."""
+    from difflib import get_close_matches
+
+    from detente.events.countries import all_countries, by_iso3
+
+    for code in codes:
+        upper = code.strip().upper()
+        if upper in present or by_iso3(upper) is not None:
+            continue
+        known = sorted(set(present) | {c.iso3 for c in all_countries()})
+        near = get_close_matches(upper, known, n=3, cutoff=0.6)
+        hint = (
+            f"; did you mean {' or '.join(near)}?" if near else "; see `detente events summary` for the codes present"
+        )
+        raise InputError(
+            f"unknown country code {code!r}: not an ISO 3166 alpha-3 code nor in the store{hint}", field="country"
+        )
 
 
 @dataclass(frozen=True)
