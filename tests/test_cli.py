@@ -29,7 +29,11 @@ def test_version() -> None:
 
 
 def test_demo_creates_a_workspace_and_is_reproducible(tmp_path: Path) -> None:
-    first = json.loads(run("demo", "--json", "-w", str(tmp_path / "a")))
+    started = runner.invoke(app, ["demo", "--json", "-w", str(tmp_path / "a")])
+    assert started.exit_code == 0, started.output
+    first = json.loads(started.stdout)
+    assert "demo: generating and importing the demo events" in started.stderr  # progress, not silence
+    assert started.stderr.count("done in") == 5
     second = json.loads(run("demo", "--json", "-w", str(tmp_path / "b")))
     assert first == {**second}
     assert first["total"] > 10_000

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from detente.cli.common import WorkspaceOpt, console, handle_errors, open_app, resolve_workspace
+from detente.cli.common import WorkspaceOpt, console, err_console, handle_errors, open_app, resolve_workspace
 from detente.errors import InputError
 
 __all__ = ["demo_command", "serve_command", "users_app"]
@@ -80,8 +80,10 @@ def demo_command(
     from detente.services.demo import DEMO_PROCESS, demo_accounts, setup_demo
 
     ws = resolve_workspace(workspace)
+    steps = _StepPrinter()
     with open_app(ws) as a:
-        done = setup_demo(a, seed=seed)
+        done = setup_demo(a, seed=seed, on_step=steps)
+    steps.finish()
     report, summary = done.report, done.summary
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
@@ -103,6 +105,27 @@ def demo_command(
     finally:
         for w in witnesses:
             w.stop()
+
+
+class _StepPrinter:
+    """Progress of a multi-step command on stderr: each step's name as it starts, and how long the last one took."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+
+    def __call__(self, text: str) -> None:
+        import time
+
+        self.finish()
+        err_console.print(f"demo: {text}…", highlight=False, markup=False)
+        self.started = time.monotonic()
+
+    def finish(self) -> None:
+        import time
+
+        if self.started is not None:
+            err_console.print(f"      done in {time.monotonic() - self.started:.1f} s", highlight=False, markup=False)
+            self.started = None
 
 
 def _demo_witnesses(ws: Path, process_id: int) -> list[Any]:

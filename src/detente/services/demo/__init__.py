@@ -4,6 +4,7 @@ Every step is idempotent, so running ``detente demo`` again changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,15 +38,27 @@ class DemoResult:
     process_id: int
 
 
-def setup_demo(app: AppContext, *, seed: int = 20240201) -> DemoResult:
-    """Generate and import the demo events, then the demo process and each capability's fictional records."""
+def setup_demo(app: AppContext, *, seed: int = 20240201, on_step: Callable[[str], None] | None = None) -> DemoResult:
+    """Generate and import the demo events, then the demo process and each capability's fictional records.
+
+    ``on_step`` hears the name of each step as it starts (the CLI shows them: the whole takes seconds)."""
+
+    def step(text: str) -> None:
+        if on_step is not None:
+            on_step(text)
+
+    step("generating and importing the demo events")
     report, summary = run_demo(app.workspace, seed=seed)
     if report.imported:
         detail = {"files": ["demo-events.parquet"], "batch": report.batch, "imported": report.imported}
         with app.db.transaction(write=True) as s:
             audit(s, app, operator("demo"), "events.imported", target="events", detail=detail)
+    step("creating the demo accounts and process")
     process_id = setup_demo_process(app)
+    step("recording commitments, reports and assessments on the signed log")
     add_demo_verification(app, process_id)
+    step("planning confidence-building measures")
     setup_cbm_demo(app, process_id)
+    step("building the actor registry and stakeholder map")
     setup_demo_actors(app, process_id)
     return DemoResult(report, summary, process_id)
