@@ -217,3 +217,11 @@ def test_only_failed_tokens_count_towards_the_token_rate_limit(
     assert client.get("/api/v1/processes", headers=good).status_code == 429  # the address is over the limit
     clock.advance(minutes=2)
     assert client.get("/api/v1/processes", headers=good).status_code == 200
+
+
+def test_the_audit_trail_reads_as_words_not_escaped_json(client: TestClient, world: World) -> None:
+    sign_in(client, "instance-admin-as-rep-b")
+    page = client.get("/admin/audit")
+    assert page.status_code == 200
+    assert "<dt>scopes</dt><dd>admin, read, write</dd>" in page.text and "<dt>is admin</dt><dd>yes</dd>" in page.text
+    assert "\\u" not in page.text and "&#34;" not in page.text and '{"' not in page.text

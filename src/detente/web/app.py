@@ -29,6 +29,7 @@ from detente.services.rate_limits import SharedRateLimiter
 from detente.web import api, pages, second_factor
 from detente.web.edges import BodyLimit, MultipartGate, SecurityHeaders, TextGuard
 from detente.web.errors import install_error_handlers
+from detente.web.readable import detail_lines
 from detente.web.security import LOOPBACK, WebContext
 
 __all__ = ["WebOptions", "create_app"]
@@ -136,6 +137,7 @@ def create_app(
     templates.env.globals["version"] = __version__
     templates.env.globals["url_for"] = _url_for(settings.base_url)
     templates.env.filters["pct"] = percent_class
+    templates.env.filters["detail_lines"] = detail_lines
     app.state.templates = templates
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
