@@ -12,8 +12,10 @@ can tell *no data* from *zero*:
 - **Gap.** A month inside a file's span with no event of that file at all, when the file's median month holds at
   least :data:`GAP_MEDIAN` events (a Poisson count with that mean is zero with probability e^-7 < 0.001): a silent
   month in a busy file is missing data, not peace. Empty months of sparse files are listed but not counted as gaps.
-- **Deaths.** A source carries deaths when at least half of its events have a deaths figure (``fatalities_best``);
-  where no covering source carries deaths, deaths are *not recorded*, not zero (GDELT records none).
+- **Deaths.** A source carries deaths when any of its events has a deaths figure (``fatalities_best``): sources that
+  count deaths often leave the field empty on events without violence (protests, statements), so the share of
+  events with a figure is reported but not judged. Where no covering source carries deaths, deaths are *not
+  recorded*, not zero (GDELT records none).
 - **Geo-precision mix.** Events per ``geo_precision`` level (exact place, near place or admin2, admin1 or region,
   country only, unknown).
 
@@ -46,8 +48,6 @@ __all__ = [
 
 #: a file whose median month holds at least this many events has gaps where a month holds none
 GAP_MEDIAN = 7.0
-#: a source carries deaths when at least this share of its events has a deaths figure
-DEATHS_SHARE = 0.5
 GEO_PRECISION_LABELS = {
     1: "exact place",
     2: "near place or admin2",
@@ -107,7 +107,7 @@ class SourceCoverage:
 
     @property
     def carries_deaths(self) -> bool:
-        return self.deaths_share >= DEATHS_SHARE
+        return self.deaths_share > 0
 
     def country(self, iso3: str) -> CountryCoverage | None:
         return next((c for c in self.countries if c.iso3 == iso3), None)

@@ -20,7 +20,16 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["LEVEL_RULE", "describe_input", "format_value", "level_of", "panel_values", "sentence", "table_sentences"]
+__all__ = [
+    "LEVEL_RULE",
+    "describe_input",
+    "format_value",
+    "level_of",
+    "panel_sentences",
+    "panel_values",
+    "sentence",
+    "table_sentences",
+]
 
 LEVEL_RULE = (
     "compared with the same input for every unit forecast at the same origin: none = 0, high = at or above the "
@@ -177,4 +186,22 @@ def table_sentences(table: pd.DataFrame, features: pd.DataFrame, n: int = 3) -> 
             out[f"driver_{i}_text"].append(
                 sentence(name, float(row[f"driver_{i}_contribution"]), value, level_of(value, pools.get(name, [])))
             )
+    return pd.DataFrame(out, index=table.index)
+
+
+def panel_sentences(table: pd.DataFrame, panel: pd.DataFrame, t: int, n: int = 3) -> pd.DataFrame:
+    """``driver_i_text`` for a monthly count forecast table, with each input's human value read from its panel
+    (:func:`panel_values`) and its level among the table's units."""
+    units = [str(u) for u in table["unit"]]
+    cache: dict[str, pd.Series] = {}
+    out: dict[str, list[str]] = {f"driver_{i}_text": [] for i in range(1, n + 1)}
+    for row in table.to_dict(orient="records"):
+        for i in range(1, n + 1):
+            name = str(row[f"driver_{i}"])
+            if name not in cache:
+                cache[name] = panel_values(panel, t, name, units)
+            raw = cache[name].get(str(row["unit"]), np.nan)
+            value = float(raw) if pd.notna(raw) else None
+            level = level_of(value, cache[name].to_numpy(dtype=np.float64))
+            out[f"driver_{i}_text"].append(sentence(name, float(row[f"driver_{i}_contribution"]), value, level))
     return pd.DataFrame(out, index=table.index)

@@ -32,6 +32,7 @@ from detente.warning.store_config import (
     store_events,
     store_forecast,
 )
+from detente.warning.unit_data import driver_sentences
 
 __all__ = [
     "RunStore",
@@ -116,6 +117,7 @@ def syria_watchlist(data: Path | str, as_of: str, *, rule: AlertRule = AlertRule
         panel = panels.at("admin1", t)
         alerts = scan_panel(panel, "fatalities", t, rule, events=_events(panels, t))
         doc = build_watchlist(forecast, panel, alerts, rule=rule)
+        driver_sentences(doc["units"], panel, t)
         doc["as_of"] = month_label(t)
         return doc
 

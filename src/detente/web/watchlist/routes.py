@@ -133,7 +133,9 @@ def _page(request: Request, ctx: WebContext, p: Principal, as_of: str | None, na
     try:
         doc = watchlist(ctx, p, as_of)
     except WarningDataError as exc:
-        return render(request, "watchlist/unavailable.html", {"reason": exc.reason}, status=200)
+        bad_month = exc.field == "as_of" and as_of is not None
+        context = {"reason": exc.reason, "field": exc.field, "as_of": as_of, "bad_month": bad_month}
+        return render(request, "watchlist/unavailable.html", context, status=422 if bad_month else 200)
     if isinstance(doc, Pending):
         response = render(request, "watchlist/computing.html", {"pending": doc, "as_of": as_of})
         response.headers["Retry-After"] = str(doc.retry_after)
@@ -144,10 +146,12 @@ def _page(request: Request, ctx: WebContext, p: Principal, as_of: str | None, na
 @page_router.get("/watchlist", name="watchlist")
 def watchlist_page(request: Request, ctx: Ctx, p: User, as_of: AsOf = None, top: Top = 50) -> Response:
     def extra(doc: dict[str, Any]) -> dict[str, Any]:
-        units = doc["units"][:top]
+        ranked = [u for u in doc["units"] if u.get("rank") is not None]
+        units = ranked[:top]
         return {
             "units": units,
-            "more": len(doc["units"]) - len(units),
+            "unforecast": [u for u in doc["units"] if u.get("rank") is None],
+            "more": len(ranked) - len(units),
             "sparks": {u["unit"]: Markup(sparkline_svg(u["history"], width=112)) for u in units},
             "events_url": events_url,
             "alerts": [u for u in doc["units"] if u["alert"]],
