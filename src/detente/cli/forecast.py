@@ -224,13 +224,18 @@ def _print_watchlist(doc: dict[str, Any], top: int) -> None:
                str(events), str(driver.get("text") or driver["feature"]),
                *([_freshness(e)] if store else [])]  # fmt: skip
         table.add_row(*row)
-    console.print(table)
+    if ranked:
+        console.print(table)
+    else:
+        console.print(f"No unit can be forecast as of {doc['as_of']}: none has data enough in that month.")
     others = [e for e in doc["units"] if e.get("rank") is None]
     if others:
-        rest = Table("unit", "status", "why", "data (sources, freshness)", title=f"No forecast for {doc['as_of']}")
+        console.print(f"[bold]No forecast for {doc['as_of']}[/] ({len(others)} units): no data is not zero")
         for e in others:
-            rest.add_row(str(e["unit_name"]), str(e["status"]), str(e["status_text"]), _freshness(e))
-        console.print(rest)
+            console.print(
+                f"  {e['unit_name']}: [bold]{e['status']}[/], {e['status_text']}; sources: {_freshness(e)}",
+                highlight=False,
+            )
     rule = doc["alert_rule"]
     console.print(
         f"alerts: {rule['test']}, alpha {rule['alpha']}, window {rule['window']}; simulated false-alarm rate "

@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from detente.events.countries import by_iso3
 from detente.events.schema import SOURCES
 
 __all__ = [
@@ -221,7 +222,8 @@ def compute_coverage(monthly: pd.DataFrame, geo: pd.DataFrame) -> Coverage:
         countries = []
         for iso3, per_country in frame.dropna(subset=["country_iso3"]).groupby("country_iso3", sort=True):
             names = per_country["country_name"].dropna()
-            name = str(names.mode().iloc[0]) if len(names) else str(iso3)
+            known = by_iso3(str(iso3))
+            name = str(names.mode().iloc[0]) if len(names) else known.name if known else str(iso3)
             countries.append(
                 CountryCoverage(
                     iso3=str(iso3),

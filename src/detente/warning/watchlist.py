@@ -244,7 +244,7 @@ def store_watchlist(
     t = default if as_of is None else parse_month(as_of)
     label = month_label(t)
     runs = RunStore(workspace)
-    cache_name = f"watchlist-v2-{label}-{version}-{config.key()}"
+    cache_name = f"watchlist-{label}-{version}-{config.key()}-v2"  # v2: with coverage (ADR 0030)
     hit = runs.cached(cache_name)
     if hit is not None:
         return hit
