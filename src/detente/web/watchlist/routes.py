@@ -52,6 +52,27 @@ def _pending_json(pending: Pending) -> JSONResponse:
 
 
 # -- JSON API ------------------------------------------------------------------------------------------------------
+class SourceOut(BaseModel):
+    """A source with events in the unit's country: the months it covers there and how fresh it is (ADR 0030)."""
+
+    source: str
+    description: str
+    first_month: str
+    last_month: str
+    last_event: str
+    months_behind: int
+    covers_as_of: bool
+    carries_deaths: bool
+
+
+class MonthOut(BaseModel):
+    """A month the page's selector offers, with what ends or is missing then."""
+
+    month: str
+    default: bool
+    note: str
+
+
 class UnitOut(BaseModel):
     """One ranked unit (docs/watchlist.md describes every field)."""
 
@@ -67,6 +88,10 @@ class UnitOut(BaseModel):
     level: str
     drivers: list[dict[str, Any]]
     history: list[dict[str, Any]]
+    rank: int | None = None
+    status: str = "forecast"
+    status_text: str = ""
+    sources: list[SourceOut] = []
 
 
 class WatchlistOut(BaseModel):
@@ -82,6 +107,11 @@ class WatchlistOut(BaseModel):
     computed_at: str
     config: dict[str, Any]
     previous_run: dict[str, Any] | None = None
+    default_as_of: str | None = None
+    months: list[MonthOut] = []
+    status_counts: dict[str, int] = {}
+    driver_level_rule: str | None = None
+    coverage: dict[str, Any] | None = None
 
 
 class ModelOut(BaseModel):
