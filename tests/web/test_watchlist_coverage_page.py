@@ -111,3 +111,9 @@ def test_bad_months_are_clear_errors_naming_the_field(site: Site) -> None:
     assert api.status_code == 422 and api.json()["error"]["field"] == "as_of"
     malformed = site.client.get("/api/v1/watchlist", params={"as_of": "2022-1x"}, headers=site.headers)
     assert malformed.status_code == 422 and "as_of" in malformed.text
+
+
+def test_the_model_page_works_when_no_unit_can_be_forecast(site: Site) -> None:
+    page = site.client.get("/watchlist/model", headers=site.headers)
+    assert page.status_code == 200, page.text
+    assert "with data up to 2022-06" in page.text
