@@ -70,6 +70,9 @@ def test_the_page_says_no_data_with_sources_and_freshness_never_zero(site: Site)
     assert '<select id="as-of" name="as_of">' in html
     assert re.search(r'<option value="2022-06" selected>2022-06 \(latest with data\) — last month of acled', html)
     assert '<option value="2019-11">2019-11 — last month of ucdp_ged in Syria</option>' in html
+    # and what every source covers
+    assert '<details class="wl-coverage" id="coverage">' in html and "Syria (2016-01 to 2019-11)" in html
+    assert "Argentina (2022-06 to 2022-06)" in html
 
 
 def test_the_month_selector_shows_syria_when_it_had_data(site: Site) -> None:
