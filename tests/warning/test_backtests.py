@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -69,6 +70,9 @@ def test_forecast_run_writes_documented_columns(shared_data: Path, tmp_path: Pat
     assert frame["probability"].between(0, 1).all() and frame["change"].notna().any()
     top = frame.iloc[0]
     assert top["probability"] > 0.5 and isinstance(top["driver_1"], str)
+    # each driver is also a sentence with the unit's value of the input ("…: 1,204 (high) — raises the risk")
+    assert re.search(r": [\d,.]+( \((high|medium|low|none)\))? — (raises|lowers) the risk$", top["driver_1_text"])
+    assert "_" not in top["driver_1_text"]  # words, not feature names such as bd_log
     doc = Path(__file__).resolve().parents[2] / "docs" / "forecast-files.md"
     text = doc.read_text(encoding="utf-8")
     assert all(f"`{c}`" in text for c in BINARY_COLUMNS)

@@ -90,8 +90,9 @@ def test_watchlist_api_ranks_every_region_with_forecast_interval_change_and_driv
         assert 0 <= lo <= u["q50"] <= hi
         assert len(u["history"]) == 12 and u["history"][-1]["month"] == "2025-12"
         assert len(u["drivers"]) == 3 and all(
-            d["text"].endswith(("raise the risk", "lower the risk")) for d in u["drivers"]
+            d["text"].endswith(("raises the risk", "lowers the risk")) and d["value"] is not None for d in u["drivers"]
         )
+        assert u["status"] == "forecast" and u["sources"][0]["source"] == "demo"
         assert u["events_query"] == {"country": u["unit"][:3], "start": "2025-01-01", "end": "2025-12-31"}
     # no earlier run: the run a month before was made and kept, and the change is measured against it
     assert doc["previous_run"]["as_of"] == "2025-11"

@@ -88,3 +88,19 @@ def test_watchlist_pages_in_a_browser(browser: Any, url: str) -> None:
         page.wait_for_url("**/events?country=*")
         assert page.locator(".ex-summary strong").count() == 1
         page.context.close()
+
+
+def test_the_month_selector_switches_the_as_of_month(browser: Any, url: str) -> None:
+    page = _open(browser, url, SIZES[0], "/watchlist")
+    page.wait_for_selector("table.wl-table")
+    assert page.locator("select#as-of option[selected]").get_attribute("value") == "2025-12"
+    page.select_option("select#as-of", "2025-06")
+    follow(page, "form.wl-month button[type=submit]")
+    page.wait_for_selector("table.wl-table")
+    assert page.url.endswith("/watchlist?as_of=2025-06")
+    assert page.locator("select#as-of option[selected]").get_attribute("value") == "2025-06"
+    assert page.locator(".wl-lede strong", has_text="2025-06").count() == 1
+    assert page.locator("table.wl-table tbody tr").count() == 8
+    page.click("form.wl-month a:has-text('back to 2025-12')")
+    page.wait_for_url(f"{url}/watchlist")
+    page.context.close()

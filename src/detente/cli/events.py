@@ -199,3 +199,37 @@ def export(
     expr = expr.order_by([expr.date_start, expr.event_id])
     n = _write(expr, fmt, out)
     console.print(f"wrote {n:,} events to {out}")
+
+
+@app.command()
+@handle_errors
+def coverage(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """What each source covers: first and last event, gaps, whether it carries deaths, location precision, and
+    the months it covers per country (docs/coverage.md)."""
+    from detente.events.coverage import month_label, store_coverage
+
+    store = open_store(resolve_workspace(workspace))
+    if store.count() == 0:
+        raise InputError("the event store is empty: import events first", field="events")
+    found = store_coverage(store.table())
+    if as_json:
+        typer.echo(json.dumps(found.as_dict(), indent=2))
+        return
+    for s in found.sources:
+        deaths = f"deaths in {s.deaths_share:.0%} of events" if s.carries_deaths else "no deaths recorded"
+        console.print(
+            f"[bold]{s.source}[/] ({s.description}): {s.events:,} events, {s.first_event} … {s.last_event}; {deaths}",
+            highlight=False,
+        )
+        gaps = ", ".join(month_label(m) for m in s.gaps) or "none"
+        console.print(f"  gaps (months without any event): {gaps}", highlight=False)
+        mix = ", ".join(f"{k} {v / s.events:.0%}" for k, v in s.geo_precision.items())
+        console.print(f"  location precision: {mix}", highlight=False)
+        table = Table("country", "months covered", "events", "last event", box=None, title=None)
+        for c in s.countries:
+            spans = ", ".join(f"{month_label(lo)} to {month_label(hi)}" for lo, hi in c.windows)
+            table.add_row(f"{c.name} ({c.iso3})", spans, f"{c.events:,}", c.last_event.isoformat())
+        console.print(table)

@@ -195,23 +195,47 @@ def watchlist(
     _print_watchlist(doc, top)
 
 
+def _freshness(entry: dict[str, Any]) -> str:
+    """``ucdp_ged to 2019-11 (31 months old)`` per source of a unit."""
+    parts = []
+    for src in entry.get("sources") or []:
+        behind = int(src["months_behind"])
+        age = "current" if behind == 0 else f"{behind} month{'s' if behind != 1 else ''} old"
+        deaths = "" if src["carries_deaths"] else ", no deaths"
+        parts.append(f"{src['source']} to {src['last_month']} ({age}{deaths})")
+    return "; ".join(parts) or "-"
+
+
 def _print_watchlist(doc: dict[str, Any], top: int) -> None:
     def num(value: float | None, fmt: str) -> str:
         return "-" if value is None else format(value, fmt)
 
     store = "threshold" in doc
     columns = ["rank", "unit", *([f"P>={doc['threshold']}"] if store else []), "forecast", "90% interval", "change",
-               "level", "alert events", "top driver"]  # fmt: skip
+               "level", "alert events", "top driver", *(["data (sources, freshness)"] if store else [])]  # fmt: skip
     table = Table(*columns, title=f"Watchlist as of {doc['as_of']}: {doc['target']}")
-    for e in doc["units"][:top]:
+    ranked = [e for e in doc["units"] if e.get("rank") is not None]
+    for e in ranked[:top]:
         lo, hi = e["interval90"] or (None, None)
         events = len(e["alert"]["events"]) if e["alert"] else 0
         driver = e["drivers"][0]
         row = [str(e["rank"]), str(e["unit_name"]), *([num(e["p_exceed"], ".3f")] if store else []),
                num(e["forecast"], ".1f"), f"{num(lo, 'g')}–{num(hi, 'g')}", num(e["change"], "+.1f"), e["level"],
-               str(events), str(driver["feature"])]  # fmt: skip
+               str(events), str(driver.get("text") or driver["feature"]),
+               *([_freshness(e)] if store else [])]  # fmt: skip
         table.add_row(*row)
-    console.print(table)
+    if ranked:
+        console.print(table)
+    else:
+        console.print(f"No unit can be forecast as of {doc['as_of']}: none has data enough in that month.")
+    others = [e for e in doc["units"] if e.get("rank") is None]
+    if others:
+        console.print(f"[bold]No forecast for {doc['as_of']}[/] ({len(others)} units): no data is not zero")
+        for e in others:
+            console.print(
+                f"  {e['unit_name']}: [bold]{e['status']}[/], {e['status_text']}; sources: {_freshness(e)}",
+                highlight=False,
+            )
     rule = doc["alert_rule"]
     console.print(
         f"alerts: {rule['test']}, alpha {rule['alpha']}, window {rule['window']}; simulated false-alarm rate "
@@ -219,4 +243,8 @@ def _print_watchlist(doc: dict[str, Any], top: int) -> None:
         "GED Syria data: detente forecast backtest --config ged-syria-monthly"
     )
     if store:
+        console.print(
+            f"as of {doc['as_of']} (default: {doc['default_as_of']}, the last month with data for the units shown); "
+            f"drivers' levels: {doc['driver_level_rule']}"
+        )
         console.print(f"computed {doc['computed_at']} in {doc['duration_seconds']} s from store {doc['store_version']}")

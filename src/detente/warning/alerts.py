@@ -12,7 +12,8 @@ generator, so the threshold's behaviour is stated in numbers.
 (< alpha), ``increase`` (x_t > the 75th percentile of the history), ``stable``, ``decrease`` (x_t < the 25th
 percentile), ``none`` when the history and x_t are all zero.
 
-Each alert carries the ids of the events behind the flagged count (largest fatalities first).
+Each alert carries the ids of the events behind the flagged count (largest fatalities first). A unit-period without
+data (NaN in the panel: no source covered it, ADR 0030) neither alerts nor counts in a history.
 """
 
 from __future__ import annotations
@@ -103,9 +104,10 @@ def scan_panel(
     out: list[Alert] = []
     for unit, frame in panel.groupby("unit", sort=True):
         hist = frame[(frame["period"] < period) & (frame["period"] >= period - rule.window)][column].to_numpy(float)
+        hist = hist[~np.isnan(hist)]  # a month without data is not a quiet month: it is left out of the history
         now = frame.loc[frame["period"] == period, column]
-        if now.empty or hist.size == 0:
-            continue
+        if now.empty or hist.size == 0 or np.isnan(float(now.iloc[0])):
+            continue  # no data this month (or no history with data): no level, no alert
         value = float(now.iloc[0])
         exc, mean = exceedance_probability(hist, value, min_mean=rule.min_mean)
         level = change_level(hist, value, exc, rule)

@@ -19,18 +19,29 @@ import pandas as pd
 from detente.errors import UnknownConfigError, WarningDataError
 from detente.warning.country_year import COUNTRY_YEAR_FEATURES, CountryYearData, build_country_year
 from detente.warning.covariates import Covariates, join_covariates, prepare
+from detente.warning.drivers import panel_sentences, table_sentences
 from detente.warning.models import BoostClassifier, HurdleBoost
 from detente.warning.monthly import MONTHLY_FEATURES, MonthlyPanels, syria_panels
 from detente.warning.panels import month_label
 from detente.warning.sources import EWP_PREDICTORS, read_ewp_predictors
 
-__all__ = ["BINARY_COLUMNS", "COUNT_COLUMNS", "ForecastRun", "parse_period", "run_forecast", "top_drivers"]
+__all__ = [
+    "BINARY_COLUMNS",
+    "COUNT_COLUMNS",
+    "DRIVER_TEXT_COLUMNS",
+    "ForecastRun",
+    "parse_period",
+    "run_forecast",
+    "top_drivers",
+]
 
 N_DRIVERS = 3
 _DRIVER_COLUMNS = [c for i in range(1, N_DRIVERS + 1) for c in (f"driver_{i}", f"driver_{i}_contribution")]
+#: each driver as a sentence with its value and level (detente.warning.drivers), at the end of the files
+DRIVER_TEXT_COLUMNS = [f"driver_{i}_text" for i in range(1, N_DRIVERS + 1)]
 BINARY_COLUMNS = [
     "config", "model", "unit", "unit_name", "as_of", "target", "probability", "rank", "previous_probability",
-    "change", *_DRIVER_COLUMNS,
+    "change", *_DRIVER_COLUMNS, *DRIVER_TEXT_COLUMNS,
 ]  # fmt: skip
 COUNT_COLUMNS = [
     "config", "model", "unit", "unit_name", "as_of", "target", "horizon", "mean", "q05", "q50", "q95",
@@ -88,9 +99,10 @@ def _binary_forecast(
     model = BoostClassifier("detente_gbm", **params)
     model.fit(train[list(features)], train[target].to_numpy(dtype=np.float64), train["period"].to_numpy(float))
     p = model.predict(test[list(features)])
-    drivers = top_drivers(model.contributions(test[list(features)]))
+    drivers = top_drivers(model.contributions(test[list(features)])).reset_index(drop=True)
+    texts = table_sentences(drivers, test[list(features)].reset_index(drop=True), N_DRIVERS)
     out = pd.DataFrame({"unit": test["unit"].to_numpy(), "probability": np.round(p, 6)})
-    return pd.concat([out, drivers.reset_index(drop=True)], axis=1)
+    return pd.concat([out, drivers, texts], axis=1)
 
 
 def _finish_binary(
@@ -162,7 +174,8 @@ def run_forecast(
         with tempfile.TemporaryDirectory(prefix="detente-forecast-") as tmp:
             panels = syria_panels(root, Path(tmp))
             table = count_forecast(panels, "admin1", t, previous=previous, covariates=covariates)
-            return ForecastRun(config, month_label(t), table)
+            texts = panel_sentences(table, panels.at("admin1", t), t, N_DRIVERS)
+            return ForecastRun(config, month_label(t), pd.concat([table, texts], axis=1))
     raise UnknownConfigError(f"no forecast configuration {config!r}")
 
 

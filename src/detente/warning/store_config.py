@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from detente.errors import WarningDataError
+from detente.events.coverage import Coverage, store_coverage
+from detente.events.unit_names import admin1_names, country_names
 from detente.warning import metrics
 from detente.warning.forecast import COUNT_COLUMNS, top_drivers
 from detente.warning.models import CountModel, EmpiricalCountBaseline, HurdleBoost, PointCountBaseline
@@ -36,6 +38,8 @@ __all__ = [
     "StoreConfig",
     "StorePanels",
     "choose_level",
+    "default_as_of",
+    "forecastable",
     "latest_complete_month",
     "manifest_version",
     "open_store_panels",
@@ -88,6 +92,26 @@ def latest_complete_month(last_event: dt.date, today: dt.date) -> int:
     return min(month_index(today) - 1, month_index(last_event))
 
 
+def default_as_of(coverage: Coverage, today: dt.date, countries: list[str] | None = None) -> int:
+    """The last month with data for the units shown (of ``countries``, default all), and before today's month."""
+    last = coverage.last_month(countries)
+    if last is None:
+        raise WarningDataError("no source covers the units shown: import events first", field="as_of")
+    return min(month_index(today) - 1, last)
+
+
+#: indicators that count deaths: unknown (NaN) where no covering source carries deaths
+DEATH_INDICATORS = ("fatalities", "fat_state_based", "fat_non_state", "fat_one_sided", "civilian_deaths")
+
+
+def forecastable(panel: pd.DataFrame, min_history: int) -> pd.Series:
+    """Rows whose deaths are known and whose unit has at least ``min_history`` months with known deaths up to them
+    (panels without coverage columns: every row)."""
+    if "deaths_known" not in panel:
+        return pd.Series(True, index=panel.index)
+    return panel["deaths_known"] & (panel["months_of_data"] >= min_history)
+
+
 @dataclass
 class StorePanels:
     """Monthly panels of the store at one level, rebuilt on demand as of a month."""
@@ -98,6 +122,10 @@ class StorePanels:
     last: int  # month of the last event
     names: dict[str, str]
     window: int = 72
+    #: what each source covers; None treats every unit-month as covered (zero where no event)
+    coverage: Coverage | None = None
+    #: readable names of code-like admin1 units (``GEO:GG02`` → ``Abkhazia``)
+    unit_names: dict[str, str] = field(default_factory=dict)
     _cache: dict[int, pd.DataFrame] = field(default_factory=dict)
 
     def at(self, t: int) -> pd.DataFrame:
@@ -115,14 +143,43 @@ class StorePanels:
             for col in INDICATORS:
                 raw[col] = raw[col].astype("float64") if col == "goldstein_mean" else raw[col].fillna(0).astype(float)
             raw = raw.sort_values(["unit", "period"]).reset_index(drop=True)
-            self._cache[t] = monthly_features(raw, "admin1")
+            covered, deaths = self._known(raw)
+            for col in INDICATORS:
+                raw.loc[~covered, col] = np.nan
+            for col in DEATH_INDICATORS:
+                raw.loc[~deaths, col] = np.nan
+            panel = monthly_features(raw, "admin1")
+            panel["covered"], panel["deaths_known"] = self._known(panel)
+            panel["months_of_data"] = panel.groupby("unit", sort=False)["deaths_known"].cumsum().astype(int)
+            self._cache[t] = panel
         return self._cache[t]
+
+    def country(self, unit: str) -> str:
+        return unit.partition(":")[0]
+
+    def _known(self, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        """Per row: some source covers the unit-month; some source that carries deaths covers it."""
+        if self.coverage is None:
+            every = pd.Series(True, index=frame.index)
+            return every, every.copy()
+        pairs = pd.DataFrame({"iso3": frame["unit"].map(self.country), "period": frame["period"]})
+        keys = pairs.drop_duplicates()
+        cov = self.coverage
+        keys = keys.assign(
+            covered=[cov.covered(i, int(p)) for i, p in zip(keys["iso3"], keys["period"], strict=True)],
+            deaths=[cov.covered(i, int(p), deaths=True) for i, p in zip(keys["iso3"], keys["period"], strict=True)],
+        )
+        found = pairs.merge(keys, on=["iso3", "period"], how="left")
+        return (
+            pd.Series(found["covered"].to_numpy(bool), index=frame.index),
+            pd.Series(found["deaths"].to_numpy(bool), index=frame.index),
+        )
 
     def name(self, unit: str) -> str:
         if self.level == "country":
             return self.names.get(unit, unit)
         iso3, _, region = unit.partition(":")
-        return f"{region}, {self.names.get(iso3, iso3)}"
+        return f"{self.unit_names.get(unit, region)}, {self.names.get(iso3, iso3)}"
 
 
 def open_store_panels(table: Any, config: StoreConfig = StoreConfig()) -> tuple[StorePanels, dt.date]:
@@ -130,12 +187,10 @@ def open_store_panels(table: Any, config: StoreConfig = StoreConfig()) -> tuple[
     level = choose_level(table, config.admin1_share)
     span = table.aggregate(lo=table.date_start.min(), hi=table.date_start.max()).to_pandas().iloc[0]
     lo, hi = pd.Timestamp(span["lo"]).date(), pd.Timestamp(span["hi"]).date()
-    names_frame = table.select("country_iso3", "country_name").distinct().to_pandas()
-    names = {
-        str(r.country_iso3): str(r.country_name) if isinstance(r.country_name, str) else str(r.country_iso3)
-        for r in names_frame.dropna(subset=["country_iso3"]).itertuples()
-    }
-    panels = StorePanels(table, level, month_index(lo), month_index(hi), names, config.window)
+    names = country_names(table)
+    regions = admin1_names(table) if level == "admin1" else {}
+    coverage = store_coverage(table)
+    panels = StorePanels(table, level, month_index(lo), month_index(hi), names, config.window, coverage, regions)
     return panels, hi
 
 
@@ -145,7 +200,8 @@ def _training(panel: pd.DataFrame, s: int, horizon: int) -> pd.DataFrame:
     train = panel[panel["period"] <= s - horizon].copy()
     keys = pd.MultiIndex.from_arrays([train["unit"], train["period"] + horizon])
     train["_y"] = target.reindex(keys).to_numpy(dtype=np.float64)
-    return train[train["_y"].notna()]
+    known = train.get("deaths_known", True)
+    return train[train["_y"].notna() & known]  # no row whose month or outcome has no data
 
 
 def _hurdle(config: StoreConfig) -> HurdleBoost:
@@ -160,7 +216,11 @@ def _check_origin(panels: StorePanels, t: int, config: StoreConfig) -> None:
             field="as_of",
         )
     if t > panels.last:
-        raise WarningDataError(f"as-of month {month_label(t)} is after the last event", field="as_of")
+        raise WarningDataError(
+            f"as-of month {month_label(t)} is outside the data: the store's events run from "
+            f"{month_label(panels.first)} to {month_label(panels.last)}",
+            field="as_of",
+        )
 
 
 def store_forecast(
@@ -170,9 +230,12 @@ def store_forecast(
     _check_origin(panels, t, config)
     panel = panels.at(t)
     feats = list(FEATURES)
+    test = panel[panel["period"] == t]
+    test = test[forecastable(test, config.min_history)].reset_index(drop=True)
+    if test.empty:  # no unit has data enough in month t: nothing to forecast (the watchlist says why per unit)
+        return pd.DataFrame(columns=STORE_COLUMNS)
     train = _training(panel, t, config.horizon)
     model = _hurdle(config).fit(train[feats], train["_y"].to_numpy(float), train["period"].to_numpy(float))
-    test = panel[panel["period"] == t].reset_index(drop=True)
     draws = model.sample(test[feats], config.samples, np.random.default_rng([SEED, t, config.horizon]))
     q = np.quantile(draws, [0.05, 0.5, 0.95], axis=1)
     out = pd.DataFrame(
@@ -252,7 +315,7 @@ def store_backtest(
         train = _training(panel, s, h)
         test = panel[panel["period"] == s]
         y = truth.reindex(pd.MultiIndex.from_arrays([test["unit"], test["period"] + h])).to_numpy(dtype=np.float64)
-        keep = ~np.isnan(y)
+        keep = ~np.isnan(y) & forecastable(test, config.min_history).to_numpy(bool)
         test, y = test[keep], y[keep]
         if test.empty or train["period"].nunique() < 6:
             continue

@@ -18,18 +18,21 @@ import pandas as pd
 
 from detente.errors import WarningDataError
 from detente.warning.alerts import Alert, AlertRule, measure_rates, scan_panel
+from detente.warning.drivers import describe_input, sentence
 from detente.warning.forecast import count_forecast, parse_period
 from detente.warning.monthly import MonthlyPanels, syria_panels
 from detente.warning.panels import month_label, period_end
 from detente.warning.store_config import (
     StoreConfig,
-    latest_complete_month,
+    StorePanels,
+    default_as_of,
     manifest_version,
     open_store_panels,
     store_backtest,
     store_events,
     store_forecast,
 )
+from detente.warning.unit_data import driver_sentences
 
 __all__ = [
     "RunStore",
@@ -114,52 +117,23 @@ def syria_watchlist(data: Path | str, as_of: str, *, rule: AlertRule = AlertRule
         panel = panels.at("admin1", t)
         alerts = scan_panel(panel, "fatalities", t, rule, events=_events(panels, t))
         doc = build_watchlist(forecast, panel, alerts, rule=rule)
+        driver_sentences(doc["units"], panel, t)
         doc["as_of"] = month_label(t)
         return doc
 
 
 # -- the watchlist of any workspace's event store ---------------------------------------------------------------
 
-_QUANTITY = {
-    "fatalities": "deaths",
-    "fat_state_based": "deaths in state-based fighting",
-    "fat_non_state": "deaths in fighting between non-state groups",
-    "fat_one_sided": "deaths in one-sided violence against civilians",
-    "events": "recorded events",
-    "n_remote_violence": "shelling and other remote-violence events",
-    "n_battle": "battles",
-    "n_violence_against_civilians": "attacks on civilians",
-    "actors": "active actors",
-    "dyads": "pairs of actors in contact",
-    "cells": "places with events",
-}
-
 
 def describe_feature(feature: str) -> str:
     """A feature name in plain words: ``fatalities_r3`` → "deaths over the last 3 months"."""
-    if feature.startswith("lag") and feature[3:].isdigit():
-        k = int(feature[3:])
-        if k == 0:
-            return "deaths in the latest month"
-        return f"deaths {k} month{'s' if k > 1 else ''} before the latest month"
-    if feature == "since_fatalities":
-        return "months since the last deaths"
-    if feature == "decay_fatalities":
-        return "how recent the last deaths are"
-    if feature == "fat_mean_all":
-        return "the long-run average of deaths"
-    base, _, window = feature.rpartition("_r")
-    if base in _QUANTITY and window.isdigit():
-        w = int(window)
-        return f"{_QUANTITY[base]} in the latest month" if w == 1 else f"{_QUANTITY[base]} over the last {w} months"
-    return feature.replace("_", " ")
+    return describe_input(feature)
 
 
-def describe_driver(feature: str, contribution: float) -> str:
-    """One sentence an analyst can say out loud: what pushed this unit's forecast, and which way."""
-    text = describe_feature(feature)
-    way = "raise" if contribution > 0 else "lower"
-    return f"{text[0].upper()}{text[1:]} {way} the risk"
+def describe_driver(feature: str, contribution: float, value: float | None = None, level: str | None = None) -> str:
+    """One sentence an analyst can say out loud: the input, its value for the unit and its level (when given), and
+    which way it pushed the forecast (:func:`detente.warning.drivers.sentence`)."""
+    return sentence(feature, contribution, value, level)
 
 
 def _clean(value: Any) -> Any:
@@ -263,11 +237,14 @@ def store_watchlist(
     store = open_store(workspace)
     version = manifest_version(store.manifest().to_json())
     table = store.table()
-    panels, last_event = open_store_panels(table, config)
-    t = latest_complete_month(last_event, now.date()) if as_of is None else parse_month(as_of)
+    panels, _ = open_store_panels(table, config)
+    coverage = panels.coverage
+    assert coverage is not None  # open_store_panels computes it
+    default = default_as_of(coverage, now.date())
+    t = default if as_of is None else parse_month(as_of)
     label = month_label(t)
     runs = RunStore(workspace)
-    cache_name = f"watchlist-{label}-{version}-{config.key()}"
+    cache_name = f"watchlist-{label}-{version}-{config.key()}-v2"  # v2: with coverage (ADR 0030)
     hit = runs.cached(cache_name)
     if hit is not None:
         return hit
@@ -301,8 +278,6 @@ def store_watchlist(
         entry["previous_p_exceed"] = row["previous_p_exceed"]
         entry["previous_mean"] = row["previous_mean"]
         entry["q50"] = row["q50"]
-        for d in entry["drivers"]:
-            d["text"] = describe_driver(str(d["feature"]), float(d["contribution"]))
         for h in entry["history"]:
             h["month"] = month_label(int(h["period"]))
         entry["events_query"] = _events_query(entry["unit"], panels.level, t - 11, t)
@@ -310,6 +285,7 @@ def store_watchlist(
             entry["alert"]["month"] = label
             entry["alert"]["events_query"] = _events_query(entry["unit"], panels.level, t, t)
             entry["alert"]["event_details"] = [details[e] for e in entry["alert"]["events"] if e in details]
+    _add_unit_data(doc, panels, panel, t, default, config)
     deadline = started + budget_seconds
     model = store_backtest(panels, t, config, deadline=deadline)
     runs.save_run(forecast, {"id": current_id, "as_of": label, "version": version, "computed_at": now.isoformat()})
@@ -330,6 +306,28 @@ def store_watchlist(
     clean: dict[str, Any] = _clean(doc)
     runs.store_cached(cache_name, clean)
     return clean
+
+
+def _add_unit_data(
+    doc: dict[str, Any], panels: StorePanels, panel: pd.DataFrame, t: int, default: int, config: StoreConfig
+) -> None:
+    """Sources, freshness and status per unit, the units without a forecast, drivers with their values, and the
+    months to choose from (:mod:`detente.warning.unit_data`)."""
+    from detente.warning.unit_data import add_unit_data, month_choices
+
+    coverage = panels.coverage
+    assert coverage is not None
+    units = sorted(str(u) for u in panel["unit"].unique())
+    names = {u: panels.name(u) for u in units}
+    add_unit_data(doc, coverage=coverage, panel=panel, t=t, names=names,
+                  country_of={u: panels.country(u) for u in units}, min_history=config.min_history,
+                  horizon=config.horizon)  # fmt: skip
+    for entry in doc["units"]:
+        if entry["rank"] is None:
+            entry["events_query"] = _events_query(entry["unit"], panels.level, t - 11, t)
+    doc["default_as_of"] = month_label(default)
+    doc["months"] = month_choices(coverage, panels.first + config.min_history, default, default)
+    doc["coverage"] = coverage.as_dict()
 
 
 def parse_month(text: str) -> int:

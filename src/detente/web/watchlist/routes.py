@@ -52,6 +52,27 @@ def _pending_json(pending: Pending) -> JSONResponse:
 
 
 # -- JSON API ------------------------------------------------------------------------------------------------------
+class SourceOut(BaseModel):
+    """A source with events in the unit's country: the months it covers there and how fresh it is (ADR 0030)."""
+
+    source: str
+    description: str
+    first_month: str
+    last_month: str
+    last_event: str
+    months_behind: int
+    covers_as_of: bool
+    carries_deaths: bool
+
+
+class MonthOut(BaseModel):
+    """A month the page's selector offers, with what ends or is missing then."""
+
+    month: str
+    default: bool
+    note: str
+
+
 class UnitOut(BaseModel):
     """One ranked unit (docs/watchlist.md describes every field)."""
 
@@ -67,6 +88,10 @@ class UnitOut(BaseModel):
     level: str
     drivers: list[dict[str, Any]]
     history: list[dict[str, Any]]
+    rank: int | None = None
+    status: str = "forecast"
+    status_text: str = ""
+    sources: list[SourceOut] = []
 
 
 class WatchlistOut(BaseModel):
@@ -82,6 +107,11 @@ class WatchlistOut(BaseModel):
     computed_at: str
     config: dict[str, Any]
     previous_run: dict[str, Any] | None = None
+    default_as_of: str | None = None
+    months: list[MonthOut] = []
+    status_counts: dict[str, int] = {}
+    driver_level_rule: str | None = None
+    coverage: dict[str, Any] | None = None
 
 
 class ModelOut(BaseModel):
@@ -133,7 +163,9 @@ def _page(request: Request, ctx: WebContext, p: Principal, as_of: str | None, na
     try:
         doc = watchlist(ctx, p, as_of)
     except WarningDataError as exc:
-        return render(request, "watchlist/unavailable.html", {"reason": exc.reason}, status=200)
+        bad_month = exc.field == "as_of" and as_of is not None
+        context = {"reason": exc.reason, "field": exc.field, "as_of": as_of, "bad_month": bad_month}
+        return render(request, "watchlist/unavailable.html", context, status=422 if bad_month else 200)
     if isinstance(doc, Pending):
         response = render(request, "watchlist/computing.html", {"pending": doc, "as_of": as_of})
         response.headers["Retry-After"] = str(doc.retry_after)
@@ -144,10 +176,12 @@ def _page(request: Request, ctx: WebContext, p: Principal, as_of: str | None, na
 @page_router.get("/watchlist", name="watchlist")
 def watchlist_page(request: Request, ctx: Ctx, p: User, as_of: AsOf = None, top: Top = 50) -> Response:
     def extra(doc: dict[str, Any]) -> dict[str, Any]:
-        units = doc["units"][:top]
+        ranked = [u for u in doc["units"] if u.get("rank") is not None]
+        units = ranked[:top]
         return {
             "units": units,
-            "more": len(doc["units"]) - len(units),
+            "unforecast": [u for u in doc["units"] if u.get("rank") is None],
+            "more": len(ranked) - len(units),
             "sparks": {u["unit"]: Markup(sparkline_svg(u["history"], width=112)) for u in units},
             "events_url": events_url,
             "alerts": [u for u in doc["units"] if u["alert"]],

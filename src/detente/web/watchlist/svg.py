@@ -16,36 +16,53 @@ def _f(v: float) -> str:
 
 
 def sparkline_svg(points: Sequence[dict[str, Any]], *, width: int = 132, height: int = 30) -> str:
-    """Deaths per month (``month``, ``value``) as a line with a dot per month; the latest month drawn larger."""
+    """Deaths per month (``month``, ``value``) as a line with a dot per month; the latest month drawn larger. A month
+    without data (``value`` None) has no dot and breaks the line: no data is not zero."""
     if not points:
         return ""
-    values = [float(p["value"]) for p in points]
-    top = max(values) or 1.0
+    values = [None if p["value"] is None else float(p["value"]) for p in points]
+    known = [v for v in values if v is not None]
+    top = (max(known) if known else 0.0) or 1.0
     pad = 3.0
     step = (width - 2 * pad) / max(len(values) - 1, 1)
 
     def xy(i: int, v: float) -> tuple[float, float]:
         return pad + i * step, height - pad - (height - 2 * pad) * v / top
 
-    coords = [xy(i, v) for i, v in enumerate(values)]
+    def said(v: float | None) -> str:
+        return "no data" if v is None else f"{int(v)}"
+
     first, last = points[0], points[-1]
     label = (
         f"Deaths per month, {first['month']} to {last['month']}: "
-        + ", ".join(f"{int(v)}" for v in values)
-        + f" (highest {int(top) if max(values) else 0})"
+        + ", ".join(said(v) for v in values)
+        + f" (highest {int(max(known)) if known else 'none'})"
     )
-    dots = "".join(
-        f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{2.6 if i == len(coords) - 1 else 1.3}"'
-        f"{' class=' + chr(34) + 'last' + chr(34) if i == len(coords) - 1 else ''}>"
-        f"<title>{escape(points[i]['month'])}: {int(values[i])}</title></circle>"
-        for i, (x, y) in enumerate(coords)
-    )
-    line = " ".join(f"{_f(x)},{_f(y)}" for x, y in coords)
+    dots: list[str] = []
+    lines: list[list[str]] = []
+    run: list[str] = []
+    for i, v in enumerate(values):
+        if v is None:
+            if len(run) > 1:
+                lines.append(run)
+            run = []
+            continue
+        x, y = xy(i, v)
+        run.append(f"{_f(x)},{_f(y)}")
+        is_last = i == len(values) - 1
+        dots.append(
+            f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{2.6 if is_last else 1.3}"'
+            f"{' class=' + chr(34) + 'last' + chr(34) if is_last else ''}>"
+            f"<title>{escape(points[i]['month'])}: {said(v)}</title></circle>"
+        )
+    if len(run) > 1:
+        lines.append(run)
     base = height - pad
+    polylines = "".join(f'<polyline points="{" ".join(r)}"/>' for r in lines)
     return (
         f'<svg class="wl-spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
         f'aria-label="{escape(label)}"><line class="base" x1="{pad}" y1="{base}" x2="{width - pad}" y2="{base}"/>'
-        f'<polyline points="{line}"/>{dots}</svg>'
+        f"{polylines}{''.join(dots)}</svg>"
     )
 
 
