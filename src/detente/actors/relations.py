@@ -31,8 +31,8 @@ from detente.errors import RegistryInputError
 from detente.events.store import EventStore
 
 __all__ = [
-    "COMMITMENT_SQL",
     "COMMITMENT_HORIZON_DAYS",
+    "COMMITMENT_SQL",
     "COOPERATIVE_SQL",
     "HOSTILE_SQL",
     "REJECTION_SQL",
@@ -252,7 +252,8 @@ def measure_relations(
         SELECT coalesce(acts.aid, pledged.aid), coalesce(violent, 0), coalesce(material, 0), coalesce(pledged.n, 0),
                pledged.first_d, coalesce(held.after, 0), coalesce(held.before, 0), coalesce(rejections, 0),
                coalesce(breaches, 0)
-        FROM acts FULL JOIN pledged ON pledged.aid = acts.aid LEFT JOIN held ON held.aid = coalesce(acts.aid, pledged.aid)
+        FROM acts FULL JOIN pledged ON pledged.aid = acts.aid
+        LEFT JOIN held ON held.aid = coalesce(acts.aid, pledged.aid)
     """
     activity_sql = f"""
         WITH e AS (SELECT {key_sql(1)} AS k1, {key_sql(2)} AS k2 FROM {store.relation_sql(sources)}
