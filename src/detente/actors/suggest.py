@@ -7,13 +7,14 @@ same country and government role, shared external ids). A pair is scored in two 
    0.9, a shared external id 0.9, a name of one that is an alias of the other 0.85, an acronym 0.75, similar
    names (difflib ratio ≥ 0.85 on the full normalised names, parenthesised parts included) 0.5 + 0.4 × ratio,
    shared name words (Jaccard ≥ 0.6) 0.4 + 0.4 × Jaccard.
-2. **Corroboration** in [0, 1], the capped sum of: the same country 0.5; the same kind 0.3 (0.2 for kinds of one
+2. **Corroboration** in [0, 1], the capped sum of: the same country 0.5; the same kind 0.5 (0.25 for kinds of one
    family: state, non-state armed, victims); ≥ 30 % of their counterparts' names shared 0.3; a shared id 0.5.
 
 score = evidence × (0.6 + 0.4 × corroboration), halved for different countries and × 0.6 for kinds of different
-families. So a shared name or alias alone (0.57, 0.51) stays under the default threshold 0.75: it needs a country,
-a kind or counterparts to agree. Scores are symmetric (the pair is put in a fixed order first). Pairs inside one id
-system with stable ids (``ucdp``, ``cameo``) are never suggested: the source already says they differ.
+families. So a shared name or alias alone (0.57, 0.51) stays under the default threshold 0.75: the same name needs
+its country or its kind to agree, a shared alias both. Scores are symmetric (the pair is put in a fixed order
+first). Pairs inside one id system with stable ids (``ucdp``, ``cameo``) are never suggested: the source already
+says they differ.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from itertools import combinations
 from detente.actors.model import VICTIM_KINDS, ActorKind, CanonicalActor, acronym, core_tokens, normalize_name
 from detente.actors.registry import Registry
 
-__all__ = ["KIND_FAMILIES", "STABLE_ID_SYSTEMS", "Suggestion", "score_pair", "suggest_merges"]
+__all__ = ["KIND_FAMILIES", "STABLE_ID_SYSTEMS", "Suggestion", "name_evidence", "score_pair", "suggest_merges"]
 
 STABLE_ID_SYSTEMS = frozenset({"ucdp", "cameo"})
 _STATE_KINDS = frozenset({ActorKind.GOVERNMENT, ActorKind.COUNTRY})
@@ -80,7 +81,8 @@ def _family(kind: ActorKind) -> int | None:
     return None
 
 
-def _name_evidence(a: CanonicalActor, b: CanonicalActor) -> tuple[float, str]:
+def name_evidence(a: CanonicalActor, b: CanonicalActor) -> tuple[float, str]:
+    """The strongest name evidence that ``a`` and ``b`` are one actor, in [0, 1], and why (step 1 of the score)."""
     found: list[tuple[float, str]] = []
     pa, pb = normalize_name(a.name), normalize_name(b.name)
     if pa and pa == pb:
@@ -124,7 +126,7 @@ def score_pair(
     sa, sb = _systems(a), _systems(b)
     if len(sa) == 1 and sa == sb and next(iter(sa)) in STABLE_ID_SYSTEMS:
         return 0.0, ()
-    evidence, why = _name_evidence(a, b)
+    evidence, why = name_evidence(a, b)
     if evidence == 0.0:
         return 0.0, ()
     reasons = [why]
@@ -140,10 +142,10 @@ def score_pair(
     if a.kind not in _VAGUE_KINDS and b.kind not in _VAGUE_KINDS:
         fa, fb = _family(a.kind), _family(b.kind)
         if a.kind == b.kind:
-            corroboration += 0.3
+            corroboration += 0.5
             reasons.append(f"both {a.kind.value.replace('_', ' ')}")
         elif fa is not None and fa == fb:
-            corroboration += 0.2
+            corroboration += 0.25
             reasons.append(f"kinds of one family ({a.kind.value} / {b.kind.value})")
         else:
             penalty *= 0.6
