@@ -160,7 +160,7 @@ def test_georgia_spoilers_rest_on_rejections_or_violence_after_commitments(
     for s in result.spoilers:
         if s.actor_id in reasons and s.attitude is None:
             why = reasons[s.actor_id]
-            assert "likely spoiler: " in why and ("rejections of talks" in why or "after committing" in why)
+            assert "likely spoiler: " in why and ("of talks, mediation" in why or "after committing" in why)
     hostile_only = [s for s in result.scores if s.hostile_out > 0 and not s.against_commitment and not s.rejections]
     assert hostile_only and all(s.spoiler_risk == 0.0 for s in hostile_only)
 

@@ -445,7 +445,8 @@ def _reason(s: ActorScores, g: GridPlacement, broker: float) -> str:
             since = f" (first commitment {s.first_commitment})" if s.first_commitment else ""
             evidence.append(f"{s.against_commitment} more violent acts against parties after committing to them{since}")
         if s.rejections:
-            evidence.append(f"{s.rejections} rejections of talks, mediation or a settlement")
+            plural = "" if s.rejections == 1 else "s"
+            evidence.append(f"{s.rejections} rejection{plural} of talks, mediation or a settlement")
         text = "likely spoiler: " + " and ".join(evidence)
         if s.hostile_second >= 2 * s.hostile_first + 2:
             text += f"; hostile acts rising from {s.hostile_first} to {s.hostile_second} between the halves"
