@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from detente.actors import ActorKind, Attitude, ProcessBook, SourceActor, StakeholderProfile, Window, build_registry
 from detente.actors.cameo import parse_code
+from detente.actors.inference import rose, spoiler_risk
 from detente.actors.model import VICTIM_KINDS
 from detente.actors.network import Analysis
 from detente.actors.sources import ACLED_INTER_KINDS, TYPE_WORD_KINDS, read_ucdp_actor_list
@@ -228,3 +229,28 @@ def test_the_demo_civilians_of_two_countries_are_not_suggested(demo: ActorBench)
     reg = demo.registry()
     civilians = {reg.resolve("Civilians (Arcadia)").id, reg.resolve("Civilians (Borealis)").id}
     assert all({s.a, s.b} != civilians for s in demo.engine.suggest(reg, limit=None, relations=demo.relations()))
+
+
+@given(
+    against=st.integers(0, 50),
+    rejections=st.integers(0, 20),
+    share=st.floats(0, 1),
+    escalating=st.booleans(),
+)
+def test_spoiler_risk_is_zero_without_evidence_and_bounded(
+    against: int, rejections: int, share: float, escalating: bool
+) -> None:
+    risk = spoiler_risk(against, rejections, share, escalating=escalating)
+    assert 0.0 <= risk <= 1.0
+    if against == 0 and rejections == 0:
+        assert risk == 0.0  # a wholly hostile, escalating actor is no spoiler on violence alone
+    assert spoiler_risk(against + 1, rejections, share, escalating=escalating) >= risk
+
+
+@given(before=st.integers(0, 500), after=st.integers(0, 2000), days=st.integers(1, 400), factor=st.integers(1, 4))
+def test_a_rise_is_judged_per_day(before: int, after: int, days: int, factor: int) -> None:
+    if rose(before, after, days, days):
+        assert rose(before, after + 1, days, days)
+        assert after > before
+    assert not rose(before, before, days, days)  # no change is no rise
+    assert not rose(before * factor, before, days * factor, days)  # the same daily rate in a longer window

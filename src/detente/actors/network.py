@@ -5,17 +5,16 @@
   so an actor is influential when influential actors attend to it).
 - **Brokers**: betweenness on the undirected cooperative layer (sampled with a fixed seed above 1,000 actors).
 - **Coalitions**: Louvain communities of the undirected cooperative layer (fixed seed).
-- **Power**: documented signals with fixed weights (:data:`POWER_WEIGHTS`; ``docs/actors.md``): standing from the
-  source's own kind code, coercion (violent acts committed), reach (counterparts acted on), leverage (material support
-  given, or the analysts' recorded leverage) and attention (cooperation received). A readable profile's judgement
-  replaces it.
+- **Power**: documented signals with fixed weights (``inference.POWER_WEIGHTS``; ``docs/actors.md``): standing from
+  the source's own kind code, coercion (violent acts committed), reach (counterparts acted on), leverage
+  (material support given, or the analysts' recorded leverage) and attention (cooperation received). A readable
+  profile's judgement replaces it.
 - **Spoiler risk** (Stedman 1997, "Spoiler Problems in Peace Processes", *International Security* 22(2): spoilers
   are parties that use violence or other means to undermine a process): the analyst's attitude when a profile gives
   one; otherwise it needs evidence of acting *against* a commitment or a process — more violence against a party in
-  the 90 days after committing to it than in the 90 days before (a rise beyond chance, :func:`rose`), ceasefire
-  violations, rejections of talks, mediation
-  or a settlement. Violence alone, however one-sided,
-  is not that evidence (UCDP records only violence).
+  the 90 days after committing to it than in the 90 days before (a rise beyond chance, ``inference.rose``),
+  ceasefire violations, rejections of talks, mediation or a settlement. Violence alone, however one-sided, is not
+  that evidence (UCDP records only violence).
 - **Victims** (civilians, protesters, refugees: :data:`~detente.actors.model.VICTIM_KINDS`) are never power holders,
   influencers or spoilers, whatever the events or a profile say.
 """
@@ -24,20 +23,18 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import networkx as nx
 
+from detente.actors.inference import percentiles, power_scores, rose, spoiler_risk
 from detente.actors.model import ARMED_KINDS, VICTIM_KINDS, ActorKind
 from detente.actors.profiles import REACHING, Attitude, ProcessBook, RelationKind
 from detente.actors.registry import Registry
 from detente.actors.relations import Conduct, RelationSet, Window
 
 __all__ = [
-    "POWER_WEIGHTS",
-    "SPOILER_WEIGHTS",
-    "STANDING",
     "ActorScores",
     "Analysis",
     "EngagementPriority",
@@ -49,7 +46,6 @@ __all__ = [
     "build_layers",
     "diff_windows",
     "influence_paths",
-    "rose",
 ]
 
 _SAMPLE_ABOVE = 500
@@ -62,36 +58,6 @@ _ATTITUDE_RISK = {
     Attitude.SCEPTIC: 0.6,
     Attitude.SPOILER: 1.0,
 }
-
-
-#: power = the weighted sum of these signals, each in [0, 1] (docs/actors.md, "Power and leverage")
-POWER_WEIGHTS = {"standing": 0.25, "coercion": 0.30, "reach": 0.20, "leverage": 0.15, "attention": 0.10}
-#: standing of a kind (the organised capacity its source code says it has); victims have none
-STANDING: dict[ActorKind, float] = {
-    ActorKind.GOVERNMENT: 1.0,
-    ActorKind.STATE_FORCES: 1.0,
-    ActorKind.COUNTRY: 1.0,
-    ActorKind.THIRD_STATE: 1.0,
-    ActorKind.EXTERNAL_FORCE: 0.8,
-    ActorKind.INTERNATIONAL_ORGANISATION: 0.7,
-    ActorKind.REBEL_GROUP: 0.7,
-    ActorKind.POLITICAL_MILITIA: 0.5,
-    ActorKind.IDENTITY_MILITIA: 0.5,
-    ActorKind.POLITICAL_PARTY: 0.5,
-    ActorKind.CRIMINAL: 0.3,
-    ActorKind.BUSINESS: 0.3,
-    ActorKind.RELIGIOUS: 0.3,
-    ActorKind.CIVIL_SOCIETY: 0.2,
-    ActorKind.MEDIA: 0.2,
-    ActorKind.RIOTERS: 0.1,
-}
-_STANDING_UNKNOWN = 0.3
-#: spoiler risk = the weighted sum of these signals when there is evidence of acting against a process, else 0
-SPOILER_WEIGHTS = {"against_commitment": 0.5, "rejections": 0.3, "hostile_share": 0.2}
-_AGAINST_FULL = 5  # violent acts after a commitment (or ceasefire violations) that give the full signal
-_REJECTIONS_FULL = 3
-_ESCALATION_RAISE = 0.1
-_LEVERAGE_OVER_FULL = 3  # actors the analysts record leverage over that give the full leverage signal
 
 
 @dataclass(frozen=True)
@@ -187,22 +153,6 @@ class Analysis:
     notes: tuple[str, ...] = field(default=())
 
 
-def _percentiles(values: Mapping[str, float]) -> dict[str, float]:
-    """Rank percentile in (0, 1] (ties share the highest rank); empty in, empty out."""
-    ordered = sorted(values.items(), key=lambda kv: kv[1])
-    n = len(ordered)
-    out: dict[str, float] = {}
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and ordered[j + 1][1] == ordered[i][1]:
-            j += 1
-        for k in range(i, j + 1):
-            out[ordered[k][0]] = (j + 1) / n
-        i = j + 1
-    return out
-
-
 def _quadrant(power: float, interest: float) -> str:
     if power >= 0.5:
         return "manage closely" if interest >= 0.5 else "keep satisfied"
@@ -263,7 +213,7 @@ def analyse(
     victims = {aid for aid in actors if kind_of(aid) in VICTIM_KINDS}
     conduct = relations.conduct
     none = Conduct()
-    power_of = _power(relations, actors, victims, kind_of, book)
+    power_of = power_scores(relations, actors, victims, kind_of, book)
     scores: list[ActorScores] = []
     for aid in actors:
         oh, oc = out_h.get(aid, 0), out_c.get(aid, 0)
@@ -278,7 +228,7 @@ def analyse(
         elif profile is not None:
             risk = _ATTITUDE_RISK[profile.attitude]
         else:
-            risk = _spoiler_risk(against, did.rejections, share, escalating=h2 >= 2 * h1 + 2)
+            risk = spoiler_risk(against, did.rejections, share, escalating=h2 >= 2 * h1 + 2)
         kind = kind_of(aid)
         power, signals = power_of.get(aid, (0.0, ()))
         scores.append(
@@ -316,8 +266,8 @@ def analyse(
             key=lambda s: (-s.spoiler_risk, -s.against_commitment, -s.hostile_out, s.actor_id),
         )[:top]
     )
-    act_pct = _percentiles({s.actor_id: float(s.events) for s in scores})
-    bt_pct = _percentiles({s.actor_id: s.betweenness for s in scores})
+    act_pct = percentiles({s.actor_id: float(s.events) for s in scores})
+    bt_pct = percentiles({s.actor_id: s.betweenness for s in scores})
     grid: list[GridPlacement] = []
     for s in scores:
         p = profiles.get(s.actor_id)
@@ -358,68 +308,6 @@ def analyse(
         top_cooperative=dyads("cooperative"),
         notes=tuple(notes),
     )
-
-
-def _spoiler_risk(against: int, rejections: int, share: float, *, escalating: bool) -> float:
-    """0 without evidence of acting against a commitment or a process; else the weighted signals (SPOILER_WEIGHTS)."""
-    if against == 0 and rejections == 0:
-        return 0.0
-    w = SPOILER_WEIGHTS
-    risk = (
-        w["against_commitment"] * min(1.0, against / _AGAINST_FULL)
-        + w["rejections"] * min(1.0, rejections / _REJECTIONS_FULL)
-        + w["hostile_share"] * share
-        + (_ESCALATION_RAISE if escalating else 0.0)
-    )
-    return min(1.0, risk)
-
-
-def _nonzero_percentiles(values: Mapping[str, float]) -> dict[str, float]:
-    """Percentiles among the actors with a positive value; 0 for the others (no signal is no signal)."""
-    positive = {k: v for k, v in values.items() if v > 0}
-    ranks = _percentiles(positive)
-    return {k: ranks.get(k, 0.0) for k in values}
-
-
-def _power(
-    relations: RelationSet,
-    actors: list[str],
-    victims: set[str],
-    kind_of: Callable[[str], ActorKind],
-    book: ProcessBook | None,
-) -> dict[str, tuple[float, tuple[tuple[str, float], ...]]]:
-    """Power of every actor that is not a victim, with its signals (``POWER_WEIGHTS``)."""
-    holders = [a for a in actors if a not in victims]
-    counterparts: dict[str, set[str]] = {a: set() for a in holders}
-    attention: dict[str, float] = dict.fromkeys(holders, 0.0)
-    for r in relations.relations:
-        if r.source in counterparts:
-            counterparts[r.source].add(r.target)
-        if r.target in attention and r.source not in victims:
-            attention[r.target] += r.cooperative
-    none = Conduct()
-    coercion = _nonzero_percentiles({a: float(relations.conduct.get(a, none).violent) for a in holders})
-    reach = _nonzero_percentiles({a: float(len(counterparts[a])) for a in holders})
-    support = _nonzero_percentiles({a: float(relations.conduct.get(a, none).material_support) for a in holders})
-    sought = _nonzero_percentiles(attention)
-    recorded: dict[str, set[str]] = {}
-    if book is not None:
-        for aid, profile in book.profiles.items():
-            for entry in profile.leverage:
-                recorded.setdefault(aid, set()).update(entry.over)
-    out: dict[str, tuple[float, tuple[tuple[str, float], ...]]] = {}
-    for a in holders:
-        lev = max(support[a], min(1.0, len(recorded.get(a, ())) / _LEVERAGE_OVER_FULL))
-        signals: dict[str, float] = {
-            "standing": STANDING.get(kind_of(a), _STANDING_UNKNOWN),
-            "coercion": coercion[a],
-            "reach": reach[a],
-            "leverage": lev,
-            "attention": sought[a],
-        }
-        power = sum(POWER_WEIGHTS[k] * v for k, v in signals.items())
-        out[a] = (round(power, 4), tuple((k, round(v, 4)) for k, v in signals.items()))
-    return out
 
 
 def _reason(s: ActorScores, g: GridPlacement, broker: float) -> str:
@@ -534,14 +422,6 @@ class WindowDiff:
 
 def _days(window: Window) -> int:
     return (window.end - window.start).days + 1
-
-
-def rose(before: int, after: int, before_days: int, after_days: int, *, min_events: int = 3) -> bool:
-    """Did a count rise beyond chance? ``after`` is compared with ``before`` scaled to the after window's length:
-    at least ``min_events``, at least 1.5 times the scaled count, and more than two Poisson standard deviations
-    (2 √(scaled + 1)) above it."""
-    expected = before * after_days / before_days if before_days > 0 else 0.0
-    return after >= min_events and after >= 1.5 * expected and after - expected > 2 * math.sqrt(expected + 1)
 
 
 def diff_windows(before: RelationSet, after: RelationSet, registry: Registry, *, min_events: int = 3) -> WindowDiff:
