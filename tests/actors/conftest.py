@@ -24,6 +24,9 @@ from detente.actors import (
 from detente.config import Settings
 from detente.db import actors as actors_db
 from detente.events import ingest_files
+from detente.events.canonical import finalize
+from detente.events.demo import generate_demo_events
+from detente.events.export import write_events
 from detente.services import actors, processes
 from detente.services.actors import DecisionOut
 from detente.services.caller import operator
@@ -137,4 +140,17 @@ def samples(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 def syria(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActorBench]:
     for bench in _bench(tmp_path_factory.mktemp("syria") / "ws", [shared_data / SYRIA]):
         bench.build(ucdp_actor_list=shared_data / UCDP_LIST)
+        yield bench
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActorBench]:
+    """The FICTIONAL demo as the generator makes it by default (2020 onwards, escalation in 2023)."""
+    folder = tmp_path_factory.mktemp("demo")
+    events, rejects = finalize(generate_demo_events(), import_batch="actors-demo")
+    assert not rejects
+    path = folder / "demo-events.parquet"
+    write_events([events], "parquet", path)
+    for bench in _bench(folder / "ws", [path]):
+        bench.build()
         yield bench

@@ -13,6 +13,7 @@ import pytest
 
 from detente.config import Settings
 from detente.events.demo_job import run_demo
+from detente.events.ingest import ingest_files
 from web.browser_support import SCREENSHOTS, SIZES, follow, launch, need_browser, serve, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -21,7 +22,7 @@ PASSWORD = "demo-early-warning"
 
 
 @pytest.fixture(scope="module")
-def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+def demo_site(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[tuple[str, int]]:
     need_browser()
     from argon2 import PasswordHasher
 
@@ -31,6 +32,11 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
 
     ws = tmp_path_factory.mktemp("browser-actors") / "ws"
     run_demo(ws)
+    # the demo names each actor once, so it holds nothing to merge: three real samples add actors that other sources
+    # name too (the governments of India, the United States and Yemen in UCDP GED and in GDELT)
+    ingest_files(ws, [shared_data / "ucdp_ged/ged231_global_random_sample_1000.csv",
+                      shared_data / "gdelt/gdelt1_events_sample100.tsv",
+                      shared_data / "gdelt/gdelt2_events_sample100.export.tsv"])  # fmt: skip
     policy = AccountPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     app = create_app(Settings(workspace=ws), options=WebOptions(policy=policy, login_attempts_per_minute=100))
     process_id = setup_demo_process(app.state.ctx)

@@ -1,9 +1,9 @@
 """Actors: one registry across sources, relations measured from events, stakeholder profiles and network analysis.
 
 Pure core: ``model``, ``cameo``, ``registry`` (decisions replayed over source actors), ``suggest``, ``profiles``,
-``network``, ``books``. Adapters: ``sources`` and ``relations`` (DuckDB over the event store), ``export`` and
-``chart``. :class:`ActorAnalysis` composes them over one event store; the registry and the stakeholder books are
-kept in SQL (``detente.db.actors``) and handed in by the application services.
+``inference``, ``network``, ``books``. Adapters: ``sources`` and ``relations`` (DuckDB over the event store),
+``export`` and ``chart``. :class:`ActorAnalysis` composes them over one event store; the registry and the
+stakeholder books are kept in SQL (``detente.db.actors``) and handed in by the application services.
 """
 
 from __future__ import annotations

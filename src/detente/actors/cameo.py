@@ -92,8 +92,8 @@ _KIND: dict[str, ActorKind] = {
     "MED": ActorKind.MEDIA,
     "CRM": ActorKind.CRIMINAL,
     "CVL": ActorKind.CIVILIANS,
-    "REF": ActorKind.CIVILIANS,
-    "SET": ActorKind.CIVILIANS,
+    "REF": ActorKind.REFUGEES,
+    "SET": ActorKind.OTHER,  # settlers: civilians in law, but often armed parties to the dispute; no default
     "ELI": ActorKind.OTHER,
     "INT": ActorKind.OTHER,
 }

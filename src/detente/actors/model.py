@@ -10,6 +10,7 @@ from enum import StrEnum
 
 __all__ = [
     "ARMED_KINDS",
+    "VICTIM_KINDS",
     "ActorKind",
     "CanonicalActor",
     "SourceActor",
@@ -33,6 +34,7 @@ class ActorKind(StrEnum):
     PROTESTERS = "protesters"
     RIOTERS = "rioters"
     CIVILIANS = "civilians"
+    REFUGEES = "refugees"
     INTERNATIONAL_ORGANISATION = "international_organisation"
     THIRD_STATE = "third_state"
     EXTERNAL_FORCE = "external_force"
@@ -56,6 +58,10 @@ ARMED_KINDS = frozenset(
         ActorKind.CRIMINAL,
     }
 )
+
+#: kinds that name the people violence and repression fall on, not organised actors: they are never power holders
+#: and never spoilers (ACLED inter 6 and 7, UCDP GED's "Civilians" side of one-sided violence, CAMEO CVL and REF)
+VICTIM_KINDS = frozenset({ActorKind.CIVILIANS, ActorKind.PROTESTERS, ActorKind.REFUGEES})
 
 
 @dataclass(frozen=True)

@@ -5,23 +5,34 @@
   so an actor is influential when influential actors attend to it).
 - **Brokers**: betweenness on the undirected cooperative layer (sampled with a fixed seed above 1,000 actors).
 - **Coalitions**: Louvain communities of the undirected cooperative layer (fixed seed).
-- **Spoiler risk**: the analyst's attitude when a profile gives one; otherwise the hostile share of the actor's
-  own actions, raised when its hostile actions escalate between the halves of the window.
+- **Power**: documented signals with fixed weights (``inference.POWER_WEIGHTS``; ``docs/actors.md``): standing from
+  the source's own kind code, coercion (violent acts committed), reach (counterparts acted on), leverage
+  (material support given, or the analysts' recorded leverage) and attention (cooperation received). A readable
+  profile's judgement replaces it.
+- **Spoiler risk** (Stedman 1997, "Spoiler Problems in Peace Processes", *International Security* 22(2): spoilers
+  are parties that use violence or other means to undermine a process): the analyst's attitude when a profile gives
+  one; otherwise it needs evidence of acting *against* a commitment or a process — more violence against a party in
+  the 90 days after committing to it than in the 90 days before (a rise beyond chance, ``inference.rose``),
+  ceasefire violations, rejections of talks, mediation or a settlement. Violence alone, however one-sided, is not
+  that evidence (UCDP records only violence).
+- **Victims** (civilians, protesters, refugees: :data:`~detente.actors.model.VICTIM_KINDS`) are never power holders,
+  influencers or spoilers, whatever the events or a profile say.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import networkx as nx
 
-from detente.actors.model import ARMED_KINDS
+from detente.actors.inference import percentiles, power_scores, rose, spoiler_risk
+from detente.actors.model import ARMED_KINDS, VICTIM_KINDS, ActorKind
 from detente.actors.profiles import REACHING, Attitude, ProcessBook, RelationKind
 from detente.actors.registry import Registry
-from detente.actors.relations import RelationSet
+from detente.actors.relations import Conduct, RelationSet, Window
 
 __all__ = [
     "ActorScores",
@@ -88,6 +99,15 @@ class ActorScores:
     hostile_second: int
     spoiler_risk: float
     attitude: str | None
+    #: the rise in its violence against counterparts after committing to them (acts in the 90 days after a commitment
+    #: minus those in the 90 days before), plus its ceasefire violations
+    against_commitment: int = 0
+    rejections: int = 0
+    first_commitment: str | None = None
+    victim: bool = False
+    #: power and its signals (each in [0, 1]; ``POWER_WEIGHTS``)
+    power: float = 0.0
+    power_signals: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,22 +151,6 @@ class Analysis:
     top_hostile: tuple[tuple[str, str, int], ...]
     top_cooperative: tuple[tuple[str, str, int], ...]
     notes: tuple[str, ...] = field(default=())
-
-
-def _percentiles(values: Mapping[str, float]) -> dict[str, float]:
-    """Rank percentile in (0, 1] (ties share the highest rank); empty in, empty out."""
-    ordered = sorted(values.items(), key=lambda kv: kv[1])
-    n = len(ordered)
-    out: dict[str, float] = {}
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and ordered[j + 1][1] == ordered[i][1]:
-            j += 1
-        for k in range(i, j + 1):
-            out[ordered[k][0]] = (j + 1) / n
-        i = j + 1
-    return out
 
 
 def _quadrant(power: float, interest: float) -> str:
@@ -201,24 +205,37 @@ def analyse(
         second[r.source] = second.get(r.source, 0) + r.hostile_second
     profiles = book.profiles if book is not None else {}
     actors = sorted(set(every.nodes) | set(profiles))
+
+    def kind_of(aid: str) -> ActorKind:
+        actor = registry.actors.get(aid)
+        return actor.kind if actor is not None else ActorKind.UNKNOWN
+
+    victims = {aid for aid in actors if kind_of(aid) in VICTIM_KINDS}
+    conduct = relations.conduct
+    none = Conduct()
+    power_of = power_scores(relations, actors, victims, kind_of, book)
     scores: list[ActorScores] = []
     for aid in actors:
         oh, oc = out_h.get(aid, 0), out_c.get(aid, 0)
         share = oh / (oh + oc) if oh + oc else 0.0
         h1, h2 = first.get(aid, 0), second.get(aid, 0)
         profile = profiles.get(aid)
-        if profile is not None:
+        did = conduct.get(aid, none)
+        after_c, before_c = did.violent_after_commitment, did.violent_before_commitment
+        against = (after_c - before_c if rose(before_c, after_c, 1, 1) else 0) + did.ceasefire_violations
+        if aid in victims:
+            risk = 0.0
+        elif profile is not None:
             risk = _ATTITUDE_RISK[profile.attitude]
         else:
-            escalation = 0.2 if h2 >= 2 * h1 + 2 else 0.0
-            volume = min(1.0, math.log1p(oh) / math.log1p(200))
-            risk = min(1.0, share * (0.5 + 0.5 * volume) + escalation)
-        actor = registry.actors.get(aid)
+            risk = spoiler_risk(against, did.rejections, share, escalating=h2 >= 2 * h1 + 2)
+        kind = kind_of(aid)
+        power, signals = power_of.get(aid, (0.0, ()))
         scores.append(
             ActorScores(
                 actor_id=aid,
                 name=_name(registry, aid),
-                kind=actor.kind.value if actor is not None else "unknown",
+                kind=kind.value,
                 events=relations.activity.get(aid, 0),
                 hostile_out=oh,
                 hostile_in=in_h.get(aid, 0),
@@ -232,24 +249,30 @@ def analyse(
                 hostile_second=h2,
                 spoiler_risk=round(risk, 4),
                 attitude=profile.attitude.value if profile is not None else None,
+                against_commitment=against,
+                rejections=did.rejections,
+                first_commitment=did.first_commitment.isoformat() if did.first_commitment else None,
+                victim=aid in victims,
+                power=power,
+                power_signals=signals,
             )
         )
     by_id = {s.actor_id: s for s in scores}
     brokers = tuple(sorted((s for s in scores if s.betweenness > 0), key=lambda s: (-s.betweenness, s.actor_id))[:top])
-    influencers = tuple(sorted(scores, key=lambda s: (-s.pagerank, s.actor_id))[:top])
+    influencers = tuple(sorted((s for s in scores if not s.victim), key=lambda s: (-s.pagerank, s.actor_id))[:top])
     spoilers = tuple(
         sorted(
-            (s for s in scores if s.spoiler_risk >= 0.5 and (s.attitude is not None or s.hostile_out >= min_events)),
-            key=lambda s: (-s.spoiler_risk, -s.hostile_out, s.actor_id),
+            (s for s in scores if s.spoiler_risk >= 0.5 and not s.victim),
+            key=lambda s: (-s.spoiler_risk, -s.against_commitment, -s.hostile_out, s.actor_id),
         )[:top]
     )
-    pr_pct = _percentiles({s.actor_id: s.pagerank for s in scores})
-    act_pct = _percentiles({s.actor_id: float(s.events) for s in scores})
-    bt_pct = _percentiles({s.actor_id: s.betweenness for s in scores})
+    act_pct = percentiles({s.actor_id: float(s.events) for s in scores})
+    bt_pct = percentiles({s.actor_id: s.betweenness for s in scores})
     grid: list[GridPlacement] = []
     for s in scores:
         p = profiles.get(s.actor_id)
-        power = p.power if p is not None and p.power is not None else pr_pct.get(s.actor_id, 0.0)
+        from_profile = p is not None and p.power is not None and not s.victim
+        power = p.power if from_profile and p is not None and p.power is not None else s.power
         interest = p.interest if p is not None and p.interest is not None else act_pct.get(s.actor_id, 0.0)
         grid.append(
             GridPlacement(
@@ -258,13 +281,11 @@ def analyse(
         )
     grid_of = {g.actor_id: g for g in grid}
     ranked: list[tuple[float, str, str]] = []
-    n = len(scores)
-    pr_rank = {s.actor_id: i + 1 for i, s in enumerate(sorted(scores, key=lambda s: (-s.pagerank, s.actor_id)))}
     for s in scores:
         g = grid_of[s.actor_id]
         broker = bt_pct.get(s.actor_id, 0.0) if s.betweenness > 0 else 0.0
         score = 0.4 * g.power + 0.25 * broker + 0.35 * s.spoiler_risk
-        ranked.append((round(score, 4), s.actor_id, _reason(s, g, broker, pr_rank[s.actor_id], n, by_id)))
+        ranked.append((round(score, 4), s.actor_id, _reason(s, g, broker)))
     ranked.sort(key=lambda t: (-t[0], t[1]))
     priorities = tuple(
         EngagementPriority(i + 1, aid, by_id[aid].name, score, reason)
@@ -289,25 +310,40 @@ def analyse(
     )
 
 
-def _reason(s: ActorScores, g: GridPlacement, broker: float, pr_rank: int, n: int, _: object) -> str:
+def _reason(s: ActorScores, g: GridPlacement, broker: float) -> str:
     parts: list[str] = []
-    if g.power >= 0.5:
-        source = "analyst's judgement" if g.from_profile else f"influence rank {pr_rank} of {n}"
+    if s.victim:
+        parts.append("victims of violence or repression: never a power holder or a spoiler; protect and inform")
+    elif g.power >= 0.5:
+        if g.from_profile and g.power != s.power:
+            source = "analyst's judgement"
+        else:
+            top2 = sorted(s.power_signals, key=lambda kv: -kv[1])[:2]
+            source = ", ".join(f"{k} {v:.2f}" for k, v in top2)
         parts.append(f"high power ({source})")
     if broker >= 0.75 and s.betweenness >= 0.01:
         parts.append(f"a broker: lies on many cooperation paths (betweenness {s.betweenness:.3f})")
-    if s.attitude is not None:
+    if s.victim:
+        pass
+    elif s.attitude is not None:
         parts.append(f"the analysts judge it a {s.attitude}")
     elif s.spoiler_risk >= 0.5:
-        text = f"likely spoiler: {s.hostile_share:.0%} of its actions towards others are hostile"
+        evidence: list[str] = []
+        if s.against_commitment:
+            since = f" (first commitment {s.first_commitment})" if s.first_commitment else ""
+            evidence.append(f"{s.against_commitment} more violent acts against parties after committing to them{since}")
+        if s.rejections:
+            plural = "" if s.rejections == 1 else "s"
+            evidence.append(f"{s.rejections} rejection{plural} of talks, mediation or a settlement")
+        text = "likely spoiler: " + " and ".join(evidence)
         if s.hostile_second >= 2 * s.hostile_first + 2:
-            text += f", rising from {s.hostile_first} to {s.hostile_second} between the halves of the window"
+            text += f"; hostile acts rising from {s.hostile_first} to {s.hostile_second} between the halves"
         parts.append(text)
     if not parts:
         parts.append(
             f"{g.quadrant}: {s.events} events, {s.hostile_out} hostile and {s.cooperative_out} cooperative acts"
         )
-    kind = f" ({s.kind})" if s.kind not in ("unknown", "other") else ""
+    kind = f" ({s.kind.replace('_', ' ')})" if s.kind not in ("unknown", "other") else ""
     armed = " armed actor;" if s.kind in {k.value for k in ARMED_KINDS} else ""
     return f"{s.name}{kind}:{armed} " + "; ".join(parts) + f" — grid: {g.quadrant}."
 
@@ -378,10 +414,19 @@ class WindowDiff:
     went_quiet: tuple[tuple[str, str, str], ...]
     new_hostile_dyads: tuple[tuple[str, str, int], ...]
     ended_hostile_dyads: tuple[tuple[str, str, int], ...]
+    #: actors whose hostile acts rose beyond chance: (id, name, reason with the counts)
+    escalated: tuple[tuple[str, str, str], ...] = ()
+    #: hostile dyads present before that rose beyond chance: (source, target, hostile before, hostile after)
+    escalated_dyads: tuple[tuple[str, str, int, int], ...] = ()
+
+
+def _days(window: Window) -> int:
+    return (window.end - window.start).days + 1
 
 
 def diff_windows(before: RelationSet, after: RelationSet, registry: Registry, *, min_events: int = 3) -> WindowDiff:
-    """Who turned hostile and who went quiet between two windows, and which hostile dyads began or ended."""
+    """Who turned hostile, who escalated, who went quiet between two windows, and which hostile dyads began, rose or
+    ended. Counts in windows of different lengths are compared per day (see :func:`rose`)."""
 
     def per_actor(rs: RelationSet) -> dict[str, tuple[int, int]]:
         acc: dict[str, tuple[int, int]] = {}
@@ -390,8 +435,10 @@ def diff_windows(before: RelationSet, after: RelationSet, registry: Registry, *,
             acc[r.source] = (h + r.hostile, c + r.cooperative)
         return acc
 
+    d1, d2 = _days(before.window), _days(after.window)
     a, b = per_actor(before), per_actor(after)
     turned: list[tuple[str, str, str]] = []
+    escalated: list[tuple[str, str, str]] = []
     for aid, (h2, c2) in b.items():
         h1, c1 = a.get(aid, (0, 0))
         s1 = h1 / (h1 + c1) if h1 + c1 else 0.0
@@ -399,6 +446,9 @@ def diff_windows(before: RelationSet, after: RelationSet, registry: Registry, *,
         if h2 >= min_events and s2 - s1 >= 0.2:
             reason = f"hostile share of its actions {s1:.0%} -> {s2:.0%} ({h1} -> {h2} hostile acts)"
             turned.append((aid, _name(registry, aid), reason))
+        if h1 and rose(h1, h2, d1, d2, min_events=min_events):
+            per_day = f"{h1 / d1:.2f} -> {h2 / d2:.2f} a day"
+            escalated.append((aid, _name(registry, aid), f"hostile acts {h1} -> {h2} ({per_day})"))
     quiet: list[tuple[str, str, str]] = []
     for aid, n1 in before.activity.items():
         n2 = after.activity.get(aid, 0)
@@ -408,6 +458,24 @@ def diff_windows(before: RelationSet, after: RelationSet, registry: Registry, *,
     ha = {(r.source, r.target): r.hostile for r in after.relations if r.hostile}
     new = sorted(((s, t, n) for (s, t), n in ha.items() if n >= min_events and (s, t) not in hb), key=lambda x: -x[2])
     ended = sorted(((s, t, n) for (s, t), n in hb.items() if n >= min_events and (s, t) not in ha), key=lambda x: -x[2])
+    risen = sorted(
+        (
+            (s, t, hb[s, t], n)
+            for (s, t), n in ha.items()
+            if (s, t) in hb and rose(hb[s, t], n, d1, d2, min_events=min_events)
+        ),
+        key=lambda x: (-(x[3] - x[2]), x[0], x[1]),
+    )
     turned.sort(key=lambda t: t[0])
     quiet.sort(key=lambda t: t[0])
-    return WindowDiff(str(before.window), str(after.window), tuple(turned), tuple(quiet), tuple(new), tuple(ended))
+    escalated.sort(key=lambda t: t[0])
+    return WindowDiff(
+        str(before.window),
+        str(after.window),
+        tuple(turned),
+        tuple(quiet),
+        tuple(new),
+        tuple(ended),
+        tuple(escalated),
+        tuple(risen),
+    )

@@ -6,12 +6,20 @@ coercion, threat or verbal conflict, or a protest met with intervention or exces
 UCDP violence types map there through ``detente.events.taxonomy``; every UCDP GED event is hostile from side_a to
 side_b). It is **cooperative** when QuadClass is 1 or 2, or its subcategory is an agreement. The trend compares
 the first and second halves of the window.
+
+Per actor, :class:`Conduct` keeps the signals the stakeholder inference reads (``network.analyse``): violent acts it
+committed, material support it gave, its commitments (an agreement event; CAMEO 057 "sign formal agreement" and 0871
+"declare truce, ceasefire"), its violent acts against a counterpart in the 90 days after a commitment with that
+counterpart and in the 90 days before (so a rise after the commitment shows), its rejections
+of a process (CAMEO 125 "reject proposal to meet, discuss, or negotiate", 126 "reject mediation", 127 "reject plan,
+agreement to settle dispute") and its ceasefire violations (CAMEO 196) — codes from the CAMEO codebook (Schrodt
+2012, v1.1b3, chapter 2).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pyarrow as pa
@@ -22,7 +30,19 @@ from detente.actors.registry import Registry
 from detente.errors import RegistryInputError
 from detente.events.store import EventStore
 
-__all__ = ["COOPERATIVE_SQL", "HOSTILE_SQL", "Relation", "RelationSet", "Window", "measure_relations"]
+__all__ = [
+    "COMMITMENT_HORIZON_DAYS",
+    "COMMITMENT_SQL",
+    "COOPERATIVE_SQL",
+    "HOSTILE_SQL",
+    "REJECTION_SQL",
+    "VIOLENT_SQL",
+    "Conduct",
+    "Relation",
+    "RelationSet",
+    "Window",
+    "measure_relations",
+]
 
 _HOSTILE_CATEGORIES = ("battle", "remote_violence", "violence_against_civilians", "riot", "coercion", "threat",
                        "verbal_conflict")  # fmt: skip
@@ -32,6 +52,19 @@ HOSTILE_SQL = (
     + ") OR subcategory IN ('protest_with_intervention', 'excessive_force_against_protesters'))))"
 )
 COOPERATIVE_SQL = "(quad_class IN (1, 2) OR (quad_class IS NULL AND subcategory = 'agreement'))"
+#: organised violence: fighting, shelling and strikes, violence against civilians (ACLED, UCDP, CAMEO 18-20 roots)
+VIOLENT_SQL = "(category IN ('battle', 'remote_violence', 'violence_against_civilians'))"
+#: material support given: CAMEO QuadClass 2 (material cooperation), or the canonical category
+MATERIAL_SQL = "(quad_class = 2 OR (quad_class IS NULL AND category = 'material_cooperation'))"
+_CAMEO_SQL = "source IN ('gdelt1', 'gdelt2')"
+#: a commitment: an agreement (ACLED "Agreement", the demo), CAMEO 057 or 0871
+COMMITMENT_SQL = f"(subcategory = 'agreement' OR ({_CAMEO_SQL} AND source_event_type IN ('057', '0871')))"
+#: how long after a commitment violence against its counterpart counts against it (and how far back the comparison)
+COMMITMENT_HORIZON_DAYS = 90
+#: acting against a process: CAMEO 125, 126, 127 (rejections of talks, mediation, a settlement plan)
+REJECTION_SQL = f"({_CAMEO_SQL} AND left(source_event_type, 3) IN ('125', '126', '127'))"
+#: violating a ceasefire: CAMEO 196
+CEASEFIRE_VIOLATION_SQL = f"({_CAMEO_SQL} AND left(source_event_type, 3) = '196')"
 
 
 @dataclass(frozen=True)
@@ -98,11 +131,29 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Conduct:
+    """What one actor did in the window (as actor 1 of the events, except commitments: either side)."""
+
+    violent: int = 0
+    material_support: int = 0
+    commitments: int = 0
+    first_commitment: date | None = None
+    #: violent acts against a counterpart in the ``COMMITMENT_HORIZON_DAYS`` after a commitment with it …
+    violent_after_commitment: int = 0
+    #: … and in as many days before it (the same act may count in both when commitments are close together)
+    violent_before_commitment: int = 0
+    rejections: int = 0
+    ceasefire_violations: int = 0
+
+
+@dataclass(frozen=True)
 class RelationSet:
     window: Window
     relations: tuple[Relation, ...]
     #: events per actor in the window (as either side, dyadic or not)
     activity: Mapping[str, int]
+    #: per actor: violence, support, commitments, rejections (see :class:`Conduct`)
+    conduct: Mapping[str, Conduct] = field(default_factory=dict)
 
     def top(self, layer: str = "hostile", n: int = 10) -> list[Relation]:
         if layer not in ("hostile", "cooperative", "events", "fatalities"):
@@ -164,6 +215,46 @@ def measure_relations(
         FROM c WHERE k1 IS NOT NULL AND k2 IS NOT NULL AND a1 <> a2
         GROUP BY a1, a2
     """
+    conduct_sql = f"""
+        WITH e AS (
+            SELECT {key_sql(1)} AS k1, {key_sql(2)} AS k2, date_start AS d, {VIOLENT_SQL} AS violent,
+                   {MATERIAL_SQL} AS material, {COMMITMENT_SQL} AS pledge, {REJECTION_SQL} AS refusal,
+                   {CEASEFIRE_VIOLATION_SQL} AS breach
+            FROM {store.relation_sql(sources)} WHERE {" AND ".join(where)}
+        ), c AS (
+            SELECT {canon.format(n=1)} AS a1, {canon.format(n=2)} AS a2, e.*
+            FROM e LEFT JOIN mapping m1 ON m1.k = e.k1 LEFT JOIN mapping m2 ON m2.k = e.k2
+        ), pledges AS (
+            SELECT DISTINCT x, y, d FROM (
+                SELECT a1 AS x, a2 AS y, d FROM c WHERE pledge AND k1 IS NOT NULL AND k2 IS NOT NULL AND a1 <> a2
+                UNION ALL SELECT a2, a1, d FROM c WHERE pledge AND k1 IS NOT NULL AND k2 IS NOT NULL AND a1 <> a2
+            )
+        ), pledged AS (
+            SELECT aid, min(d) AS first_d, count(*) AS n FROM (
+                SELECT a1 AS aid, d FROM c WHERE pledge AND k1 IS NOT NULL
+                UNION ALL SELECT a2, d FROM c WHERE pledge AND k2 IS NOT NULL
+            ) GROUP BY aid
+        ), viol AS (
+            SELECT row_number() OVER () AS rid, a1, a2, d FROM c
+            WHERE violent AND k1 IS NOT NULL AND k2 IS NOT NULL AND a1 <> a2
+        ), held AS (
+            SELECT v.a1 AS aid,
+                   count(DISTINCT v.rid) FILTER (WHERE v.d > p.d AND v.d <= p.d + $horizon) AS after,
+                   count(DISTINCT v.rid) FILTER (WHERE v.d < p.d AND v.d >= p.d - $horizon) AS before
+            FROM viol v JOIN pledges p ON p.x = v.a1 AND p.y = v.a2
+            GROUP BY v.a1
+        ), acts AS (
+            SELECT a1 AS aid, count(*) FILTER (WHERE violent) AS violent,
+                   count(*) FILTER (WHERE material) AS material,
+                   count(*) FILTER (WHERE refusal) AS rejections, count(*) FILTER (WHERE breach) AS breaches
+            FROM c WHERE k1 IS NOT NULL GROUP BY a1
+        )
+        SELECT coalesce(acts.aid, pledged.aid), coalesce(violent, 0), coalesce(material, 0), coalesce(pledged.n, 0),
+               pledged.first_d, coalesce(held.after, 0), coalesce(held.before, 0), coalesce(rejections, 0),
+               coalesce(breaches, 0)
+        FROM acts FULL JOIN pledged ON pledged.aid = acts.aid
+        LEFT JOIN held ON held.aid = coalesce(acts.aid, pledged.aid)
+    """
     activity_sql = f"""
         WITH e AS (SELECT {key_sql(1)} AS k1, {key_sql(2)} AS k2 FROM {store.relation_sql(sources)}
                    WHERE {" AND ".join(where)}),
@@ -180,6 +271,7 @@ def measure_relations(
         rows = con.execute(sql, params).fetchall()
         act_params = {k: v for k, v in params.items() if k != "mid"}
         activity = {aid: int(n) for aid, n in con.execute(activity_sql, act_params).fetchall()}
+        conduct_rows = con.execute(conduct_sql, {**act_params, "horizon": COMMITMENT_HORIZON_DAYS}).fetchall()
     finally:
         con.close()
     relations = tuple(
@@ -191,4 +283,9 @@ def measure_relations(
             key=lambda r: (r.source, r.target),
         )
     )
-    return RelationSet(window, relations, activity)
+    conduct = {
+        aid: Conduct(int(v), int(m), int(n), first, int(after), int(before), int(rej), int(breach))
+        for aid, v, m, n, first, after, before, rej, breach in conduct_rows
+        if v or m or n or rej or breach
+    }
+    return RelationSet(window, relations, activity, conduct)

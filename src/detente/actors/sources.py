@@ -18,6 +18,7 @@ from detente.events.store import EventStore
 
 __all__ = [
     "ACLED_INTER_KINDS",
+    "TYPE_WORD_KINDS",
     "UCDP_ORG_KINDS",
     "combine_same_keys",
     "parse_associated",
@@ -35,6 +36,29 @@ ACLED_INTER_KINDS: dict[str, ActorKind] = {
     "6": ActorKind.PROTESTERS,
     "7": ActorKind.CIVILIANS,
     "8": ActorKind.EXTERNAL_FORCE,
+}
+
+#: actor type words of sources that write a kind as a word in ``actor*_type`` (the demo generator; mapped CSV and
+#: HXL ``#group+type`` columns that use the same words) -> kind
+TYPE_WORD_KINDS: dict[str, ActorKind] = {
+    "state": ActorKind.STATE_FORCES,
+    "state forces": ActorKind.STATE_FORCES,
+    "military": ActorKind.STATE_FORCES,
+    "police": ActorKind.STATE_FORCES,
+    "government": ActorKind.GOVERNMENT,
+    "rebel": ActorKind.REBEL_GROUP,
+    "rebels": ActorKind.REBEL_GROUP,
+    "militia": ActorKind.POLITICAL_MILITIA,
+    "identity militia": ActorKind.IDENTITY_MILITIA,
+    "civilians": ActorKind.CIVILIANS,
+    "civilian": ActorKind.CIVILIANS,
+    "protesters": ActorKind.PROTESTERS,
+    "rioters": ActorKind.RIOTERS,
+    "refugees": ActorKind.REFUGEES,
+    "international": ActorKind.INTERNATIONAL_ORGANISATION,
+    "external": ActorKind.EXTERNAL_FORCE,
+    "party": ActorKind.POLITICAL_PARTY,
+    "civil society": ActorKind.CIVIL_SOCIETY,
 }
 
 #: UCDP actor list ``Org`` (UCDP Actor Dataset codebook 22.1): 1 formally organised (rebels, military factions),
@@ -87,6 +111,8 @@ def _name_kind(name: str) -> ActorKind:
         return ActorKind.RIOTERS
     if low.startswith("civilians"):
         return ActorKind.CIVILIANS
+    if low.startswith("refugees"):
+        return ActorKind.REFUGEES
     if "party" in low or low.startswith("partido"):
         return ActorKind.POLITICAL_PARTY
     if any(w in low for w in ("union", "labour group", "labor group", "students", "women", "ngo")):
@@ -103,15 +129,24 @@ class _Acc:
 
 
 def _kind_for(key: str, acc: _Acc) -> ActorKind:
+    """The source's own code decides (ACLED ``inter``, CAMEO role, a type word); the name only when there is none.
+
+    ACLED writes "Government of X" for state forces too (inter 1): the name then refines state forces to government.
+    """
     system, _, value = key.partition(":")
     if system == "cameo":
         return parse_code(value).kind
-    top_type = acc.types.most_common(1)[0][0] if acc.types else ""
+    top_type = acc.types.most_common(1)[0][0].strip() if acc.types else ""
+    by_name = _name_kind(acc.names.most_common(1)[0][0] if acc.names else value)
     if system == "acled":
-        code = top_type.split(" ", 1)[0]
-        by_name_kind = _name_kind(value)
-        return by_name_kind if by_name_kind is not ActorKind.UNKNOWN else ACLED_INTER_KINDS.get(code, by_name_kind)
-    return _name_kind(acc.names.most_common(1)[0][0] if acc.names else value)
+        coded = ACLED_INTER_KINDS.get(top_type.split(" ", 1)[0])
+    else:
+        coded = TYPE_WORD_KINDS.get(top_type.lower())
+    if coded is None:
+        return by_name
+    if coded is ActorKind.STATE_FORCES and by_name is ActorKind.GOVERNMENT:
+        return by_name
+    return coded
 
 
 def _finish(key: str, acc: _Acc) -> SourceActor:

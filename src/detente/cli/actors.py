@@ -358,7 +358,7 @@ def diff(
     min_events: Annotated[int, typer.Option("--min-events", min=1)] = 3,
     as_json: JsonOpt = False,
 ) -> None:
-    """What changed between two windows: who turned hostile, who went quiet, new and ended hostile dyads."""
+    """What changed between two windows: who turned hostile, escalated or went quiet; new, risen and ended dyads."""
     from detente.actors.relations import Window
 
     with _engine(workspace) as (engine, reg):
@@ -369,10 +369,16 @@ def diff(
     console.print(f"[bold]turned hostile[/] ({len(d.turned_hostile)})")
     for _, name, why in d.turned_hostile[:20]:
         console.print(f"  {name}: {why}")
+    console.print(f"[bold]escalated[/] ({len(d.escalated)})")
+    for _, name, why in d.escalated[:20]:
+        console.print(f"  {name}: {why}")
     console.print(f"[bold]went quiet[/] ({len(d.went_quiet)})")
     for _, name, why in d.went_quiet[:20]:
         console.print(f"  {name}: {why}")
-    console.print(f"new hostile dyads: {len(d.new_hostile_dyads)}; ended: {len(d.ended_hostile_dyads)}")
+    console.print(
+        f"new hostile dyads: {len(d.new_hostile_dyads)}; rose: {len(d.escalated_dyads)}; "
+        f"ended: {len(d.ended_hostile_dyads)}"
+    )
 
 
 @app.command()

@@ -159,11 +159,13 @@ def changes_view(scope: Scope, before: Window, after: Window, *, min_events: int
     reg = scope.registry
     rb, ra = scope.engine.relations(reg, before), scope.engine.relations(reg, after)
     d = diff_windows(rb, ra, reg, min_events=min_events)
-    ids = {a for a, _, _ in d.turned_hostile} | {a for a, _, _ in d.went_quiet}
+    ids = {a for a, _, _ in (*d.turned_hostile, *d.went_quiet, *d.escalated)}
     for s, t, _ in (*d.new_hostile_dyads, *d.ended_hostile_dyads):
         ids |= {s, t}
+    for s, t, _, _ in d.escalated_dyads:
+        ids |= {s, t}
     names = {a: (reg.actors[a].name if a in reg.actors else a) for a in ids}
-    shown = sorted({a for a, _, _ in (*d.turned_hostile, *d.went_quiet)}, key=lambda a: (names[a], a))
+    shown = sorted({a for a, _, _ in (*d.turned_hostile, *d.escalated, *d.went_quiet)}, key=lambda a: (names[a], a))
     activity = [
         {"id": a, "name": names[a], "before": rb.activity.get(a, 0), "after": ra.activity.get(a, 0)} for a in shown
     ]
