@@ -12,16 +12,19 @@ one aggregate each; the map is a summary and then points or grid cells.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from detente.events.countries import by_iso3
 from detente.events.explore_query import ExplorerQuery
+from detente.events.geo_precision import ADMIN1, COUNTRY, approximate_sql
 from detente.events.reader import Stamp, StoreReader
 from detente.events.schema import EVENT_SCHEMA
 from detente.events.store import EventStore
@@ -31,11 +34,15 @@ __all__ = [
     "MAP_POINT_CAP",
     "EventQueries",
     "Facets",
+    "Label",
     "MapData",
     "Page",
+    "Stack",
     "Timeline",
     "choose_bucket",
     "choose_cell_size",
+    "place_name",
+    "region_name",
 ]
 
 LIST_COLUMNS = (
@@ -61,6 +68,11 @@ LIST_COLUMNS = (
 MAP_POINT_CAP = 1500
 #: at most this many cells are returned (the busiest ones)
 MAP_CELL_CAP = 4000
+#: at most this many centroid stacks are listed (the busiest), and this many names of each kind are offered
+MAP_STACK_CAP = 200
+MAP_LABELS = 12
+#: a GDELT first-level unit code (FIPS 10-4 country + two characters), not a name
+_FIPS_ADMIN1 = re.compile(r"^[A-Z]{2}[0-9A-Z]{2}$")
 _CELL_SIZES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 #: cells across the longer side of the data's extent
 _CELLS_ACROSS = 48
@@ -106,6 +118,39 @@ def _page_window(days: list[tuple[Any, Any]], offset: int, size: int) -> tuple[A
     return window
 
 
+def _country_name(iso3: str | None) -> str:
+    if not iso3:
+        return "an unknown country"
+    country = by_iso3(iso3)
+    return country.name if country is not None else iso3
+
+
+def place_name(place: str | None) -> str | None:
+    """A place's short name: the first comma-separated part, without GDELT's asterisks ("Batumi, Ajaria**,
+    Georgia" → "Batumi")."""
+    if not place:
+        return None
+    head = place.split(",")[0].strip().strip("*").strip()
+    return head or None
+
+
+def region_name(admin1: str | None, place: str | None) -> str | None:
+    """A first-level unit's name: ``admin1`` itself when it is a name (ACLED, UCDP, the demo); for a GDELT code
+    ("GG04"), the unit's part of the GDELT place name ("Batumi, Ajaria**, Georgia" → "Ajaria"; "Nevada, United
+    States" → "Nevada"); None for GDELT's "..00" code, which means "the country in general", not a unit."""
+    if not admin1:
+        return None
+    if not _FIPS_ADMIN1.match(admin1):
+        return admin1
+    if admin1.endswith("00") or not place:
+        return None
+    parts = [p.strip().strip("*").strip() for p in place.split(",")]
+    name = parts[-2] if len(parts) >= 3 else parts[0] if len(parts) == 2 else None
+    if not name or name.endswith("(general)"):
+        return None
+    return name
+
+
 def choose_cell_size(width: float, height: float) -> float:
     """A round cell size (degrees) giving about 48 cells across the longer side."""
     target = max(width, height, 0.01) / _CELLS_ACROSS
@@ -136,15 +181,56 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class Stack:
+    """Events located only to a centroid (``geo_precision`` 3 or 4): drawn as one marked stack, counted apart."""
+
+    precision: int  # 3 admin1 or region, 4 country
+    iso3: str | None
+    name: str  # the country's or the first-level unit's name
+    lon: float
+    lat: float
+    events: int
+    deaths: int
+
+
+@dataclass(frozen=True)
+class Label:
+    """A name to write on the map: a first-level unit (``kind`` "admin1") or one of the busiest places."""
+
+    kind: str
+    name: str
+    lon: float
+    lat: float
+    events: int
+
+
+@dataclass(frozen=True)
 class MapData:
     mode: str  # "points" or "cells"
-    total: int  # events with coordinates that match
+    total: int  # events located to a place (not only to a centroid) that match; drawn as points or cells
     without_coordinates: int
     bbox: tuple[float, float, float, float] | None
     cell_size: float | None
-    #: points: (lon, lat, category, event_id, date_start); cells: (lon0, lat0, count, top category)
+    #: points: (lon, lat, category, event_id, date_start, deaths); cells: (lon0, lat0, events, top category, deaths)
     items: list[tuple[Any, ...]]
     truncated: bool = False
+    measure: str = "events"
+    #: events located only to a country or first-level-unit centroid, per centroid (most events first)
+    stacks: list[Stack] = field(default_factory=list)
+    #: deaths among the events drawn as points or cells
+    deaths: int = 0
+    #: names of first-level units and of the busiest places, most events first
+    labels: list[Label] = field(default_factory=list)
+
+    @property
+    def approximate(self) -> int:
+        """How many matching events are located only to a centroid."""
+        return sum(s.events for s in self.stacks)
+
+    @property
+    def shown(self) -> int:
+        """How many items the measure shows: events, or events with at least one death."""
+        return len(self.items)
 
 
 @dataclass(frozen=True)
@@ -263,39 +349,118 @@ class EventQueries:
 
     # -- the map -------------------------------------------------------------------------------------------------
     def map(self, query: ExplorerQuery, *, point_cap: int = MAP_POINT_CAP) -> MapData:
+        """Points, or grid cells when many, of the events located to a place; apart from them, the events located
+        only to a country or first-level-unit centroid (``geo_precision`` 3–4), one stack per centroid; and the
+        names of the busiest first-level units and places. With ``measure=deaths`` the points and cells are the
+        events with deaths, valued by ``fatalities_best``."""
         clause, args = where(query)
+        approx = approximate_sql()
         located = "latitude IS NOT NULL AND longitude IS NOT NULL"
-        located_clause = f"{clause} AND {located}" if clause else f"WHERE {located}"
+        deadly = query.measure == "deaths"
+
+        def more(*preds: str) -> str:
+            body = " AND ".join(preds)
+            return f"{clause} AND {body}" if clause else f"WHERE {body}"
+
+        drawn = more(located, f"NOT {approx}", *(["fatalities_best > 0"] if deadly else []))
         with self.cursor() as cur:
-            all_n, n, x0, y0, x1, y1 = cur.execute(
-                f"SELECT count(*), count(latitude + longitude), min(longitude), min(latitude), max(longitude), "
-                f"max(latitude) FROM events {clause}",
+            all_n, n_located, n_precise, n_deadly, deaths, x0, y0, x1, y1 = cur.execute(
+                f"SELECT count(*), count(latitude + longitude), count(*) FILTER (WHERE {located} AND NOT {approx}), "
+                f"count(*) FILTER (WHERE {located} AND NOT {approx} AND fatalities_best > 0), "
+                f"sum(fatalities_best) FILTER (WHERE {located} AND NOT {approx}), "
+                f"min(longitude), min(latitude), max(longitude), max(latitude) FROM events {clause}",
                 args,
             ).fetchall()[0]
-            n = int(n or 0)
-            bbox = (float(x0), float(y0), float(x1), float(y1)) if n else None
-            missing = int(all_n or 0) - n
+            n_located, n_precise = int(n_located or 0), int(n_precise or 0)
+            n = int(n_deadly or 0) if deadly else n_precise
+            bbox = (float(x0), float(y0), float(x1), float(y1)) if n_located else None
+            common = {
+                "measure": query.measure,
+                "deaths": int(deaths or 0),
+                "stacks": self._stacks(cur, more(located, approx), args) if n_located > n_precise else [],
+                "labels": self._labels(cur, more, located, approx, args) if n_located else [],
+            }
+            missing = int(all_n or 0) - n_located
             if n <= point_cap:
                 rows = cur.execute(
-                    f"SELECT longitude, latitude, category, event_id, date_start FROM events {located_clause} "
-                    "ORDER BY date_start DESC, event_id",
+                    f"SELECT longitude, latitude, category, event_id, date_start, coalesce(fatalities_best, 0) "
+                    f"FROM events {drawn} ORDER BY date_start DESC, event_id",
                     args,
                 ).fetchall()
-                return MapData("points", n, missing, bbox, None, [tuple(r) for r in rows])
+                return MapData("points", n_precise, missing, bbox, None, [tuple(r) for r in rows], **common)
             assert bbox is not None
             size = choose_cell_size(bbox[2] - bbox[0], bbox[3] - bbox[1])
             # counts per cell and category first: cheaper than mode(), and the top category of a tie is the
             # first by name, so the answer does not depend on scheduling
             rows = cur.execute(
                 f"WITH c AS (SELECT floor(longitude / {size}) AS gx, floor(latitude / {size}) AS gy, category, "
-                f"count(*) AS k FROM events {located_clause} GROUP BY gx, gy, category) "
-                "SELECT gx, gy, sum(k) AS n, first(category ORDER BY k DESC, category) AS top FROM c "
-                f"GROUP BY gx, gy ORDER BY n DESC, gx, gy LIMIT {MAP_CELL_CAP + 1}",
+                f"count(*) AS k, sum(coalesce(fatalities_best, 0)) AS d FROM events {drawn} "
+                "GROUP BY gx, gy, category) "
+                "SELECT gx, gy, sum(k) AS n, first(category ORDER BY k DESC, category) AS top, sum(d) AS d FROM c "
+                f"GROUP BY gx, gy ORDER BY {'d' if deadly else 'n'} DESC, gx, gy LIMIT {MAP_CELL_CAP + 1}",
                 args,
             ).fetchall()
         truncated = len(rows) > MAP_CELL_CAP
-        items = [(float(gx) * size, float(gy) * size, int(cnt), str(top)) for gx, gy, cnt, top in rows[:MAP_CELL_CAP]]
-        return MapData("cells", n, missing, bbox, size, items, truncated)
+        items = [
+            (float(gx) * size, float(gy) * size, int(cnt), str(top), int(d))
+            for gx, gy, cnt, top, d in rows[:MAP_CELL_CAP]
+        ]
+        return MapData("cells", n_precise, missing, bbox, size, items, truncated, **common)
+
+    @staticmethod
+    def _stacks(cur: duckdb.DuckDBPyConnection, clause: str, args: list[Any]) -> list[Stack]:
+        """The events located only to a centroid, grouped by precision, country and (rounded) centroid."""
+        rows = cur.execute(
+            "SELECT geo_precision, country_iso3, any_value(country_name), mode(admin1), mode(place), "
+            "round(longitude, 2) AS x, round(latitude, 2) AS y, count(*) AS n, coalesce(sum(fatalities_best), 0) "
+            f"FROM events {clause} GROUP BY geo_precision, country_iso3, x, y "
+            f"ORDER BY n DESC, country_iso3, x, y LIMIT {MAP_STACK_CAP}",
+            args,
+        ).fetchall()
+        out = []
+        for precision, iso3, country_name, admin1, place, x, y, n, d in rows:
+            country = str(country_name or "") or _country_name(iso3)
+            if int(precision) == ADMIN1:
+                unit = region_name(admin1, place) or place_name(place)
+                name = f"{unit}, {country}" if unit else f"a first-level unit of {country}"
+            else:
+                name = country
+            out.append(Stack(int(precision), iso3, name, float(x), float(y), int(n), int(d)))
+        return out
+
+    @staticmethod
+    def _labels(
+        cur: duckdb.DuckDBPyConnection, more: Any, located: str, approx: str, args: list[Any]
+    ) -> list[Label]:
+        """The busiest first-level units (at the median of their events, country centroids left out) and the
+        busiest places located to a place, named from the events themselves."""
+        regions = cur.execute(
+            "SELECT country_iso3, admin1, mode(place), count(*) AS n, median(longitude), median(latitude) "
+            f"FROM events {more(located, 'admin1 IS NOT NULL', f'coalesce(geo_precision, 0) <> {COUNTRY}')} "
+            "GROUP BY country_iso3, admin1 ORDER BY n DESC, country_iso3, admin1 LIMIT 60",
+            args,
+        ).fetchall()
+        places = cur.execute(
+            "SELECT place, count(*) AS n, median(longitude), median(latitude) "
+            f"FROM events {more(located, f'NOT {approx}', 'place IS NOT NULL')} "
+            "GROUP BY place ORDER BY n DESC, place LIMIT 60",
+            args,
+        ).fetchall()
+        out: list[Label] = []
+        seen: set[str] = set()
+        for _, admin1, place, n, x, y in regions:
+            name = region_name(admin1, place)
+            if name and name not in seen and len(seen) < MAP_LABELS:
+                seen.add(name)
+                out.append(Label("admin1", name, float(x), float(y), int(n)))
+        count = 0
+        for place, n, x, y in places:
+            name = place_name(place)
+            if name and name not in seen and count < MAP_LABELS:
+                seen.add(name)
+                count += 1
+                out.append(Label("place", name, float(x), float(y), int(n)))
+        return out
 
     # -- facets --------------------------------------------------------------------------------------------------
     def facets(self, query: ExplorerQuery | None = None, *, limit: int = 300) -> Facets:

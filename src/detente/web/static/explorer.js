@@ -46,7 +46,7 @@
   }
 
   function enhanceLinks(el) {
-    el.querySelectorAll(".ex-pager a, .ex-summary a, .ex-actions a").forEach(function (a) {
+    el.querySelectorAll(".ex-pager a, .ex-summary a, .ex-actions a, .ex-measure a").forEach(function (a) {
       a.addEventListener("click", function (ev) {
         if (ev.ctrlKey || ev.metaKey || ev.shiftKey) { return; }
         ev.preventDefault();
@@ -60,11 +60,13 @@
     if (out) { out.textContent = text || ""; }
   }
 
-  function describe(el, selector) {
+  // hovering (and, where "focusable", focusing) a node writes its title under the panels; map marks and cells
+  // stay out of the tab order: the map is one tab stop, moved with the keyboard (enhanceMap)
+  function describe(el, selector, focusable) {
     el.querySelectorAll(selector).forEach(function (node) {
       var title = node.querySelector("title");
       if (!title) { return; }
-      node.setAttribute("tabindex", "0");
+      if (focusable) { node.setAttribute("tabindex", "0"); }
       var show = function () { readout(el, title.textContent); };
       node.addEventListener("mouseenter", show);
       node.addEventListener("focus", show);
@@ -165,6 +167,20 @@
       apply();
     });
     window.addEventListener("pointerup", function () { drag = null; svg.classList.remove("dragging"); });
+    // one tab stop for the whole map: arrows move it, + and - zoom, 0 resets
+    svg.setAttribute("tabindex", "0");
+    svg.setAttribute("aria-keyshortcuts", "ArrowLeft ArrowRight ArrowUp ArrowDown + - 0");
+    svg.addEventListener("keydown", function (ev) {
+      var step = view.w * 0.1;
+      var moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+      if (moves[ev.key]) {
+        view.x += moves[ev.key][0]; view.y += moves[ev.key][1]; apply();
+      } else if (ev.key === "+" || ev.key === "=") { zoom(0.6); }
+      else if (ev.key === "-") { zoom(1 / 0.6); }
+      else if (ev.key === "0") { view = { x: 0, y: 0, w: W, h: H }; apply(); }
+      else { return; }
+      ev.preventDefault();
+    });
   }
 
   function enhance(el) {
@@ -172,7 +188,8 @@
     enhanceLinks(el);
     enhanceTimeline(el);
     enhanceMap(el);
-    describe(el, ".ex-map .mark, .ex-map .cell, .ex-timeline .bar");
+    describe(el, ".ex-map .mark, .ex-map .cell, .ex-map .stack", false);
+    describe(el, ".ex-timeline .bar", true);
     el.setAttribute("data-enhanced", "1");
   }
 
