@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import csv
 import json
 import math
@@ -103,15 +104,27 @@ def _distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, fl
 Segment = tuple[tuple[float, float], tuple[float, float]]
 
 
+def _straighten(line: list[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    """A kept stretch without the points its cutting into pieces added (those on a straight run)."""
+    out = [line[0]]
+    for i in range(1, len(line) - 1):
+        a, b, c = out[-1], line[i], line[i + 1]
+        if abs((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])) > 1e-9:
+            out.append(b)
+    out.append(line[-1])
+    return tuple((round(x, 4), round(y, 4)) for x, y in out)
+
+
 def border_lines(countries: Sequence[Country], shared: float = SHARED) -> list[Country]:
     """Each country with ``lines``: its outline without the stretches an earlier country (by ISO3) already
     draws. Neighbours' outlines of one border come from separate samplings, so they run side by side a few
     hundredths of a degree apart; stroking both draws every land border twice. A segment is left out when both
     its ends and its middle lie within ``shared`` degrees of an earlier country's outline."""
-    grid: dict[tuple[int, int], list[Segment]] = {}
+    grid: dict[tuple[int, int], list[Segment]] = {}  # earlier countries' segments by the cells they cross
+    cell = max(shared, 0.25)  # a point's neighbours within ``shared`` are in its cell or the eight around it
 
     def near(p: tuple[float, float]) -> bool:
-        gx, gy = math.floor(p[0]), math.floor(p[1])
+        gx, gy = math.floor(p[0] / cell), math.floor(p[1] / cell)
         for cx in (gx - 1, gx, gx + 1):
             for cy in (gy - 1, gy, gy + 1):
                 for a, b in grid.get((cx, cy), ()):
@@ -125,21 +138,27 @@ def border_lines(countries: Sequence[Country], shared: float = SHARED) -> list[C
         for ring in c.rings:
             current: list[tuple[float, float]] = []
             for a, b in zip(ring, ring[1:], strict=False):
-                mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-                if near(mid) and near(a) and near(b):
-                    if len(current) >= 2:
-                        lines.append(tuple(current))
-                    current = []
-                    continue
-                if not current:
-                    current = [a]
-                current.append(b)
+                # in pieces of at most a quarter of ``shared``: a long segment may run along a border for part
+                # of its length only
+                n = max(1, math.ceil(math.hypot(b[0] - a[0], b[1] - a[1]) / (shared / 4)))
+                for i in range(n):
+                    p = (a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n)
+                    q = b if i == n - 1 else (a[0] + (b[0] - a[0]) * (i + 1) / n, a[1] + (b[1] - a[1]) * (i + 1) / n)
+                    mid = ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2)
+                    if near(mid) and near(p) and near(q):
+                        if len(current) >= 2:
+                            lines.append(_straighten(current))
+                        current = []
+                        continue
+                    if not current:
+                        current = [p]
+                    current.append(q)
             if len(current) >= 2:
-                lines.append(tuple(current))
+                lines.append(_straighten(current))
         for ring in c.rings:  # only now: a country's own rings never hide each other
             for a, b in zip(ring, ring[1:], strict=False):
-                for cx in range(math.floor(min(a[0], b[0])), math.floor(max(a[0], b[0])) + 1):
-                    for cy in range(math.floor(min(a[1], b[1])), math.floor(max(a[1], b[1])) + 1):
+                for cx in range(math.floor(min(a[0], b[0]) / cell), math.floor(max(a[0], b[0]) / cell) + 1):
+                    for cy in range(math.floor(min(a[1], b[1]) / cell), math.floor(max(a[1], b[1]) / cell) + 1):
                         grid.setdefault((cx, cy), []).append((a, b))
         out.append(dataclasses.replace(c, lines=tuple(lines)))
     return out
@@ -257,6 +276,12 @@ def _from_json(data: bytes) -> list[Country]:
     ]
 
 
+@functools.cache
+def _built() -> list[Country]:
+    """The boundaries built from the installed package, once per process (the package's data does not change)."""
+    return border_lines(build_boundaries() + demo_outlines())
+
+
 _memo: dict[str, list[Country]] = {}
 _memo_lock = threading.Lock()
 
@@ -276,8 +301,8 @@ def load_boundaries(cache_dir: Path | None = None) -> list[Country]:
             except (ValueError, KeyError, TypeError):
                 countries = None
         if countries is None:
-            real = build_boundaries()
-            countries = border_lines(real + demo_outlines())
+            countries = _built()
+            real = any(not c.fictional for c in countries)
             if cache is not None and real:
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write_bytes(cache, _to_json(countries))

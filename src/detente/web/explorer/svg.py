@@ -212,7 +212,7 @@ def _cells(data: MapData, view: MapView) -> list[str]:
     return out
 
 
-def _stacks(data: MapData, view: MapView) -> list[str]:
+def _stacks(data: MapData, view: MapView, placer: _Placer) -> list[str]:
     """Events located only to a centroid: a dashed ring (country) or dotted ring (first-level unit) with the
     number, never mistaken for a busy cell or a point."""
     deadly = data.measure == "deaths"
@@ -223,10 +223,11 @@ def _stacks(data: MapData, view: MapView) -> list[str]:
         value = st.deaths if deadly else st.events
         x, y = view.xy(st.lon, st.lat)
         r = 9.0 + 13.0 * math.sqrt(value / top)
+        placer.boxes.append((x - r, y - r, x + r, y + r))  # names keep off the stack
         kind = "country" if st.precision == COUNTRY else "admin1"
         noun = "deaths" if deadly else "events"
         out.append(
-            f'<g class="stack {kind}" data-precision="{st.precision}" data-iso3="{_a(st.iso3 or "")}" '
+            f'<g class="stack centre-{kind}" data-precision="{st.precision}" data-iso3="{_a(st.iso3 or "")}" '
             f'data-events="{st.events}" data-deaths="{st.deaths}">'
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}"/>'
             f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle">{_compact(value)}</text>'
@@ -304,8 +305,8 @@ def map_svg(
             cls = ' class="fictional"' if c.fictional else ""
             out.append(f'<path{cls} data-iso3="{_a(c.iso3)}" d="{d}"/>')
     out.append("</g>")
-    out += _stacks(data, view)
     placer = _Placer()
+    out += _stacks(data, view, placer)
     out.append('<g class="country-labels" aria-hidden="true">')
     wanted = set(labelled)
     for c in shown:
