@@ -462,6 +462,22 @@ class EventQueries:
                 out.append(Label("place", name, float(x), float(y), int(n)))
         return out
 
+    # -- where first-level units are ---------------------------------------------------------------------------
+    def unit_anchors(self) -> dict[tuple[str, str], tuple[float, float]]:
+        """A point for each (country, first-level unit) of the store: the median of its events' coordinates,
+        of those located to a place when it has any, else of its first-level-unit centroids (country centroids
+        never count: they say nothing about the unit)."""
+        approx = approximate_sql()
+        with self.cursor() as cur:
+            rows = cur.execute(
+                "SELECT country_iso3, admin1, "
+                f"coalesce(median(longitude) FILTER (WHERE NOT {approx}), median(longitude)), "
+                f"coalesce(median(latitude) FILTER (WHERE NOT {approx}), median(latitude)) FROM events "
+                "WHERE latitude IS NOT NULL AND longitude IS NOT NULL AND country_iso3 IS NOT NULL "
+                f"AND admin1 IS NOT NULL AND coalesce(geo_precision, 0) <> {COUNTRY} GROUP BY country_iso3, admin1"
+            ).fetchall()
+        return {(str(c), str(a)): (float(x), float(y)) for c, a, x, y in rows}
+
     # -- facets --------------------------------------------------------------------------------------------------
     def facets(self, query: ExplorerQuery | None = None, *, limit: int = 300) -> Facets:
         """Counts by country, category and source of the filtered set (of the whole store without a query;
