@@ -266,6 +266,9 @@ def test_no_deaths_and_no_events_say_so(georgia: Site, demo: Site) -> None:
     for text in degrees:
         value = float(text.rstrip("NSEW").rstrip("°"))
         assert value <= (90 if text[-1] in "NS" else 180), text
+    around = _svg(demo.client.get("/events", params={"actor": "no such actor anywhere", "country": "XBO"}).text)
+    x0, _, x1, _ = (float(v) for v in around.get("data-box", "").split(","))
+    assert x1 - x0 < 30 and around.find(f".//{SVG}path[@data-iso3='XBO']") is not None  # shown around Borealis
     doc = _map(demo, actor="no such actor anywhere")
     assert doc["features"] == [] and doc["stacks"] == [] and doc["total"] == 0 and doc["bbox"] is None
 

@@ -343,7 +343,7 @@ def events_page(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
         "shown": shown,
         "groups": GROUPS,
         "group_of": group_of,
-        "map_svg": Markup(map_svg(data, countries, labelled, empty=_empty_message(q, data))),
+        "map_svg": Markup(map_svg(data, countries, labelled, empty=_empty_message(q, data), around=q.countries)),
         "timeline_svg": Markup(timeline_svg(tl)),
         "cell_levels": cell_levels(data) if data.mode == "cells" else [],
         "boundaries_available": boundaries_available(),

@@ -271,11 +271,17 @@ def map_svg(
     *,
     title: str = "Map of events",
     empty: str = "No events with a location match this filter.",
+    around: Sequence[str] = (),
 ) -> str:
     """The map as SVG markup, in layers: country fills (no outline), the events located to a place (points or
     cells), the borders once, the events located only to a centroid (apart), then names. With nothing to draw
-    it says so in the map."""
-    view = map_view(data.bbox)
+    it says so in the map, shown around the countries ``around`` (those filtered on) or the world."""
+    bbox = data.bbox
+    if bbox is None and around:
+        boxes = [c.bbox for c in countries if c.iso3 in set(around)]
+        if boxes:
+            bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    view = map_view(bbox)
     x0, y0, x1, y1 = view.box
     nothing = not has_marks(data)
     out = [
