@@ -7,6 +7,7 @@ Expected figures come from the Parquet file itself (its ``ActionGeo_Type`` colum
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -158,7 +159,7 @@ def _segments(d: str) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     out = []
     for part in re.findall(r"M[^M]+", d):
         pts = [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+) (-?[\d.]+)", part)]
-        out += list(zip(pts, pts[1:], strict=False))
+        out += list(itertools.pairwise(pts))
     return out
 
 

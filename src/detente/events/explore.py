@@ -374,12 +374,9 @@ class EventQueries:
             n_located, n_precise = int(n_located or 0), int(n_precise or 0)
             n = int(n_deadly or 0) if deadly else n_precise
             bbox = (float(x0), float(y0), float(x1), float(y1)) if n_located else None
-            common = {
-                "measure": query.measure,
-                "deaths": int(deaths or 0),
-                "stacks": self._stacks(cur, more(located, approx), args) if n_located > n_precise else [],
-                "labels": self._labels(cur, more, located, approx, args) if n_located else [],
-            }
+            stacks = self._stacks(cur, more(located, approx), args) if n_located > n_precise else []
+            labels = self._labels(cur, more, located, approx, args) if n_located else []
+            dead = int(deaths or 0)
             missing = int(all_n or 0) - n_located
             if n <= point_cap:
                 rows = cur.execute(
@@ -387,7 +384,10 @@ class EventQueries:
                     f"FROM events {drawn} ORDER BY date_start DESC, event_id",
                     args,
                 ).fetchall()
-                return MapData("points", n_precise, missing, bbox, None, [tuple(r) for r in rows], **common)
+                items = [tuple(r) for r in rows]
+                return MapData(
+                    "points", n_precise, missing, bbox, None, items, False, query.measure, stacks, dead, labels
+                )
             assert bbox is not None
             size = choose_cell_size(bbox[2] - bbox[0], bbox[3] - bbox[1])
             # counts per cell and category first: cheaper than mode(), and the top category of a tie is the
@@ -405,7 +405,8 @@ class EventQueries:
             (float(gx) * size, float(gy) * size, int(cnt), str(top), int(d))
             for gx, gy, cnt, top, d in rows[:MAP_CELL_CAP]
         ]
-        return MapData("cells", n_precise, missing, bbox, size, items, truncated, **common)
+        measure = query.measure
+        return MapData("cells", n_precise, missing, bbox, size, items, truncated, measure, stacks, dead, labels)
 
     @staticmethod
     def _stacks(cur: duckdb.DuckDBPyConnection, clause: str, args: list[Any]) -> list[Stack]:
@@ -429,9 +430,7 @@ class EventQueries:
         return out
 
     @staticmethod
-    def _labels(
-        cur: duckdb.DuckDBPyConnection, more: Any, located: str, approx: str, args: list[Any]
-    ) -> list[Label]:
+    def _labels(cur: duckdb.DuckDBPyConnection, more: Any, located: str, approx: str, args: list[Any]) -> list[Label]:
         """The busiest first-level units (at the median of their events, country centroids left out) and the
         busiest places located to a place, named from the events themselves."""
         regions = cur.execute(

@@ -12,9 +12,10 @@ theirs are generated from their bounding boxes (``detente.events.demo.DEMO_COUNT
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import functools
-import csv
+import itertools
 import json
 import math
 import sqlite3
@@ -32,8 +33,8 @@ __all__ = [
     "BOUNDARY_PACKAGE",
     "CACHE_NAME",
     "Country",
-    "boundaries_available",
     "border_lines",
+    "boundaries_available",
     "build_boundaries",
     "demo_outlines",
     "load_boundaries",
@@ -137,7 +138,7 @@ def border_lines(countries: Sequence[Country], shared: float = SHARED) -> list[C
         lines: list[tuple[tuple[float, float], ...]] = []
         for ring in c.rings:
             current: list[tuple[float, float]] = []
-            for a, b in zip(ring, ring[1:], strict=False):
+            for a, b in itertools.pairwise(ring):
                 # in pieces of at most a quarter of ``shared``: a long segment may run along a border for part
                 # of its length only
                 n = max(1, math.ceil(math.hypot(b[0] - a[0], b[1] - a[1]) / (shared / 4)))
@@ -156,7 +157,7 @@ def border_lines(countries: Sequence[Country], shared: float = SHARED) -> list[C
             if len(current) >= 2:
                 lines.append(_straighten(current))
         for ring in c.rings:  # only now: a country's own rings never hide each other
-            for a, b in zip(ring, ring[1:], strict=False):
+            for a, b in itertools.pairwise(ring):
                 for cx in range(math.floor(min(a[0], b[0]) / cell), math.floor(max(a[0], b[0]) / cell) + 1):
                     for cy in range(math.floor(min(a[1], b[1]) / cell), math.floor(max(a[1], b[1]) / cell) + 1):
                         grid.setdefault((cx, cy), []).append((a, b))

@@ -248,7 +248,9 @@ def _labels(data: MapData, view: MapView, placer: _Placer) -> list[str]:
         x, y = view.xy(label.lon, label.lat)
         if label.kind == "admin1":
             if placer.place(x, y - 8, label.name, 11):
-                out.append(f'<text class="admin1" x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle">{_a(label.name)}</text>')
+                out.append(
+                    f'<text class="admin1" x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle">{_a(label.name)}</text>'
+                )
         elif placer.place(x + 4, y + 4, label.name, 10, anchor="start"):
             out.append(
                 f'<circle class="place" cx="{x:.1f}" cy="{y:.1f}" r="2"/>'
@@ -280,7 +282,12 @@ def map_svg(
     if bbox is None and around:
         boxes = [c.bbox for c in countries if c.iso3 in set(around)]
         if boxes:
-            bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+            bbox = (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
     view = map_view(bbox)
     x0, y0, x1, y1 = view.box
     nothing = not has_marks(data)

@@ -59,7 +59,9 @@ def _pct(p: float | None) -> str:
 
 
 def _ring(view: Any, ring: Sequence[tuple[float, float]]) -> str:
-    return "".join(f"{'M' if i == 0 else 'L'}{x:.1f} {y:.1f}" for i, (x, y) in ((i, view.xy(*p)) for i, p in enumerate(ring)))
+    return "".join(
+        f"{'M' if i == 0 else 'L'}{x:.1f} {y:.1f}" for i, (x, y) in ((i, view.xy(*p)) for i, p in enumerate(ring))
+    )
 
 
 def watchlist_map_svg(
@@ -102,11 +104,11 @@ def watchlist_map_svg(
     ]
     for c in shown:
         d = "".join(_ring(view, r) for r in c.rings if len(r) >= 3)
-        u = filled.get(id(c))
-        fill = _fill(u.get("p_exceed")) if u is not None else "#fbfaf5"
-        attrs = f' data-unit="{escape(u["unit"])}" data-p="{u.get("p_exceed")}"' if u is not None else ""
+        cu = filled.get(id(c))
+        fill = _fill(cu.get("p_exceed")) if cu is not None else "#fbfaf5"
+        attrs = f' data-unit="{escape(cu["unit"])}" data-p="{cu.get("p_exceed")}"' if cu is not None else ""
         out.append(f'<path class="country" data-iso3="{escape(c.iso3)}"{attrs} d="{d}" fill="{fill}" stroke="{fill}">')
-        title = escape(c.name) if u is None else escape(f"{u.get('unit_name') or c.name}: {_pct(u.get('p_exceed'))}")
+        title = escape(c.name) if cu is None else escape(f"{cu.get('unit_name') or c.name}: {_pct(cu.get('p_exceed'))}")
         out.append(f"<title>{title}</title></path>")
     out.append('</g><g class="borders" fill="none" stroke="#4a545e" stroke-width="0.8">')
     for c in shown:
