@@ -364,20 +364,10 @@ class EventQueries:
 
         drawn = more(located, f"NOT {approx}", *(["fatalities_best > 0"] if deadly else []))
         with self.cursor() as cur:
-            all_n, n_located, n_precise, n_deadly, deaths, x0, y0, x1, y1 = cur.execute(
-                f"SELECT count(*), count(latitude + longitude), count(*) FILTER (WHERE {located} AND NOT {approx}), "
-                f"count(*) FILTER (WHERE {located} AND NOT {approx} AND fatalities_best > 0), "
-                f"sum(fatalities_best) FILTER (WHERE {located} AND NOT {approx}), "
-                f"min(longitude), min(latitude), max(longitude), max(latitude) FROM events {clause}",
-                args,
-            ).fetchall()[0]
-            n_located, n_precise = int(n_located or 0), int(n_precise or 0)
-            n = int(n_deadly or 0) if deadly else n_precise
-            bbox = (float(x0), float(y0), float(x1), float(y1)) if n_located else None
-            stacks = self._stacks(cur, more(located, approx), args) if n_located > n_precise else []
-            labels = self._labels(cur, more, located, approx, args) if n_located else []
-            dead = int(deaths or 0)
-            missing = int(all_n or 0) - n_located
+            summary, stacks, labels = self._overview(cur, clause, args)
+            all_n, n_located, n_precise, n_deadly, dead, bbox = summary
+            n = n_deadly if deadly else n_precise
+            missing = all_n - n_located
             if n <= point_cap:
                 rows = cur.execute(
                     f"SELECT longitude, latitude, category, event_id, date_start, coalesce(fatalities_best, 0) "
@@ -409,57 +399,69 @@ class EventQueries:
         return MapData("cells", n_precise, missing, bbox, size, items, truncated, measure, stacks, dead, labels)
 
     @staticmethod
-    def _stacks(cur: duckdb.DuckDBPyConnection, clause: str, args: list[Any]) -> list[Stack]:
-        """The events located only to a centroid, grouped by precision, country and (rounded) centroid."""
+    def _overview(
+        cur: duckdb.DuckDBPyConnection, clause: str, args: list[Any]
+    ) -> tuple[tuple[int, int, int, int, int, tuple[float, float, float, float] | None], list[Stack], list[Label]]:
+        """In one scan of the filtered events: the counts and extent (all, located, located to a place, of those
+        with deaths; their deaths; the extent of the located), the centroid stacks (grouped by precision, country
+        and rounded centroid) and the candidates for names (first-level units at the median of their events,
+        country centroids left out; places located to a place)."""
+        approx = approximate_sql("gp")
+        nulls = "NULL, NULL, NULL, NULL, NULL"
         rows = cur.execute(
-            "SELECT geo_precision, country_iso3, any_value(country_name), mode(admin1), mode(place), "
-            "round(longitude, 2) AS x, round(latitude, 2) AS y, count(*) AS n, coalesce(sum(fatalities_best), 0) "
-            f"FROM events {clause} GROUP BY geo_precision, country_iso3, x, y "
-            f"ORDER BY n DESC, country_iso3, x, y LIMIT {MAP_STACK_CAP}",
+            "WITH e AS (SELECT longitude AS x, latitude AS y, geo_precision AS gp, country_iso3 AS iso3, "
+            "country_name AS cname, admin1, place, fatalities_best AS dead, "
+            f"latitude IS NOT NULL AND longitude IS NOT NULL AS located FROM events {clause}), "
+            "l AS (SELECT * FROM e WHERE located), "
+            "s AS (SELECT 'summary' AS kind, NULL AS gp, NULL AS iso3, NULL AS cname, NULL AS admin1, NULL AS place, "
+            "min(x) FILTER (WHERE located) AS x, min(y) FILTER (WHERE located) AS y, count(*) AS n, "
+            f"coalesce(sum(dead) FILTER (WHERE located AND NOT {approx}), 0) AS d, "
+            "max(x) FILTER (WHERE located) AS x1, max(y) FILTER (WHERE located) AS y1, "
+            f"count(*) FILTER (WHERE located) AS a, count(*) FILTER (WHERE located AND NOT {approx}) AS b, "
+            f"count(*) FILTER (WHERE located AND NOT {approx} AND dead > 0) AS c FROM e), "
+            "k AS (SELECT 'stack', gp, iso3, min(cname), min(admin1), min(place), round(x, 2) AS rx, "
+            f"round(y, 2) AS ry, count(*) AS n, coalesce(sum(dead), 0), {nulls} FROM l WHERE {approx} "
+            f"GROUP BY gp, iso3, rx, ry ORDER BY n DESC, iso3, rx, ry LIMIT {MAP_STACK_CAP}), "
+            "r AS (SELECT 'admin1', NULL, iso3, NULL, admin1, min(place), avg(x), avg(y), count(*) AS n, 0, "
+            f"{nulls} FROM l WHERE admin1 IS NOT NULL AND coalesce(gp, 0) <> {COUNTRY} "
+            "GROUP BY iso3, admin1 ORDER BY n DESC, iso3, admin1 LIMIT 60), "
+            "p AS (SELECT 'place', NULL, NULL, NULL, NULL, place, avg(x), avg(y), count(*) AS n, 0, "
+            f"{nulls} FROM l WHERE NOT {approx} AND place IS NOT NULL GROUP BY place ORDER BY n DESC, place LIMIT 60) "
+            "SELECT * FROM s UNION ALL SELECT * FROM k UNION ALL SELECT * FROM r UNION ALL SELECT * FROM p",
             args,
         ).fetchall()
-        out = []
-        for precision, iso3, country_name, admin1, place, x, y, n, d in rows:
+        summary = next(r for r in rows if r[0] == "summary")
+        _, _, _, _, _, _, x0, y0, all_n, deaths, x1, y1, n_located, n_precise, n_deadly = summary
+        bbox = (float(x0), float(y0), float(x1), float(y1)) if n_located else None
+        counts = (int(all_n), int(n_located), int(n_precise), int(n_deadly), int(deaths), bbox)
+
+        def kind(name: str) -> list[tuple[Any, ...]]:  # UNION ALL keeps no order: most events first, then keys
+            return sorted((r for r in rows if r[0] == name), key=lambda r: (-int(r[8]), str(r[2]), str(r[4] or r[5])))
+
+        stacks = []
+        for _, precision, iso3, country_name, admin1, place, x, y, n, d, *_ in kind("stack"):
             country = str(country_name or "") or _country_name(iso3)
             if int(precision) == ADMIN1:
                 unit = region_name(admin1, place) or place_name(place)
                 name = f"{unit}, {country}" if unit else f"a first-level unit of {country}"
             else:
                 name = country
-            out.append(Stack(int(precision), iso3, name, float(x), float(y), int(n), int(d)))
-        return out
-
-    @staticmethod
-    def _labels(cur: duckdb.DuckDBPyConnection, more: Any, located: str, approx: str, args: list[Any]) -> list[Label]:
-        """The busiest first-level units (at the median of their events, country centroids left out) and the
-        busiest places located to a place, named from the events themselves."""
-        regions = cur.execute(
-            "SELECT country_iso3, admin1, mode(place), count(*) AS n, median(longitude), median(latitude) "
-            f"FROM events {more(located, 'admin1 IS NOT NULL', f'coalesce(geo_precision, 0) <> {COUNTRY}')} "
-            "GROUP BY country_iso3, admin1 ORDER BY n DESC, country_iso3, admin1 LIMIT 60",
-            args,
-        ).fetchall()
-        places = cur.execute(
-            "SELECT place, count(*) AS n, median(longitude), median(latitude) "
-            f"FROM events {more(located, f'NOT {approx}', 'place IS NOT NULL')} "
-            "GROUP BY place ORDER BY n DESC, place LIMIT 60",
-            args,
-        ).fetchall()
-        out: list[Label] = []
+            stacks.append(Stack(int(precision), iso3, name, float(x), float(y), int(n), int(d)))
+        labels: list[Label] = []
         seen: set[str] = set()
-        for _, admin1, place, n, x, y in regions:
-            name = region_name(admin1, place)
-            if name and name not in seen and len(seen) < MAP_LABELS:
-                seen.add(name)
-                out.append(Label("admin1", name, float(x), float(y), int(n)))
+        for _, _, _, _, admin1, place, x, y, n, *_ in kind("admin1"):
+            unit_name = region_name(admin1, place)
+            if unit_name and unit_name not in seen and len(seen) < MAP_LABELS:
+                seen.add(unit_name)
+                labels.append(Label("admin1", unit_name, float(x), float(y), int(n)))
         count = 0
-        for place, n, x, y in places:
-            name = place_name(place)
-            if name and name not in seen and count < MAP_LABELS:
-                seen.add(name)
+        for _, _, _, _, _, place, x, y, n, *_ in kind("place"):
+            short = place_name(place)
+            if short and short not in seen and count < MAP_LABELS:
+                seen.add(short)
                 count += 1
-                out.append(Label("place", name, float(x), float(y), int(n)))
-        return out
+                labels.append(Label("place", short, float(x), float(y), int(n)))
+        return counts, stacks, labels
 
     # -- where first-level units are ---------------------------------------------------------------------------
     def unit_anchors(self) -> dict[tuple[str, str], tuple[float, float]]:
