@@ -81,18 +81,28 @@ def test_every_unit_is_on_the_map_coloured_by_its_forecast(demo: Demo) -> None:
     x0, _, _, y1 = (float(v) for v in svg.get("data-box", "").split(","))
     k, scale = float(svg.get("data-k", "0")), float(svg.get("data-scale", "0"))
     for u in units:
-        circle = drawn[u["unit"]].find(f"{SVG}circle")
+        circle = drawn[u["unit"]].find(f"{SVG}circle[@class='disc']")
         assert circle is not None and circle.get("fill") == _expected_fill(u["p_exceed"]), u["unit"]
         title = drawn[u["unit"]].find(f"{SVG}title")
         assert title is not None and f"rank {u['rank']}" in (title.text or "")
-        # the circle stands inside its country (the demo's regions lie in their country's box)
-        lon = x0 + float(circle.get("cx", "nan")) / (k * scale)
-        lat = y1 - float(circle.get("cy", "nan")) / scale
+        # the unit's point (where a circle moved aside to stay visible, the end of its line) stands inside its
+        # country: the demo's regions lie in their country's box
+        line = drawn[u["unit"]].find(f"{SVG}line")
+        px, py = (line.get("x1"), line.get("y1")) if line is not None else (circle.get("cx"), circle.get("cy"))
+        lon = x0 + float(px or "nan") / (k * scale)
+        lat = y1 - float(py or "nan") / scale
         bx0, by0, bx1, by1 = boxes[u["unit"].split(":")[0]]
         assert bx0 - 0.1 <= lon <= bx1 + 0.1 and by0 - 0.1 <= lat <= by1 + 0.1, (u["unit"], lon, lat)
     first = min(units, key=lambda u: u["rank"])
     text = drawn[first["unit"]].find(f"{SVG}text")
     assert text is not None and text.text == str(first["rank"])
+    assert drawn[first["unit"]].find(f"{SVG}line") is None  # the first rank keeps its place
+    circles = [(float(c.get("cx", 0)), float(c.get("cy", 0)), float(c.get("r", 0))) for c in
+               (g.find(f"{SVG}circle[@class='disc']") for g in drawn.values()) if c is not None]  # fmt: skip
+    assert len(circles) == len(units)
+    for i, (ax, ay, ar) in enumerate(circles):  # no circle hides another
+        for bx, by, br in circles[i + 1 :]:
+            assert ((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5 >= ar + br
 
 
 def test_the_page_includes_the_map_and_its_key(demo: Demo) -> None:

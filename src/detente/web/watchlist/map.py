@@ -64,6 +64,18 @@ def _ring(view: Any, ring: Sequence[tuple[float, float]]) -> str:
     )
 
 
+def _free_spot(x: float, y: float, r: float, taken: Sequence[tuple[float, float, float]]) -> tuple[float, float]:
+    """Where a circle of radius ``r`` meant for (x, y) overlaps none already placed: (x, y) itself, else the first
+    free point on a spiral around it (golden-angle steps), so units whose events share a centre stay visible."""
+    for i in range(400):
+        dist = 0.0 if i == 0 else 2.2 * math.sqrt(i) * r / 2
+        angle = i * 2.399963
+        cx, cy = x + dist * math.cos(angle), y + dist * math.sin(angle)
+        if all(math.hypot(cx - tx, cy - ty) >= r + tr + 1 for tx, ty, tr in taken):
+            return cx, cy
+    return x, y
+
+
 def watchlist_map_svg(
     units: Sequence[Mapping[str, Any]],
     countries: Sequence[Country],
@@ -117,23 +129,34 @@ def watchlist_map_svg(
             out.append(f'<path d="{d}"/>')
     out.append("</g>")
     top = max((float(u.get("forecast") or 0.0) for u, point, _ in placed if point is not None), default=0.0)
-    out.append('<g class="units">')
-    for u, point, _ in sorted(placed, key=lambda t: -int(t[0].get("rank") or 0)):  # the first rank on top
+    circles: list[tuple[Mapping[str, Any], float, float, float, float, float]] = []  # unit, anchor x y, at x y, r
+    for u, point, _ in sorted(placed, key=lambda t: int(t[0].get("rank") or 0)):  # the first rank keeps its place
         if point is None:
             continue
-        x, y = view.xy(*point)
+        ax, ay = view.xy(*point)
         expected = float(u.get("forecast") or 0.0)
         r = 6.0 + (10.0 * math.sqrt(expected / top) if top > 0 else 0.0)
+        x, y = _free_spot(ax, ay, r, [(cx, cy, cr) for *_, cx, cy, cr in circles])
+        circles.append((u, ax, ay, x, y, r))
+    out.append('<g class="units">')
+    for u, ax, ay, x, y, r in reversed(circles):  # the first rank drawn last, on top
         p = u.get("p_exceed")
         rank = int(u.get("rank") or 0)
         dark = (bin_of(p) or 0) >= 3
+        expected = float(u.get("forecast") or 0.0)
         label = (
             f"{u.get('unit_name') or u['unit']}: rank {rank}, P(≥ {threshold} deaths) {_pct(p)}, "
             f"{expected:.1f} deaths expected"
         )
+        out.append(f'<g class="unit" data-unit="{escape(u["unit"])}" data-p="{p}">')
+        if math.hypot(x - ax, y - ay) > r:  # moved aside to be seen: a line back to where its events are
+            out.append(
+                f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="#1b1f23" stroke-width="0.8"/>'
+                f'<circle class="anchor" cx="{ax:.1f}" cy="{ay:.1f}" r="1.8" fill="#1b1f23"/>'
+            )
         out.append(
-            f'<g class="unit" data-unit="{escape(u["unit"])}" data-p="{p}">'
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{_fill(p)}" stroke="#1b1f23" stroke-width="1"/>'
+            f'<circle class="disc" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{_fill(p)}" stroke="#1b1f23" '
+            'stroke-width="1"/>'
         )
         if rank and rank <= 20:
             out.append(
