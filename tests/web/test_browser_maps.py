@@ -56,6 +56,21 @@ def test_toggle_deaths_and_the_empty_state(browser: Any, url: str) -> None:
     before = page.locator("svg.ex-map").get_attribute("viewBox")
     page.keyboard.press("ArrowRight")
     page.wait_for_function("b => document.querySelector('svg.ex-map').getAttribute('viewBox') !== b", arg=before)
+    # the timeline's bars are one tab stop too (the latest bar); arrows move between them
+    bars = page.locator("svg.ex-timeline .bar")
+    assert page.locator("svg.ex-timeline .bar[tabindex='0']").count() == 1
+    assert bars.last.get_attribute("tabindex") == "0"
+    bars.last.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(
+        "() => document.activeElement === [...document.querySelectorAll('svg.ex-timeline .bar')].slice(-2)[0]"
+    )
+    assert page.locator("svg.ex-timeline .bar[tabindex='0']").count() == 1
+    stops = page.evaluate(
+        "() => [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, [tabindex]')]"
+        ".filter(e => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length).length"
+    )
+    assert stops < 40, stops  # the map's marks and the timeline's bars were one each
 
     page.fill("input[name=actor]", "no such actor anywhere")
     page.click("form.ex-filters button[type=submit]")

@@ -60,23 +60,30 @@
     if (out) { out.textContent = text || ""; }
   }
 
-  // hovering (and, where "focusable", focusing) a node writes its title under the panels; map marks and cells
-  // stay out of the tab order: the map is one tab stop, moved with the keyboard (enhanceMap)
-  function describe(el, selector, focusable) {
+  // hovering or focusing a node writes its title under the panels. Nothing here adds tab stops: the map is one
+  // (moved with the keyboard, enhanceMap), the timeline's bars are one (arrows between them, enhanceTimeline)
+  function describe(el, selector) {
     el.querySelectorAll(selector).forEach(function (node) {
       var title = node.querySelector("title");
       if (!title) { return; }
-      if (focusable) { node.setAttribute("tabindex", "0"); }
       var show = function () { readout(el, title.textContent); };
       node.addEventListener("mouseenter", show);
       node.addEventListener("focus", show);
     });
   }
 
+  // the bars are one tab stop (the latest bar); left and right arrows, Home and End move between them
   function enhanceTimeline(el) {
     var form = el.querySelector("form.ex-filters");
-    el.querySelectorAll(".ex-timeline .bar").forEach(function (bar) {
+    var bars = Array.prototype.slice.call(el.querySelectorAll(".ex-timeline .bar"));
+    var focusBar = function (i) {
+      var next = bars[Math.max(0, Math.min(bars.length - 1, i))];
+      bars.forEach(function (b) { b.setAttribute("tabindex", b === next ? "0" : "-1"); });
+      next.focus();
+    };
+    bars.forEach(function (bar, i) {
       bar.setAttribute("role", "button");
+      bar.setAttribute("tabindex", i === bars.length - 1 ? "0" : "-1");
       var pick = function () {
         if (!form) { return; }
         form.elements.namedItem("start").value = bar.getAttribute("data-start");
@@ -86,6 +93,10 @@
       bar.addEventListener("click", pick);
       bar.addEventListener("keydown", function (ev) {
         if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); pick(); }
+        else if (ev.key === "ArrowLeft") { ev.preventDefault(); focusBar(i - 1); }
+        else if (ev.key === "ArrowRight") { ev.preventDefault(); focusBar(i + 1); }
+        else if (ev.key === "Home") { ev.preventDefault(); focusBar(0); }
+        else if (ev.key === "End") { ev.preventDefault(); focusBar(bars.length - 1); }
       });
     });
   }
@@ -188,8 +199,7 @@
     enhanceLinks(el);
     enhanceTimeline(el);
     enhanceMap(el);
-    describe(el, ".ex-map .mark, .ex-map .cell, .ex-map .stack", false);
-    describe(el, ".ex-timeline .bar", true);
+    describe(el, ".ex-map .mark, .ex-map .cell, .ex-map .stack, .ex-timeline .bar");
     el.setAttribute("data-enhanced", "1");
   }
 
