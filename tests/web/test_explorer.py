@@ -238,7 +238,7 @@ def test_boundaries_are_real_and_simplified(tmp_path: Path) -> None:
     if not boundaries_available():
         pytest.skip("pyworldatlas-mapdata-overview (Natural Earth boundaries, CC0) is not installed")
     countries = {c.iso3: c for c in load_boundaries(tmp_path / "cache")}
-    assert (tmp_path / "cache" / "boundaries-v1.json").is_file()
+    assert (tmp_path / "cache" / "boundaries-v2.json").is_file()
     assert len(countries) > 200 and {"GEO", "SYR", "COL", "XAR", "XBO"} <= set(countries)
     x0, y0, x1, y1 = countries["GEO"].bbox
     assert 39 < x0 < x1 < 47.5 and 40.5 < y0 < y1 < 44  # Georgia, the country

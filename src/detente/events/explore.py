@@ -12,16 +12,19 @@ one aggregate each; the map is a summary and then points or grid cells.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from detente.events.countries import by_iso3
 from detente.events.explore_query import ExplorerQuery
+from detente.events.geo_precision import ADMIN1, COUNTRY, approximate_sql
 from detente.events.reader import Stamp, StoreReader
 from detente.events.schema import EVENT_SCHEMA
 from detente.events.store import EventStore
@@ -31,11 +34,15 @@ __all__ = [
     "MAP_POINT_CAP",
     "EventQueries",
     "Facets",
+    "Label",
     "MapData",
     "Page",
+    "Stack",
     "Timeline",
     "choose_bucket",
     "choose_cell_size",
+    "place_name",
+    "region_name",
 ]
 
 LIST_COLUMNS = (
@@ -61,6 +68,11 @@ LIST_COLUMNS = (
 MAP_POINT_CAP = 1500
 #: at most this many cells are returned (the busiest ones)
 MAP_CELL_CAP = 4000
+#: at most this many centroid stacks are listed (the busiest), and this many names of each kind are offered
+MAP_STACK_CAP = 200
+MAP_LABELS = 12
+#: a GDELT first-level unit code (FIPS 10-4 country + two characters), not a name
+_FIPS_ADMIN1 = re.compile(r"^[A-Z]{2}[0-9A-Z]{2}$")
 _CELL_SIZES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 #: cells across the longer side of the data's extent
 _CELLS_ACROSS = 48
@@ -106,6 +118,39 @@ def _page_window(days: list[tuple[Any, Any]], offset: int, size: int) -> tuple[A
     return window
 
 
+def _country_name(iso3: str | None) -> str:
+    if not iso3:
+        return "an unknown country"
+    country = by_iso3(iso3)
+    return country.name if country is not None else iso3
+
+
+def place_name(place: str | None) -> str | None:
+    """A place's short name: the first comma-separated part, without GDELT's asterisks ("Batumi, Ajaria**,
+    Georgia" → "Batumi")."""
+    if not place:
+        return None
+    head = place.split(",")[0].strip().strip("*").strip()
+    return head or None
+
+
+def region_name(admin1: str | None, place: str | None) -> str | None:
+    """A first-level unit's name: ``admin1`` itself when it is a name (ACLED, UCDP, the demo); for a GDELT code
+    ("GG04"), the unit's part of the GDELT place name ("Batumi, Ajaria**, Georgia" → "Ajaria"; "Nevada, United
+    States" → "Nevada"); None for GDELT's "..00" code, which means "the country in general", not a unit."""
+    if not admin1:
+        return None
+    if not _FIPS_ADMIN1.match(admin1):
+        return admin1
+    if admin1.endswith("00") or not place:
+        return None
+    parts = [p.strip().strip("*").strip() for p in place.split(",")]
+    name = parts[-2] if len(parts) >= 3 else parts[0] if len(parts) == 2 else None
+    if not name or name.endswith("(general)"):
+        return None
+    return name
+
+
 def choose_cell_size(width: float, height: float) -> float:
     """A round cell size (degrees) giving about 48 cells across the longer side."""
     target = max(width, height, 0.01) / _CELLS_ACROSS
@@ -136,15 +181,56 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class Stack:
+    """Events located only to a centroid (``geo_precision`` 3 or 4): drawn as one marked stack, counted apart."""
+
+    precision: int  # 3 admin1 or region, 4 country
+    iso3: str | None
+    name: str  # the country's or the first-level unit's name
+    lon: float
+    lat: float
+    events: int
+    deaths: int
+
+
+@dataclass(frozen=True)
+class Label:
+    """A name to write on the map: a first-level unit (``kind`` "admin1") or one of the busiest places."""
+
+    kind: str
+    name: str
+    lon: float
+    lat: float
+    events: int
+
+
+@dataclass(frozen=True)
 class MapData:
     mode: str  # "points" or "cells"
-    total: int  # events with coordinates that match
+    total: int  # events located to a place (not only to a centroid) that match; drawn as points or cells
     without_coordinates: int
     bbox: tuple[float, float, float, float] | None
     cell_size: float | None
-    #: points: (lon, lat, category, event_id, date_start); cells: (lon0, lat0, count, top category)
+    #: points: (lon, lat, category, event_id, date_start, deaths); cells: (lon0, lat0, events, top category, deaths)
     items: list[tuple[Any, ...]]
     truncated: bool = False
+    measure: str = "events"
+    #: events located only to a country or first-level-unit centroid, per centroid (most events first)
+    stacks: list[Stack] = field(default_factory=list)
+    #: deaths among the events drawn as points or cells
+    deaths: int = 0
+    #: names of first-level units and of the busiest places, most events first
+    labels: list[Label] = field(default_factory=list)
+
+    @property
+    def approximate(self) -> int:
+        """How many matching events are located only to a centroid."""
+        return sum(s.events for s in self.stacks)
+
+    @property
+    def shown(self) -> int:
+        """How many items the measure shows: events, or events with at least one death."""
+        return len(self.items)
 
 
 @dataclass(frozen=True)
@@ -263,39 +349,135 @@ class EventQueries:
 
     # -- the map -------------------------------------------------------------------------------------------------
     def map(self, query: ExplorerQuery, *, point_cap: int = MAP_POINT_CAP) -> MapData:
+        """Points, or grid cells when many, of the events located to a place; apart from them, the events located
+        only to a country or first-level-unit centroid (``geo_precision`` 3–4), one stack per centroid; and the
+        names of the busiest first-level units and places. With ``measure=deaths`` the points and cells are the
+        events with deaths, valued by ``fatalities_best``."""
         clause, args = where(query)
+        approx = approximate_sql()
         located = "latitude IS NOT NULL AND longitude IS NOT NULL"
-        located_clause = f"{clause} AND {located}" if clause else f"WHERE {located}"
+        deadly = query.measure == "deaths"
+
+        def more(*preds: str) -> str:
+            body = " AND ".join(preds)
+            return f"{clause} AND {body}" if clause else f"WHERE {body}"
+
+        drawn = more(located, f"NOT {approx}", *(["fatalities_best > 0"] if deadly else []))
         with self.cursor() as cur:
-            all_n, n, x0, y0, x1, y1 = cur.execute(
-                f"SELECT count(*), count(latitude + longitude), min(longitude), min(latitude), max(longitude), "
-                f"max(latitude) FROM events {clause}",
-                args,
-            ).fetchall()[0]
-            n = int(n or 0)
-            bbox = (float(x0), float(y0), float(x1), float(y1)) if n else None
-            missing = int(all_n or 0) - n
+            summary, stacks, labels = self._overview(cur, clause, args)
+            all_n, n_located, n_precise, n_deadly, dead, bbox = summary
+            n = n_deadly if deadly else n_precise
+            missing = all_n - n_located
             if n <= point_cap:
                 rows = cur.execute(
-                    f"SELECT longitude, latitude, category, event_id, date_start FROM events {located_clause} "
-                    "ORDER BY date_start DESC, event_id",
+                    f"SELECT longitude, latitude, category, event_id, date_start, coalesce(fatalities_best, 0) "
+                    f"FROM events {drawn} ORDER BY date_start DESC, event_id",
                     args,
                 ).fetchall()
-                return MapData("points", n, missing, bbox, None, [tuple(r) for r in rows])
+                items = [tuple(r) for r in rows]
+                return MapData(
+                    "points", n_precise, missing, bbox, None, items, False, query.measure, stacks, dead, labels
+                )
             assert bbox is not None
             size = choose_cell_size(bbox[2] - bbox[0], bbox[3] - bbox[1])
             # counts per cell and category first: cheaper than mode(), and the top category of a tie is the
             # first by name, so the answer does not depend on scheduling
             rows = cur.execute(
                 f"WITH c AS (SELECT floor(longitude / {size}) AS gx, floor(latitude / {size}) AS gy, category, "
-                f"count(*) AS k FROM events {located_clause} GROUP BY gx, gy, category) "
-                "SELECT gx, gy, sum(k) AS n, first(category ORDER BY k DESC, category) AS top FROM c "
-                f"GROUP BY gx, gy ORDER BY n DESC, gx, gy LIMIT {MAP_CELL_CAP + 1}",
+                f"count(*) AS k, sum(coalesce(fatalities_best, 0)) AS d FROM events {drawn} "
+                "GROUP BY gx, gy, category) "
+                "SELECT gx, gy, sum(k) AS n, first(category ORDER BY k DESC, category) AS top, sum(d) AS d FROM c "
+                f"GROUP BY gx, gy ORDER BY {'d' if deadly else 'n'} DESC, gx, gy LIMIT {MAP_CELL_CAP + 1}",
                 args,
             ).fetchall()
         truncated = len(rows) > MAP_CELL_CAP
-        items = [(float(gx) * size, float(gy) * size, int(cnt), str(top)) for gx, gy, cnt, top in rows[:MAP_CELL_CAP]]
-        return MapData("cells", n, missing, bbox, size, items, truncated)
+        items = [
+            (float(gx) * size, float(gy) * size, int(cnt), str(top), int(d))
+            for gx, gy, cnt, top, d in rows[:MAP_CELL_CAP]
+        ]
+        measure = query.measure
+        return MapData("cells", n_precise, missing, bbox, size, items, truncated, measure, stacks, dead, labels)
+
+    @staticmethod
+    def _overview(
+        cur: duckdb.DuckDBPyConnection, clause: str, args: list[Any]
+    ) -> tuple[tuple[int, int, int, int, int, tuple[float, float, float, float] | None], list[Stack], list[Label]]:
+        """In one scan of the filtered events: the counts and extent (all, located, located to a place, of those
+        with deaths; their deaths; the extent of the located), the centroid stacks (grouped by precision, country
+        and rounded centroid) and the candidates for names (first-level units at the median of their events,
+        country centroids left out; places located to a place)."""
+        approx = approximate_sql("gp")
+        nulls = "NULL, NULL, NULL, NULL, NULL"
+        rows = cur.execute(
+            "WITH e AS (SELECT longitude AS x, latitude AS y, geo_precision AS gp, country_iso3 AS iso3, "
+            "country_name AS cname, admin1, place, fatalities_best AS dead, "
+            f"latitude IS NOT NULL AND longitude IS NOT NULL AS located FROM events {clause}), "
+            "l AS (SELECT * FROM e WHERE located), "
+            "s AS (SELECT 'summary' AS kind, NULL AS gp, NULL AS iso3, NULL AS cname, NULL AS admin1, NULL AS place, "
+            "min(x) FILTER (WHERE located) AS x, min(y) FILTER (WHERE located) AS y, count(*) AS n, "
+            f"coalesce(sum(dead) FILTER (WHERE located AND NOT {approx}), 0) AS d, "
+            "max(x) FILTER (WHERE located) AS x1, max(y) FILTER (WHERE located) AS y1, "
+            f"count(*) FILTER (WHERE located) AS a, count(*) FILTER (WHERE located AND NOT {approx}) AS b, "
+            f"count(*) FILTER (WHERE located AND NOT {approx} AND dead > 0) AS c FROM e), "
+            "k AS (SELECT 'stack', gp, iso3, min(cname), min(admin1), min(place), round(x, 2) AS rx, "
+            f"round(y, 2) AS ry, count(*) AS n, coalesce(sum(dead), 0), {nulls} FROM l WHERE {approx} "
+            f"GROUP BY gp, iso3, rx, ry ORDER BY n DESC, iso3, rx, ry LIMIT {MAP_STACK_CAP}), "
+            "r AS (SELECT 'admin1', NULL, iso3, NULL, admin1, min(place), avg(x), avg(y), count(*) AS n, 0, "
+            f"{nulls} FROM l WHERE admin1 IS NOT NULL AND coalesce(gp, 0) <> {COUNTRY} "
+            "GROUP BY iso3, admin1 ORDER BY n DESC, iso3, admin1 LIMIT 60), "
+            "p AS (SELECT 'place', NULL, NULL, NULL, NULL, place, avg(x), avg(y), count(*) AS n, 0, "
+            f"{nulls} FROM l WHERE NOT {approx} AND place IS NOT NULL GROUP BY place ORDER BY n DESC, place LIMIT 60) "
+            "SELECT * FROM s UNION ALL SELECT * FROM k UNION ALL SELECT * FROM r UNION ALL SELECT * FROM p",
+            args,
+        ).fetchall()
+        summary = next(r for r in rows if r[0] == "summary")
+        _, _, _, _, _, _, x0, y0, all_n, deaths, x1, y1, n_located, n_precise, n_deadly = summary
+        bbox = (float(x0), float(y0), float(x1), float(y1)) if n_located else None
+        counts = (int(all_n), int(n_located), int(n_precise), int(n_deadly), int(deaths), bbox)
+
+        def kind(name: str) -> list[tuple[Any, ...]]:  # UNION ALL keeps no order: most events first, then keys
+            return sorted((r for r in rows if r[0] == name), key=lambda r: (-int(r[8]), str(r[2]), str(r[4] or r[5])))
+
+        stacks = []
+        for _, precision, iso3, country_name, admin1, place, x, y, n, d, *_ in kind("stack"):
+            country = str(country_name or "") or _country_name(iso3)
+            if int(precision) == ADMIN1:
+                unit = region_name(admin1, place) or place_name(place)
+                name = f"{unit}, {country}" if unit else f"a first-level unit of {country}"
+            else:
+                name = country
+            stacks.append(Stack(int(precision), iso3, name, float(x), float(y), int(n), int(d)))
+        labels: list[Label] = []
+        seen: set[str] = set()
+        for _, _, _, _, admin1, place, x, y, n, *_ in kind("admin1"):
+            unit_name = region_name(admin1, place)
+            if unit_name and unit_name not in seen and len(seen) < MAP_LABELS:
+                seen.add(unit_name)
+                labels.append(Label("admin1", unit_name, float(x), float(y), int(n)))
+        count = 0
+        for _, _, _, _, _, place, x, y, n, *_ in kind("place"):
+            short = place_name(place)
+            if short and short not in seen and count < MAP_LABELS:
+                seen.add(short)
+                count += 1
+                labels.append(Label("place", short, float(x), float(y), int(n)))
+        return counts, stacks, labels
+
+    # -- where first-level units are ---------------------------------------------------------------------------
+    def unit_anchors(self) -> dict[tuple[str, str], tuple[float, float]]:
+        """A point for each (country, first-level unit) of the store: the median of its events' coordinates,
+        of those located to a place when it has any, else of its first-level-unit centroids (country centroids
+        never count: they say nothing about the unit)."""
+        approx = approximate_sql()
+        with self.cursor() as cur:
+            rows = cur.execute(
+                "SELECT country_iso3, admin1, "
+                f"coalesce(median(longitude) FILTER (WHERE NOT {approx}), median(longitude)), "
+                f"coalesce(median(latitude) FILTER (WHERE NOT {approx}), median(latitude)) FROM events "
+                "WHERE latitude IS NOT NULL AND longitude IS NOT NULL AND country_iso3 IS NOT NULL "
+                f"AND admin1 IS NOT NULL AND coalesce(geo_precision, 0) <> {COUNTRY} GROUP BY country_iso3, admin1"
+            ).fetchall()
+        return {(str(c), str(a)): (float(x), float(y)) for c, a, x, y in rows}
 
     # -- facets --------------------------------------------------------------------------------------------------
     def facets(self, query: ExplorerQuery | None = None, *, limit: int = 300) -> Facets:

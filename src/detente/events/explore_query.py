@@ -14,19 +14,21 @@ from urllib.parse import urlencode
 from detente.errors import InputError
 from detente.events.query import EventFilter, parse_date
 
-__all__ = ["MAX_PAGE", "MAX_PAGE_SIZE", "ExplorerQuery", "parse_query"]
+__all__ = ["MAX_PAGE", "MAX_PAGE_SIZE", "MEASURES", "ExplorerQuery", "parse_query"]
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 25
 #: deepest page reachable by paging (beyond it, narrow the filter or export)
 MAX_PAGE = 10_000
+#: what the map counts: events, or deaths (``fatalities_best``); a way of showing, not a filter
+MEASURES = ("events", "deaths")
 _MAX_VALUES = 300
 _MAX_TEXT = 200
 
 
 @dataclass(frozen=True)
 class ExplorerQuery:
-    """A filter (:class:`EventFilter`) plus paging."""
+    """A filter (:class:`EventFilter`) plus paging and what the map shows (``measure``)."""
 
     countries: tuple[str, ...] = ()
     start: date | None = None
@@ -37,6 +39,7 @@ class ExplorerQuery:
     bbox: tuple[float, float, float, float] | None = None
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    measure: str = "events"
 
     def event_filter(self) -> EventFilter:
         return EventFilter(
@@ -63,6 +66,9 @@ class ExplorerQuery:
         out += [("source", s) for s in self.sources]
         if self.bbox:
             out.append(("bbox", ",".join(f"{v:g}" for v in self.bbox)))
+        measure = override.get("measure", self.measure)
+        if measure != "events":
+            out.append(("measure", str(measure)))
         if paging:
             out.append(("page", str(override.get("page", self.page))))
             out.append(("page_size", str(self.page_size)))
@@ -129,6 +135,15 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return (x0, y0, x1, y1)
 
 
+def _measure(items: Sequence[tuple[str, str]]) -> str:
+    text = _last(items, "measure")
+    if text is None:
+        return "events"
+    if text not in MEASURES:
+        raise InputError(f"{text!r} is not one of {', '.join(MEASURES)}", field="measure")
+    return text
+
+
 def parse_query(items: Sequence[tuple[str, str]]) -> ExplorerQuery:
     """Parse query parameters; a bad value raises :class:`InputError` naming its field."""
     countries = tuple(c.upper() for c in _values(items, "country"))
@@ -145,6 +160,7 @@ def parse_query(items: Sequence[tuple[str, str]]) -> ExplorerQuery:
         bbox=_bbox(_last(items, "bbox")),
         page=_int(items, "page", 1, 1, MAX_PAGE),
         page_size=_int(items, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+        measure=_measure(items),
     )
     query.event_filter()  # validates categories, country codes, date order (InputError names the field)
     return query

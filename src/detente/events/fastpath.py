@@ -39,6 +39,7 @@ from detente.events.adapters.gdelt import GdeltTsvAdapter
 from detente.events.adapters.gdelt_columns import GDELT1_COLUMNS, GDELT2_COLUMNS
 from detente.events.canonical import content_hash_sql
 from detente.events.countries import all_countries
+from detente.events.geo_precision import GDELT_GEO_TYPE
 from detente.events.schema import EVENT_SCHEMA
 from detente.events.taxonomy import from_cameo, quad_class_of_root
 
@@ -204,6 +205,10 @@ def _read_sql(path: Path, layout: tuple[str, ...]) -> str:
     return f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in layout if c in _WANTED)} FROM {reader}"
 
 
+#: ActionGeo_Type → geo_precision as SQL (the table lives in detente.events.geo_precision)
+_GEO_WHENS = " ".join(f"WHEN _geo_type = {t} THEN {p}" for t, p in sorted(GDELT_GEO_TYPE.items()))
+
+
 def _query(lines: Path, layout: tuple[str, ...], source: str, batch: str, file_name: str) -> str:
     """Pass 2: the SELECT giving EVENT_SCHEMA rows (plus a check column) from pass 1's file ``lines``."""
     numbers = _NUMBERS
@@ -221,8 +226,7 @@ def _query(lines: Path, layout: tuple[str, ...], source: str, batch: str, file_n
                {_code("ActionGeo_ADM1Code")} AS admin1, CAST(NULL AS VARCHAR) AS admin2,
                {_text("ActionGeo_FullName")} AS place,
                CASE WHEN _has_geo THEN _lat END AS latitude, CASE WHEN _has_geo THEN _lon END AS longitude,
-               CAST(CASE WHEN NOT _has_geo THEN NULL WHEN _geo_type = 1 THEN 4 WHEN _geo_type IN (2, 5) THEN 3
-                    ELSE 1 END AS TINYINT) AS geo_precision,
+               CAST(CASE WHEN NOT _has_geo THEN NULL {_GEO_WHENS} END AS TINYINT) AS geo_precision,
                c.category AS category, c.subcategory AS subcategory, _event_code AS source_event_type,
                coalesce(_quad, c.quad) AS quad_class,
                {_text("Actor1Name")} AS actor1_name, {_code("Actor1Code")} AS actor1_id,

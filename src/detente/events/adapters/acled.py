@@ -23,6 +23,7 @@ from detente.errors import BadValue, InputError
 from detente.events import countries
 from detente.events.adapters.base import Adapter, Probe, ReadOptions
 from detente.events.canonical import conform
+from detente.events.geo_precision import acled_precision
 from detente.events.schema import RAW_SCHEMA
 from detente.events.taxonomy import from_acled
 
@@ -278,7 +279,7 @@ def map_acled(rec: Mapping[str, str], layout: str) -> dict[str, Any]:
         "place": _text(rec.get("location")),
         "latitude": _float(rec.get("latitude"), "latitude"),
         "longitude": _float(rec.get("longitude"), "longitude"),
-        "geo_precision": _int(rec.get("geo_precision"), "geo_precision"),
+        "geo_precision": acled_precision(_int(rec.get("geo_precision"), "geo_precision")),
         "category": cat[0],
         "subcategory": cat[1],
         "source_event_type": f"{event_type}/{sub_type}" if sub_type else event_type,

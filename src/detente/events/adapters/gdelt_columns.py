@@ -19,6 +19,7 @@ import pyarrow.compute as _pc
 
 from detente.events.canonical import conform
 from detente.events.countries import by_fips
+from detente.events.geo_precision import GDELT_GEO_TYPE
 from detente.events.taxonomy import from_cameo, quad_class_of_root
 
 # pyarrow-stubs' overloads reject valid mixes of scalars, arrays and numpy input; compute is untyped here.
@@ -76,8 +77,8 @@ ColumnGetter: TypeAlias = Callable[[str], "pa.Array[Any]"]
 
 _NUMBER_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 _NULL_STR = pa.scalar(None, pa.string())
-# ActionGeo_Type -> geo_precision: 1 country -> 4; 2 US state, 5 world state -> 3; 3/4 US/world city -> 1
-_GEO_PRECISION = pa.array([None, 4, 3, 1, 1, 3], pa.int8())
+# ActionGeo_Type -> geo_precision, indexed by the type (0 = no place): the table is in detente.events.geo_precision
+_GEO_PRECISION = pa.array([None, *(GDELT_GEO_TYPE[t] for t in range(1, 6))], pa.int8())
 
 
 def _is_stringy(arr: pa.Array[Any]) -> bool:

@@ -25,6 +25,7 @@ from detente.events.adapters.acled import (
     require_columns,
 )
 from detente.events.adapters.base import Adapter, Probe, ReadOptions
+from detente.events.geo_precision import UCDP_WHERE_PREC
 from detente.events.taxonomy import from_ucdp
 
 __all__ = ["ADAPTERS", "DATE_PRECISION", "GEO_PRECISION", "UcdpGedAdapter", "map_ged"]
@@ -32,11 +33,9 @@ __all__ = ["ADAPTERS", "DATE_PRECISION", "GEO_PRECISION", "UcdpGedAdapter", "map
 #: ``date_prec`` (codebook 22.1): 1 exact day; 2 within 2–6 days; 3 only the week; 4 within a month;
 #: 5 within a year.
 DATE_PRECISION: dict[int, str] = {1: "day", 2: "days", 3: "week", 4: "month", 5: "year"}
-#: ``where_prec`` (codebook 22.1) → canonical geo precision (1 exact place, 2 near/admin2,
-#: 3 admin1/region, 4 country only): 1 exact location → 1; 2 within 25 km → 2; 3 second-order admin unit → 2;
-#: 4 first-order admin unit → 3; 5 linear feature or area larger than admin1 → 3; 6 only the country → 4;
-#: 7 international waters or airspace → 4.
-GEO_PRECISION: dict[int, int] = {1: 1, 2: 2, 3: 2, 4: 3, 5: 3, 6: 4, 7: 4}
+#: ``where_prec`` (codebook 22.1) → canonical geo precision: one table for every source, in
+#: :mod:`detente.events.geo_precision`.
+GEO_PRECISION: dict[int, int] = UCDP_WHERE_PREC
 _REQUIRED = (
     "id",
     "type_of_violence",

@@ -3,7 +3,7 @@
 Real countries come from the ``pyworldatlas-mapdata-overview`` package (CC0; outlines from Natural Earth 1:10m
 Admin 0 map units, sampled at 20 arc-minutes), which ships them inside its wheel: nothing is fetched at run time.
 They are simplified here (Douglas-Peucker, 0.1 degree), keyed by ISO 3166 alpha-3, and cached as JSON in the
-workspace (``cache/boundaries-v1.json``). The demo's fictional states (``XAR``, ``XBO``) have no real outline:
+workspace (``cache/boundaries-v2.json``). The demo's fictional states (``XAR``, ``XBO``) have no real outline:
 theirs are generated from their bounding boxes (``detente.events.demo.DEMO_COUNTRIES``).
 
 ``python -m detente.web.explorer.boundaries --workspace WS`` writes the cache ahead of time.
@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
+import functools
+import itertools
 import json
 import math
 import sqlite3
@@ -30,6 +33,7 @@ __all__ = [
     "BOUNDARY_PACKAGE",
     "CACHE_NAME",
     "Country",
+    "border_lines",
     "boundaries_available",
     "build_boundaries",
     "demo_outlines",
@@ -39,9 +43,11 @@ __all__ = [
 ]
 
 BOUNDARY_PACKAGE = "pyworldatlas_mapdata_overview"
-CACHE_NAME = "boundaries-v1.json"
+CACHE_NAME = "boundaries-v2.json"
 #: simplification tolerance in degrees (the source is sampled at 1/3 degree; a map of a region needs no more)
 TOLERANCE = 0.1
+#: two neighbours' outlines of one border, sampled apart, run up to about this far from each other (degrees)
+SHARED = 0.2
 
 Ring = list[tuple[float, float]]
 
@@ -55,6 +61,8 @@ class Country:
     rings: tuple[tuple[tuple[float, float], ...], ...]
     bbox: tuple[float, float, float, float]
     fictional: bool = False
+    #: the outline to stroke: the rings' parts that an earlier country (by ISO3) does not already draw
+    lines: tuple[tuple[tuple[float, float], ...], ...] = ()
 
 
 def _perpendicular(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -84,6 +92,77 @@ def simplify_ring(points: Sequence[tuple[float, float]], tolerance: float = TOLE
             stack.append((first, index))
             stack.append((index, last))
     return [p for p, k in zip(points, keep, strict=True) if k]
+
+
+def _distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+    """From point ``p`` to the segment ``a``–``b`` (degrees, flat)."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = dx * dx + dy * dy
+    t = 0.0 if length == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / length))
+    return math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy)
+
+
+Segment = tuple[tuple[float, float], tuple[float, float]]
+
+
+def _straighten(line: list[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    """A kept stretch without the points its cutting into pieces added (those on a straight run)."""
+    out = [line[0]]
+    for i in range(1, len(line) - 1):
+        a, b, c = out[-1], line[i], line[i + 1]
+        if abs((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])) > 1e-9:
+            out.append(b)
+    out.append(line[-1])
+    return tuple((round(x, 4), round(y, 4)) for x, y in out)
+
+
+def border_lines(countries: Sequence[Country], shared: float = SHARED) -> list[Country]:
+    """Each country with ``lines``: its outline without the stretches an earlier country (by ISO3) already
+    draws. Neighbours' outlines of one border come from separate samplings, so they run side by side a few
+    hundredths of a degree apart; stroking both draws every land border twice. A segment is left out when both
+    its ends and its middle lie within ``shared`` degrees of an earlier country's outline."""
+    grid: dict[tuple[int, int], list[Segment]] = {}  # earlier countries' segments by the cells they cross
+    cell = max(shared, 0.25)  # a point's neighbours within ``shared`` are in its cell or the eight around it
+
+    def near(p: tuple[float, float]) -> bool:
+        gx, gy = math.floor(p[0] / cell), math.floor(p[1] / cell)
+        for cx in (gx - 1, gx, gx + 1):
+            for cy in (gy - 1, gy, gy + 1):
+                for a, b in grid.get((cx, cy), ()):
+                    if _distance(p, a, b) <= shared:
+                        return True
+        return False
+
+    out: list[Country] = []
+    for c in sorted(countries, key=lambda c: c.iso3):
+        lines: list[tuple[tuple[float, float], ...]] = []
+        for ring in c.rings:
+            current: list[tuple[float, float]] = []
+            for a, b in itertools.pairwise(ring):
+                # in pieces of at most a quarter of ``shared``: a long segment may run along a border for part
+                # of its length only
+                n = max(1, math.ceil(math.hypot(b[0] - a[0], b[1] - a[1]) / (shared / 4)))
+                for i in range(n):
+                    p = (a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n)
+                    q = b if i == n - 1 else (a[0] + (b[0] - a[0]) * (i + 1) / n, a[1] + (b[1] - a[1]) * (i + 1) / n)
+                    mid = ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2)
+                    if near(mid) and near(p) and near(q):
+                        if len(current) >= 2:
+                            lines.append(_straighten(current))
+                        current = []
+                        continue
+                    if not current:
+                        current = [p]
+                    current.append(q)
+            if len(current) >= 2:
+                lines.append(_straighten(current))
+        for ring in c.rings:  # only now: a country's own rings never hide each other
+            for a, b in itertools.pairwise(ring):
+                for cx in range(math.floor(min(a[0], b[0]) / cell), math.floor(max(a[0], b[0]) / cell) + 1):
+                    for cy in range(math.floor(min(a[1], b[1]) / cell), math.floor(max(a[1], b[1]) / cell) + 1):
+                        grid.setdefault((cx, cy), []).append((a, b))
+        out.append(dataclasses.replace(c, lines=tuple(lines)))
+    return out
 
 
 def _alpha2_to_alpha3() -> dict[str, str]:
@@ -164,10 +243,17 @@ def demo_outlines() -> list[Country]:
 def _to_json(countries: Sequence[Country]) -> bytes:
     doc = {
         "format": "detente-boundaries",
-        "version": 1,
+        "version": 2,
         "source": "Natural Earth 1:10m Admin 0 map units via pyworldatlas-mapdata-overview (CC0), simplified",
         "countries": [
-            {"iso3": c.iso3, "name": c.name, "rings": c.rings, "bbox": c.bbox, "fictional": c.fictional}
+            {
+                "iso3": c.iso3,
+                "name": c.name,
+                "rings": c.rings,
+                "bbox": c.bbox,
+                "fictional": c.fictional,
+                "lines": c.lines,
+            }
             for c in countries
         ],
     }
@@ -176,8 +262,8 @@ def _to_json(countries: Sequence[Country]) -> bytes:
 
 def _from_json(data: bytes) -> list[Country]:
     doc = json.loads(data)
-    if doc.get("format") != "detente-boundaries" or doc.get("version") != 1:
-        raise ValueError("not a version 1 boundaries cache")
+    if doc.get("format") != "detente-boundaries" or doc.get("version") != 2:
+        raise ValueError("not a version 2 boundaries cache")
     return [
         Country(
             c["iso3"],
@@ -185,9 +271,16 @@ def _from_json(data: bytes) -> list[Country]:
             tuple(tuple((float(x), float(y)) for x, y in r) for r in c["rings"]),
             tuple(c["bbox"]),
             bool(c["fictional"]),
+            tuple(tuple((float(x), float(y)) for x, y in line) for line in c["lines"]),
         )
         for c in doc["countries"]
     ]
+
+
+@functools.cache
+def _built() -> list[Country]:
+    """The boundaries built from the installed package, once per process (the package's data does not change)."""
+    return border_lines(build_boundaries() + demo_outlines())
 
 
 _memo: dict[str, list[Country]] = {}
@@ -209,8 +302,8 @@ def load_boundaries(cache_dir: Path | None = None) -> list[Country]:
             except (ValueError, KeyError, TypeError):
                 countries = None
         if countries is None:
-            real = build_boundaries()
-            countries = real + demo_outlines()
+            countries = _built()
+            real = any(not c.fictional for c in countries)
             if cache is not None and real:
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write_bytes(cache, _to_json(countries))
@@ -227,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     cache = args.workspace / "cache"
     cache.mkdir(parents=True, exist_ok=True)
-    countries = build_boundaries() + demo_outlines()
+    countries = border_lines(build_boundaries() + demo_outlines())
     atomic_write_bytes(cache / CACHE_NAME, _to_json(countries))
     points = sum(len(r) for c in countries for r in c.rings)
     print(f"wrote {len(countries)} countries ({points} points) to {cache / CACHE_NAME}")

@@ -22,7 +22,7 @@ from detente.web.api import ErrorBody
 from detente.web.deps import Ctx, User, api_guard, page_guard
 from detente.web.explorer.boundaries import boundaries_available, load_boundaries
 from detente.web.explorer.streaming import stream_export
-from detente.web.explorer.svg import bucket_label, cell_levels, map_svg, timeline_svg
+from detente.web.explorer.svg import bucket_label, cell_levels, has_marks, map_svg, timeline_svg
 from detente.web.security import Principal, WebContext
 
 __all__ = ["api_router", "page_router"]
@@ -45,6 +45,9 @@ def explorer_query(
     bbox: Annotated[str | None, Query(max_length=100, description="min_lon,min_lat,max_lon,max_lat")] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 25,
+    measure: Annotated[
+        str | None, Query(max_length=10, description="what the map counts: events (default) or deaths")
+    ] = None,
 ) -> ExplorerQuery:
     """The filter and paging of the request (the typed parameters document the API; parsing is one function)."""
     return parse_query(request.query_params.multi_items())
@@ -102,12 +105,37 @@ class FeatureOut(BaseModel):
     properties: dict[str, Any]
 
 
+class StackOut(BaseModel):
+    """Events located only to a centroid (``geo_precision`` 3 first-level unit, 4 country), counted apart."""
+
+    precision: int
+    iso3: str | None
+    name: str
+    coordinates: list[float]
+    events: int
+    deaths: int
+
+
+class LabelOut(BaseModel):
+    kind: str = Field(description="admin1 (a first-level unit) or place (one of the busiest places)")
+    name: str
+    coordinates: list[float]
+    events: int
+
+
 class MapOut(BaseModel):
-    """A GeoJSON FeatureCollection (``application/geo+json``): points, or grid cells with counts."""
+    """A GeoJSON FeatureCollection (``application/geo+json``): points, or grid cells with counts, of the events
+    located to a place; the events located only to a country or first-level-unit centroid are in ``approximate``
+    and ``stacks``, not in the features."""
 
     type: str
     mode: str
+    measure: str
     total: int
+    deaths: int
+    approximate: int
+    stacks: list[StackOut]
+    labels: list[LabelOut]
     without_coordinates: int
     bbox: list[float] | None
     cell_size: float | None
@@ -175,30 +203,53 @@ def timeline(request: Request, ctx: Ctx, p: User, q: Q) -> TimelineOut:
 def _map_geojson(data: MapData) -> dict[str, Any]:
     features: list[dict[str, Any]] = []
     if data.mode == "points":
-        for lon, lat, category, event_id, day in data.items:
+        for lon, lat, category, event_id, day, deaths in data.items:
             features.append(
                 {
                     "type": "Feature",
                     "id": event_id,
                     "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                    "properties": {"category": category, "group": group_of(category).key, "date": _plain(day)},
+                    "properties": {
+                        "category": category,
+                        "group": group_of(category).key,
+                        "date": _plain(day),
+                        "deaths": deaths,
+                    },
                 }
             )
     else:
         s = data.cell_size or 1.0
-        for x, y, count, top in data.items:
+        for x, y, count, top, deaths in data.items:
             ring = [[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]
             features.append(
                 {
                     "type": "Feature",
                     "geometry": {"type": "Polygon", "coordinates": [ring]},
-                    "properties": {"count": count, "top_category": top, "group": group_of(top).key},
+                    "properties": {"count": count, "deaths": deaths, "top_category": top, "group": group_of(top).key},
                 }
             )
     return {
         "type": "FeatureCollection",
         "mode": data.mode,
+        "measure": data.measure,
         "total": data.total,
+        "deaths": data.deaths,
+        "approximate": data.approximate,
+        "stacks": [
+            {
+                "precision": st.precision,
+                "iso3": st.iso3,
+                "name": st.name,
+                "coordinates": [st.lon, st.lat],
+                "events": st.events,
+                "deaths": st.deaths,
+            }
+            for st in data.stacks
+        ],
+        "labels": [
+            {"kind": lb.kind, "name": lb.name, "coordinates": [lb.lon, lb.lat], "events": lb.events}
+            for lb in data.labels
+        ],
         "without_coordinates": data.without_coordinates,
         "bbox": list(data.bbox) if data.bbox else None,
         "cell_size": data.cell_size,
@@ -262,6 +313,15 @@ def export_geojson(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
 
 
 # -- the page ------------------------------------------------------------------------------------------------------
+def _empty_message(q: ExplorerQuery, data: MapData) -> str:
+    """What the map says when it has nothing to draw."""
+    if data.measure == "deaths" and (data.total or data.approximate):
+        return "No deaths are recorded for the matching events."
+    if data.without_coordinates:
+        return "None of the matching events has a location."
+    return "No events match this filter." if q.is_filtered else "No events in this workspace yet."
+
+
 @page_router.get("/events", name="explorer")
 def events_page(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
     from detente.web.pages import render
@@ -283,13 +343,15 @@ def events_page(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
         "shown": shown,
         "groups": GROUPS,
         "group_of": group_of,
-        "map_svg": Markup(map_svg(data, countries, labelled)),
+        "map_svg": Markup(map_svg(data, countries, labelled, empty=_empty_message(q, data), around=q.countries)),
         "timeline_svg": Markup(timeline_svg(tl)),
         "cell_levels": cell_levels(data) if data.mode == "cells" else [],
         "boundaries_available": boundaries_available(),
         "may_export": events.may_export_events(p),
         "query_string": q.query_string(),
         "no_bbox_url": "/events?" + dataclasses.replace(q, bbox=None).query_string(),
+        "measure_url": lambda m: "/events?" + q.query_string(measure=m),
+        "map_empty": None if has_marks(data) else _empty_message(q, data),
         "page_url": lambda n: "/events?" + q.query_string(paging=True, page=n),
     }
     return render(request, "explorer/events.html", context)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from html import escape
 
 from detente.events.explore import MapData, Timeline
+from detente.events.geo_precision import COUNTRY
 from detente.events.groups import GROUPS, Group, group_of
 from detente.web.explorer.boundaries import Country
 
@@ -20,6 +21,7 @@ __all__ = [
     "MapView",
     "bucket_label",
     "cell_levels",
+    "has_marks",
     "map_svg",
     "map_view",
     "pattern_defs",
@@ -106,23 +108,30 @@ def _nice_step(span: float, target: int) -> float:
 
 
 def _graticule(view: MapView) -> list[str]:
+    """Lines and labels of round longitudes and latitudes, only real ones (never past 90° or 180°)."""
     x0, y0, x1, y1 = view.box
     step = _nice_step(max(x1 - x0, y1 - y0), 6)
     out = ['<g class="graticule" aria-hidden="true">']
-    lon = math.ceil(x0 / step) * step
-    while lon <= x1:
+    lon = max(math.ceil(x0 / step) * step, -180.0)
+    while lon <= min(x1, 180.0):
         x, _ = view.xy(lon, y0)
         out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{MAP_H}"/>')
-        out.append(f'<text x="{x + 3:.1f}" y="{MAP_H - 4}">{abs(lon):g}°{"W" if lon < 0 else "E"}</text>')
+        out.append(f'<text x="{x + 3:.1f}" y="{MAP_H - 4}">{_degrees(lon, "E", "W")}</text>')
         lon += step
-    lat = math.ceil(y0 / step) * step
-    while lat <= y1:
+    lat = max(math.ceil(y0 / step) * step, -90.0)
+    while lat <= min(y1, 90.0):
         _, y = view.xy(x0, lat)
         out.append(f'<line x1="0" y1="{y:.1f}" x2="{MAP_W}" y2="{y:.1f}"/>')
-        out.append(f'<text x="3" y="{y - 3:.1f}">{abs(lat):g}°{"S" if lat < 0 else "N"}</text>')
+        out.append(f'<text x="3" y="{y - 3:.1f}">{_degrees(lat, "N", "S")}</text>')
         lat += step
     out.append("</g>")
     return out
+
+
+def _degrees(v: float, positive: str, negative: str) -> str:
+    if v == 0:
+        return "0°"
+    return f"{abs(v):g}°{positive if v > 0 else negative}"
 
 
 def _level(count: int, top: int) -> int:
@@ -132,16 +141,161 @@ def _level(count: int, top: int) -> int:
     return 1 + min(4, int(4 * math.log(max(count, 1)) / math.log(top) + 0.0001))
 
 
-def map_svg(
-    data: MapData, countries: Sequence[Country], labelled: Sequence[str] = (), *, title: str = "Map of events"
-) -> str:
-    """The map as SVG markup: boundaries of the countries in view, then the events (points or cells)."""
-    view = map_view(data.bbox)
+def _cell_value(data: MapData, item: Sequence[object]) -> int:
+    """What a cell's shade shows: its events, or its deaths."""
+    return int(str(item[4] if data.measure == "deaths" else item[2]))
+
+
+def _line_path(view: MapView, line: Sequence[tuple[float, float]]) -> str:
+    parts = []
+    for i, (lon, lat) in enumerate(line):
+        x, y = view.xy(lon, lat)
+        parts.append(f"{'M' if i == 0 else 'L'}{x:.1f} {y:.1f}")
+    return "".join(parts)
+
+
+class _Placer:
+    """Keeps written labels from overlapping: a label whose box meets an earlier one is left out."""
+
+    def __init__(self) -> None:
+        self.boxes: list[tuple[float, float, float, float]] = []
+
+    def place(self, x: float, y: float, text: str, size: float, anchor: str = "middle") -> bool:
+        w = len(text) * size * 0.56 + 4
+        left = x - w / 2 if anchor == "middle" else x
+        box = (left, y - size, left + w, y + 3)
+        if box[0] < 0 or box[2] > MAP_W or box[1] < 0 or box[3] > MAP_H:
+            return False
+        if any(not (box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3]) for b in self.boxes):
+            return False
+        self.boxes.append(box)
+        return True
+
+
+def _points(data: MapData, view: MapView) -> list[str]:
+    out = []
+    deadly = data.measure == "deaths"
+    r = 5.0 if len(data.items) < 300 else 3.5
+    for lon, lat, category, event_id, day, deaths in data.items:
+        g = group_of(str(category))
+        x, y = view.xy(float(lon), float(lat))
+        size = min(14.0, 3.0 + 1.6 * math.sqrt(int(deaths))) if deadly else r
+        dead = f" · {int(deaths)} death{'' if int(deaths) == 1 else 's'}" if int(deaths) else ""
+        out.append(
+            f'<path class="mark g-{g.key}" data-id="{_a(event_id)}" data-deaths="{int(deaths)}" '
+            f'd="{_symbol(g.shape, x, y, size)}">'
+            f"<title>{_a(day)} · {_a(category)}{dead} · {float(lat):.3f}, {float(lon):.3f}</title></path>"
+        )
+    return out
+
+
+def _cells(data: MapData, view: MapView) -> list[str]:
+    out = []
+    size = data.cell_size or 1.0
+    top = max((_cell_value(data, i) for i in data.items), default=1)
+    for item in data.items:
+        lon0, lat0, count, category, deaths = item
+        value = _cell_value(data, item)
+        ax, ay = view.xy(float(lon0), float(lat0) + size)
+        bx, by = view.xy(float(lon0) + size, float(lat0))
+        w, h = bx - ax, by - ay
+        out.append(
+            f'<g class="cell l{_level(value, top)}" data-events="{int(count)}" data-deaths="{int(deaths)}">'
+            f'<rect x="{ax:.1f}" y="{ay:.1f}" width="{w:.1f}" height="{h:.1f}"/>'
+            f"<title>{int(count)} events, {int(deaths)} deaths in the {size:g}° cell at {float(lat0):.2f}, "
+            f"{float(lon0):.2f}; most: {_a(category)}</title>"
+        )
+        if w >= 22 and h >= 12:
+            tx, ty = ax + w / 2, ay + h / 2 + 4
+            out.append(f'<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="middle">{_compact(value)}</text>')
+        out.append("</g>")
+    return out
+
+
+def _stacks(data: MapData, view: MapView, placer: _Placer) -> list[str]:
+    """Events located only to a centroid: a dashed ring (country) or dotted ring (first-level unit) with the
+    number, never mistaken for a busy cell or a point."""
+    deadly = data.measure == "deaths"
+    shown = [st for st in data.stacks if (st.deaths if deadly else st.events) > 0]
+    top = max(((st.deaths if deadly else st.events) for st in shown), default=1)
+    out = [f'<g class="stacks" data-count="{len(shown)}" data-events="{data.approximate}">']
+    for st in shown:
+        value = st.deaths if deadly else st.events
+        x, y = view.xy(st.lon, st.lat)
+        r = 9.0 + 13.0 * math.sqrt(value / top)
+        placer.boxes.append((x - r, y - r, x + r, y + r))  # names keep off the stack
+        kind = "country" if st.precision == COUNTRY else "admin1"
+        noun = "deaths" if deadly else "events"
+        out.append(
+            f'<g class="stack centre-{kind}" data-precision="{st.precision}" data-iso3="{_a(st.iso3 or "")}" '
+            f'data-events="{st.events}" data-deaths="{st.deaths}">'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}"/>'
+            f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle">{_compact(value)}</text>'
+            f"<title>{value:,} {noun} located only to {_a(st.name)} "
+            f"({'the country' if kind == 'country' else 'a first-level unit'}: drawn at its centre)</title></g>"
+        )
+    out.append("</g>")
+    return out
+
+
+def _labels(data: MapData, view: MapView, placer: _Placer) -> list[str]:
+    out = ['<g class="place-labels" aria-hidden="true">']
     x0, y0, x1, y1 = view.box
+    skip = {st.name for st in data.stacks}
+    for label in data.labels:
+        if label.name in skip or not (x0 <= label.lon <= x1 and y0 <= label.lat <= y1):
+            continue
+        x, y = view.xy(label.lon, label.lat)
+        if label.kind == "admin1":
+            if placer.place(x, y - 8, label.name, 11):
+                out.append(
+                    f'<text class="admin1" x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle">{_a(label.name)}</text>'
+                )
+        elif placer.place(x + 4, y + 4, label.name, 10, anchor="start"):
+            out.append(
+                f'<circle class="place" cx="{x:.1f}" cy="{y:.1f}" r="2"/>'
+                f'<text class="place" x="{x + 4:.1f}" y="{y + 4:.1f}">{_a(label.name)}</text>'
+            )
+    out.append("</g>")
+    return out
+
+
+def has_marks(data: MapData) -> bool:
+    """Whether the map has anything to draw in its measure (points, cells or centroid stacks)."""
+    deadly = data.measure == "deaths"
+    return bool(data.items) or any((st.deaths if deadly else st.events) for st in data.stacks)
+
+
+def map_svg(
+    data: MapData,
+    countries: Sequence[Country],
+    labelled: Sequence[str] = (),
+    *,
+    title: str = "Map of events",
+    empty: str = "No events with a location match this filter.",
+    around: Sequence[str] = (),
+) -> str:
+    """The map as SVG markup, in layers: country fills (no outline), the events located to a place (points or
+    cells), the borders once, the events located only to a centroid (apart), then names. With nothing to draw
+    it says so in the map, shown around the countries ``around`` (those filtered on) or the world."""
+    bbox = data.bbox
+    if bbox is None and around:
+        boxes = [c.bbox for c in countries if c.iso3 in set(around)]
+        if boxes:
+            bbox = (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
+    view = map_view(bbox)
+    x0, y0, x1, y1 = view.box
+    nothing = not has_marks(data)
     out = [
         f'<svg class="ex-map" viewBox="0 0 {MAP_W} {MAP_H}" role="img" aria-labelledby="map-title" '
         f'data-box="{x0:.4f},{y0:.4f},{x1:.4f},{y1:.4f}" data-k="{view.k:.6f}" data-scale="{view.scale:.6f}" '
-        f'data-mode="{data.mode}" xmlns="http://www.w3.org/2000/svg">',
+        f'data-mode="{data.mode}" data-measure="{data.measure}" data-approximate="{data.approximate}" '
+        f'xmlns="http://www.w3.org/2000/svg">',
         f'<title id="map-title">{_a(title)}</title>',
         f'<rect class="sea" x="0" y="0" width="{MAP_W}" height="{MAP_H}"/>',
     ]
@@ -154,39 +308,18 @@ def map_svg(
         out.append(f'<path class="{cls}" data-iso3="{_a(c.iso3)}" d="{d}"><title>{_a(c.name)}</title></path>')
     out.append("</g>")
     out.append(f'<g class="events" data-count="{len(data.items)}">')
-    if data.mode == "points":
-        r = 5.0 if len(data.items) < 300 else 3.5
-        for lon, lat, category, event_id, day in data.items:
-            g = group_of(str(category))
-            x, y = view.xy(float(lon), float(lat))
-            out.append(
-                f'<path class="mark g-{g.key}" data-id="{_a(event_id)}" d="{_symbol(g.shape, x, y, r)}">'
-                f"<title>{_a(day)} · {_a(category)} · {float(lat):.3f}, {float(lon):.3f}</title></path>"
-            )
-    else:
-        size = data.cell_size or 1.0
-        top = max((int(i[2]) for i in data.items), default=1)
-        for lon0, lat0, count, category in data.items:
-            ax, ay = view.xy(float(lon0), float(lat0) + size)
-            bx, by = view.xy(float(lon0) + size, float(lat0))
-            w, h = bx - ax, by - ay
-            level = _level(int(count), top)
-            out.append(
-                f'<g class="cell l{level}"><rect x="{ax:.1f}" y="{ay:.1f}" width="{w:.1f}" height="{h:.1f}"/>'
-                f"<title>{int(count)} events in {size:g}° cell at {float(lat0):.2f}, {float(lon0):.2f}; "
-                f"most: {_a(category)}</title>"
-            )
-            if w >= 22 and h >= 12:
-                tx, ty = ax + w / 2, ay + h / 2 + 4
-                out.append(f'<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="middle">{_compact(int(count))}</text>')
-            out.append("</g>")
+    out += _points(data, view) if data.mode == "points" else _cells(data, view)
     out.append("</g>")
-    if data.mode == "cells":  # cells hide the land: draw the borders again, over them
-        out.append('<g class="borders" aria-hidden="true">')
-        for c in shown:
-            d = "".join(_ring_path(view, r) for r in c.rings if len(r) >= 3)
-            out.append(f'<path d="{d}"/>')
-        out.append("</g>")
+    # every border once, over the cells: each country strokes only what no earlier country strokes
+    out.append('<g class="borders" aria-hidden="true">')
+    for c in shown:
+        d = "".join(_line_path(view, line) for line in c.lines)
+        if d:
+            cls = ' class="fictional"' if c.fictional else ""
+            out.append(f'<path{cls} data-iso3="{_a(c.iso3)}" d="{d}"/>')
+    out.append("</g>")
+    placer = _Placer()
+    out += _stacks(data, view, placer)
     out.append('<g class="country-labels" aria-hidden="true">')
     wanted = set(labelled)
     for c in shown:
@@ -195,18 +328,25 @@ def map_svg(
         cx = (max(c.bbox[0], x0) + min(c.bbox[2], x1)) / 2
         cy = (max(c.bbox[1], y0) + min(c.bbox[3], y1)) / 2
         x, y = view.xy(cx, cy)
-        out.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{_a(c.name)}</text>')
+        if placer.place(x, y, c.name, 12):
+            out.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{_a(c.name)}</text>')
     out.append("</g>")
+    out += _labels(data, view, placer)
+    if nothing:
+        out.append(
+            f'<g class="empty-state"><rect x="{MAP_W / 2 - 190}" y="{MAP_H / 2 - 22}" width="380" height="40" rx="4"/>'
+            f'<text x="{MAP_W / 2}" y="{MAP_H / 2 + 3}" text-anchor="middle">{_a(empty)}</text></g>'
+        )
     out.append("</svg>")
     return "".join(out)
 
 
 def cell_levels(data: MapData) -> list[tuple[int, int, int]]:
-    """The legend of the cell shades: (level, lowest count, highest count) of each level in use."""
-    top = max((int(i[2]) for i in data.items), default=1)
+    """The legend of the cell shades: (level, lowest, highest value) of each level in use (events or deaths)."""
+    top = max((_cell_value(data, i) for i in data.items), default=1)
     ranges: dict[int, list[int]] = {}
     for item in data.items:
-        n = int(item[2])
+        n = _cell_value(data, item)
         level = _level(n, top)
         lo_hi = ranges.setdefault(level, [n, n])
         lo_hi[0], lo_hi[1] = min(lo_hi[0], n), max(lo_hi[1], n)

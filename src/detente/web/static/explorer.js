@@ -46,7 +46,7 @@
   }
 
   function enhanceLinks(el) {
-    el.querySelectorAll(".ex-pager a, .ex-summary a, .ex-actions a").forEach(function (a) {
+    el.querySelectorAll(".ex-pager a, .ex-summary a, .ex-actions a, .ex-measure a").forEach(function (a) {
       a.addEventListener("click", function (ev) {
         if (ev.ctrlKey || ev.metaKey || ev.shiftKey) { return; }
         ev.preventDefault();
@@ -60,21 +60,30 @@
     if (out) { out.textContent = text || ""; }
   }
 
+  // hovering or focusing a node writes its title under the panels. Nothing here adds tab stops: the map is one
+  // (moved with the keyboard, enhanceMap), the timeline's bars are one (arrows between them, enhanceTimeline)
   function describe(el, selector) {
     el.querySelectorAll(selector).forEach(function (node) {
       var title = node.querySelector("title");
       if (!title) { return; }
-      node.setAttribute("tabindex", "0");
       var show = function () { readout(el, title.textContent); };
       node.addEventListener("mouseenter", show);
       node.addEventListener("focus", show);
     });
   }
 
+  // the bars are one tab stop (the latest bar); left and right arrows, Home and End move between them
   function enhanceTimeline(el) {
     var form = el.querySelector("form.ex-filters");
-    el.querySelectorAll(".ex-timeline .bar").forEach(function (bar) {
+    var bars = Array.prototype.slice.call(el.querySelectorAll(".ex-timeline .bar"));
+    var focusBar = function (i) {
+      var next = bars[Math.max(0, Math.min(bars.length - 1, i))];
+      bars.forEach(function (b) { b.setAttribute("tabindex", b === next ? "0" : "-1"); });
+      next.focus();
+    };
+    bars.forEach(function (bar, i) {
       bar.setAttribute("role", "button");
+      bar.setAttribute("tabindex", i === bars.length - 1 ? "0" : "-1");
       var pick = function () {
         if (!form) { return; }
         form.elements.namedItem("start").value = bar.getAttribute("data-start");
@@ -84,6 +93,10 @@
       bar.addEventListener("click", pick);
       bar.addEventListener("keydown", function (ev) {
         if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); pick(); }
+        else if (ev.key === "ArrowLeft") { ev.preventDefault(); focusBar(i - 1); }
+        else if (ev.key === "ArrowRight") { ev.preventDefault(); focusBar(i + 1); }
+        else if (ev.key === "Home") { ev.preventDefault(); focusBar(0); }
+        else if (ev.key === "End") { ev.preventDefault(); focusBar(bars.length - 1); }
       });
     });
   }
@@ -165,6 +178,20 @@
       apply();
     });
     window.addEventListener("pointerup", function () { drag = null; svg.classList.remove("dragging"); });
+    // one tab stop for the whole map: arrows move it, + and - zoom, 0 resets
+    svg.setAttribute("tabindex", "0");
+    svg.setAttribute("aria-keyshortcuts", "ArrowLeft ArrowRight ArrowUp ArrowDown + - 0");
+    svg.addEventListener("keydown", function (ev) {
+      var step = view.w * 0.1;
+      var moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+      if (moves[ev.key]) {
+        view.x += moves[ev.key][0]; view.y += moves[ev.key][1]; apply();
+      } else if (ev.key === "+" || ev.key === "=") { zoom(0.6); }
+      else if (ev.key === "-") { zoom(1 / 0.6); }
+      else if (ev.key === "0") { view = { x: 0, y: 0, w: W, h: H }; apply(); }
+      else { return; }
+      ev.preventDefault();
+    });
   }
 
   function enhance(el) {
@@ -172,7 +199,7 @@
     enhanceLinks(el);
     enhanceTimeline(el);
     enhanceMap(el);
-    describe(el, ".ex-map .mark, .ex-map .cell, .ex-timeline .bar");
+    describe(el, ".ex-map .mark, .ex-map .cell, .ex-map .stack, .ex-timeline .bar");
     el.setAttribute("data-enhanced", "1");
   }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from detente.web.watchlist.map import router as map_router
 from detente.web.watchlist.routes import api_router, page_router
 
 __all__ = ["router"]
@@ -13,3 +14,4 @@ __all__ = ["router"]
 router = APIRouter()
 router.include_router(page_router)
 router.include_router(api_router)
+router.include_router(map_router)
