@@ -38,6 +38,7 @@ __all__ = [
     "choose_level",
     "latest_complete_month",
     "manifest_version",
+    "model_names",
     "open_store_panels",
     "store_backtest",
     "store_events",
@@ -48,6 +49,7 @@ FEATURES: tuple[str, ...] = MONTHLY_FEATURES["admin1"]
 #: the forecast file's columns: the count columns of ``docs/forecast-files.md`` and three more at the end
 STORE_COLUMNS = [*COUNT_COLUMNS, "threshold", "p_exceed", "previous_p_exceed"]
 SEED = 20240201
+_DRIVER_COLUMNS = [c for i in (1, 2, 3) for c in (f"driver_{i}", f"driver_{i}_contribution")]
 
 
 @dataclass(frozen=True)
@@ -164,17 +166,26 @@ def _check_origin(panels: StorePanels, t: int, config: StoreConfig) -> None:
 
 
 def store_forecast(
-    panels: StorePanels, t: int, config: StoreConfig = StoreConfig(), *, previous: pd.DataFrame | None = None
+    panels: StorePanels,
+    t: int,
+    config: StoreConfig = StoreConfig(),
+    *,
+    previous: pd.DataFrame | None = None,
+    model: str = "detente_hurdle",
 ) -> pd.DataFrame:
-    """One row per unit (columns :data:`STORE_COLUMNS`), sorted by rank; ``previous`` gives the change."""
+    """One row per unit (columns :data:`STORE_COLUMNS`) from ``model`` (any backtested model: Détente's hurdle or a
+    baseline of :func:`model_names`), sorted by rank; ``previous`` gives the change. Drivers exist for the hurdle
+    only: a baseline's rows have none (empty driver columns)."""
     _check_origin(panels, t, config)
+    fitted = _model(model, config)
     panel = panels.at(t)
     feats = list(FEATURES)
     train = _training(panel, t, config.horizon)
-    model = _hurdle(config).fit(train[feats], train["_y"].to_numpy(float), train["period"].to_numpy(float))
+    fitted.fit(train[feats], train["_y"].to_numpy(float), train["period"].to_numpy(float))
     test = panel[panel["period"] == t].reset_index(drop=True)
-    draws = model.sample(test[feats], config.samples, np.random.default_rng([SEED, t, config.horizon]))
+    draws = fitted.sample(test[feats], config.samples, np.random.default_rng([SEED, t, config.horizon]))
     q = np.quantile(draws, [0.05, 0.5, 0.95], axis=1)
+    hurdle = fitted if isinstance(fitted, HurdleBoost) else None
     out = pd.DataFrame(
         {
             "unit": test["unit"].to_numpy(),
@@ -182,17 +193,23 @@ def store_forecast(
             "q05": q[0],
             "q50": q[1],
             "q95": q[2],
-            "probability": model.prob_positive(test[feats]).round(6),
+            "probability": (hurdle.prob_positive(test[feats]) if hurdle else (draws > 0).mean(axis=1)).round(6),
             "p_exceed": (draws >= config.threshold).mean(axis=1).round(6),
         }
     )
-    if model._clf is not None:
+    if hurdle is not None and hurdle._clf is not None:
         contrib = pd.DataFrame(
-            np.asarray(model._clf.predict(test[feats], pred_contrib=True))[:, :-1], columns=model.features
+            np.asarray(hurdle._clf.predict(test[feats], pred_contrib=True))[:, :-1], columns=hurdle.features
         )
+        drivers = top_drivers(contrib)
+    elif hurdle is not None:
+        drivers = top_drivers(pd.DataFrame(0.0, index=test.index, columns=hurdle.features))
     else:
-        contrib = pd.DataFrame(0.0, index=test.index, columns=model.features)
-    out = pd.concat([out, top_drivers(contrib)], axis=1)
+        drivers = pd.DataFrame(
+            {c: [np.nan if c.endswith("_contribution") else None] * len(test) for c in _DRIVER_COLUMNS},
+            index=test.index,
+        )
+    out = pd.concat([out, drivers], axis=1)
     order = out.sort_values(["p_exceed", "mean", "unit"], ascending=[False, False, True], kind="mergesort").index
     out.loc[order, "rank"] = np.arange(1, len(out) + 1)
     out["rank"] = out["rank"].astype(int)
@@ -206,7 +223,7 @@ def store_forecast(
     out["change"] = (out["mean"] - out["previous_mean"]).round(3)
     out["unit_name"] = out["unit"].map(panels.name)
     out["config"] = f"store-{panels.level}-monthly"
-    out["model"] = "detente_hurdle"
+    out["model"] = fitted.name
     out["as_of"] = month_label(t)
     out["target"] = f"fatalities in {month_label(t + config.horizon)}"
     out["horizon"] = config.horizon
@@ -222,6 +239,18 @@ def _models(config: StoreConfig) -> list[CountModel]:
         EmpiricalCountBaseline("conflictology", tuple(f"lag{k}" for k in range(12))),
         _hurdle(config),
     ]
+
+
+def model_names(config: StoreConfig = StoreConfig()) -> list[str]:
+    """The models :func:`store_backtest` scores and :func:`store_forecast` can forecast with."""
+    return [m.name for m in _models(config)]
+
+
+def _model(name: str, config: StoreConfig) -> CountModel:
+    found = {m.name: m for m in _models(config)}
+    if name not in found:
+        raise WarningDataError(f"unknown model {name!r}; known: {', '.join(found)}", field="model")
+    return found[name]
 
 
 def _nan_to_none(value: float) -> float | None:
