@@ -160,7 +160,7 @@ def _schedule(rng: np.random.Generator, months: int) -> dict[str, list[RegionMon
             if rng.random() < vol:
                 lead, length = int(rng.integers(1, 4)), int(rng.integers(2, 5))
                 intensity = 0.0 if rng.random() < _FIZZLE else float(rng.uniform(0.6, 1.2))
-                stop = months if m >= CEASEFIRE else war_signals - 1
+                stop = months if m >= CEASEFIRE else min(months, war_signals - 1)
                 end = _spell(states, m, lead, length if intensity else 0, intensity, stop)
                 m = end + _COOL_DOWN
             else:

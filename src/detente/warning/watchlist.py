@@ -277,7 +277,7 @@ def store_watchlist(
     t = latest_complete_month(last_event, now.date()) if as_of is None else parse_month(as_of)
     label = month_label(t)
     runs = RunStore(workspace)
-    cache_name = f"watchlist-{CACHE_FORMAT}-{label}-{version}-{config.key()}"
+    cache_name = f"watchlist-{label}-{version}-{config.key()}-{CACHE_FORMAT}"
     hit = runs.cached(cache_name)
     if hit is not None:
         return hit

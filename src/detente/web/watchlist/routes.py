@@ -81,6 +81,7 @@ class WatchlistOut(BaseModel):
     threshold: int
     computed_at: str
     config: dict[str, Any]
+    ranked_by: dict[str, Any]
     previous_run: dict[str, Any] | None = None
 
 
@@ -92,6 +93,7 @@ class ModelOut(BaseModel):
     store_version: str
     computed_at: str
     config: dict[str, Any]
+    ranked_by: dict[str, Any]
     backtest: dict[str, Any]
 
 
@@ -122,7 +124,7 @@ def model_api(ctx: Ctx, p: User, as_of: AsOf = None) -> Any:
     doc = watchlist(ctx, p, as_of)
     if isinstance(doc, Pending):
         return _pending_json(doc)
-    keep = ("as_of", "target", "threshold", "level", "store_version", "computed_at", "config")
+    keep = ("as_of", "target", "threshold", "level", "store_version", "computed_at", "config", "ranked_by")
     return {k: doc[k] for k in keep} | {"backtest": doc["model"]}
 
 
