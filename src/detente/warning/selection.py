@@ -2,14 +2,15 @@
 
 The rule (ADR 0027), applied to the scores of :func:`detente.warning.store_config.store_backtest`:
 
-1. **Brier score of P(≥ N)**, the quantity the watchlist ranks by, decides. A model counts as better than another
-   only when its Brier score is lower by more than ``margin`` (relative: 5 % by default). The candidates are taken
-   from the simplest (``zero``, ``last_value``, ``historical_average``, ``conflictology``, then Détente's
-   ``detente_hurdle``): the chosen model is the simplest that no other model beats by the margin, so a tie goes to
-   the simpler model.
+1. **Brier score of P(≥ N)**, the quantity the watchlist ranks by, decides. The best baseline is the one with the
+   lowest Brier score (a tie goes to the simpler: ``zero``, ``last_value``, ``historical_average``,
+   ``conflictology``, in that order). Détente's model (``detente_hurdle``) ranks only when its Brier score is lower
+   than the best baseline's by more than ``margin`` (relative: 5 % by default), so better than every baseline.
+   Otherwise a baseline ranks: the simplest one whose Brier score no baseline beats by more than the margin (the best
+   baseline, or a simpler one within the margin of it).
 2. **CRPS** is the second check, because the page also shows the whole predictive distribution (expected deaths and
    the 90 % interval): Détente's model, chosen by step 1, keeps the ranking only if its CRPS is not worse than the
-   best baseline's CRPS by more than the margin; otherwise the best baseline by Brier ranks.
+   lowest baseline CRPS by more than the margin; otherwise the baseline of step 1 ranks.
 3. Without scores (no backtest origin could be scored) Détente's model ranks, and the reason says it is untested.
 
 The result carries the chosen model, the best baseline, every model's scores and a sentence a reader can check.
@@ -45,7 +46,8 @@ MODEL_LABELS = {
 
 @dataclass(frozen=True)
 class Selection:
-    """The verdict: ``chosen`` ranks the units; ``verdict`` is ``model``, ``baseline`` or ``untested``."""
+    """The verdict: ``chosen`` ranks the units; ``verdict`` is ``model``, ``baseline`` or ``untested``;
+    ``best_baseline`` is the baseline with the lowest Brier score, the one Détente's model is measured against."""
 
     chosen: str
     verdict: str
@@ -64,8 +66,9 @@ class Selection:
             "best_baseline": self.best_baseline,
             "months": self.months,
             "margin": self.margin,
-            "rule": "lowest Brier of P(>= N), better only by more than the margin, ties to the simpler model; "
-            "Détente's model also needs a CRPS within the margin of the best baseline's",
+            "rule": "Détente's model ranks when its Brier score of P(>= N) beats the best baseline's by more than the "
+            "margin and its CRPS is within the margin of the best baseline CRPS; else the simplest baseline within "
+            "the margin of the best",
             "scores": self.scores,
         }
 
@@ -105,26 +108,28 @@ def select_model(
             margin,
             scores,
         )
-    best = _simplest_best(baselines, brier, margin)
-    label = MODEL_LABELS.get(best, best)
+    best = min(baselines, key=lambda m: (brier[m], known.index(m)))  # the lowest Brier; a tie to the simpler
+    fallback = _simplest_best(baselines, brier, margin)  # ranks when the model does not: within the margin of it
+    label, fallback_label = MODEL_LABELS.get(best, best), MODEL_LABELS.get(fallback, fallback)
     ours, theirs = brier[MODEL], brier[best]
     figures = f"{ours:.3f} vs {theirs:.3f} {span}"
+    simpler = "" if fallback == best else f", the simpler baseline within {margin:.0%} of {label}"
     if not _beats(ours, theirs, margin):
         why = "no better" if ours >= theirs else f"not better by more than {margin:.0%}"
         reason = (
             f"No model beat the best baseline, {label}: {MODEL_LABELS[MODEL]} was {why} on the Brier score of "
-            f"P(≥ {threshold}), {figures}. Ranked by {label}."
+            f"P(≥ {threshold}), {figures}. Ranked by {fallback_label}{simpler}."
         )
-        return Selection(best, "baseline", reason, best, months, margin, scores)
+        return Selection(fallback, "baseline", reason, best, months, margin, scores)
     best_crps = min((m for m in baselines if m in crps), key=lambda m: crps[m], default=None)
     if best_crps is not None and MODEL in crps and _beats(crps[best_crps], crps[MODEL], margin):
         crps_label = MODEL_LABELS.get(best_crps, best_crps)
         reason = (
             f"{MODEL_LABELS[MODEL]} beat the best baseline, {label}, on the Brier score of P(≥ {threshold}), "
             f"{figures}, but its CRPS, {crps[MODEL]:.2f}, is worse than {crps_label}'s {crps[best_crps]:.2f}. "
-            f"Ranked by {label}."
+            f"Ranked by {fallback_label}{simpler}."
         )
-        return Selection(best, "baseline", reason, best, months, margin, scores)
+        return Selection(fallback, "baseline", reason, best, months, margin, scores)
     crps_text = (
         f" (CRPS {crps[MODEL]:.2f} vs {crps[best_crps]:.2f}, {MODEL_LABELS.get(best_crps, best_crps)})"
         if best_crps is not None and MODEL in crps
