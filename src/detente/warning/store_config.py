@@ -5,9 +5,10 @@ a first-level unit, else country. :class:`StorePanels` rebuilds the monthly pane
 dated on or before the last day of t (one Ibis query over the store), with the windowed features of
 :mod:`detente.warning.monthly`; units are those with an event in the panel's span up to t.
 
-The forecast (:func:`store_forecast`) is Détente's hurdle model for fatalities in month t + 1: mean, 5/50/95 %
+The forecast (:func:`store_forecast`) is Détente's hurdle model (or any backtested baseline: the watchlist uses the
+one its backtest chooses, :mod:`detente.warning.selection`) for fatalities in month t + 1: mean, 5/50/95 %
 quantiles, P(fatalities > 0), P(fatalities ≥ N) (``p_exceed``, N = ``threshold``), rank (by ``p_exceed``, then
-mean) and the top TreeSHAP drivers. :func:`store_backtest` scores it and the ViEWS baselines walk-forward over the
+mean) and, for the hurdle, the top TreeSHAP drivers. :func:`store_backtest` scores it and the ViEWS baselines walk-forward over the
 months before t (CRPS, ignorance, 90 % interval score; Brier, AUROC, AUPR, ECE and the reliability table of
 P(≥ N)); it stops adding origins at a deadline and says so. Everything as of t reads only events dated ≤ t.
 """
