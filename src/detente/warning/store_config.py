@@ -8,9 +8,9 @@ dated on or before the last day of t (one Ibis query over the store), with the w
 The forecast (:func:`store_forecast`) is Détente's hurdle model (or any backtested baseline: the watchlist uses the
 one its backtest chooses, :mod:`detente.warning.selection`) for fatalities in month t + 1: mean, 5/50/95 %
 quantiles, P(fatalities > 0), P(fatalities ≥ N) (``p_exceed``, N = ``threshold``), rank (by ``p_exceed``, then
-mean) and, for the hurdle, the top TreeSHAP drivers. :func:`store_backtest` scores it and the ViEWS baselines walk-forward over the
-months before t (CRPS, ignorance, 90 % interval score; Brier, AUROC, AUPR, ECE and the reliability table of
-P(≥ N)); it stops adding origins at a deadline and says so. Everything as of t reads only events dated ≤ t.
+mean) and, for the hurdle, the top TreeSHAP drivers. :func:`store_backtest` scores the hurdle and the ViEWS
+baselines walk-forward over the months before t (CRPS, ignorance, 90 % interval score; Brier, AUROC, AUPR, ECE and
+the reliability table of P(≥ N)); it stops adding origins at a deadline and says so. Everything as of t reads only events dated ≤ t.
 """
 
 from __future__ import annotations
