@@ -10,7 +10,8 @@ one its backtest chooses, :mod:`detente.warning.selection`) for fatalities in mo
 quantiles, P(fatalities > 0), P(fatalities ≥ N) (``p_exceed``, N = ``threshold``), rank (by ``p_exceed``, then
 mean) and, for the hurdle, the top TreeSHAP drivers. :func:`store_backtest` scores the hurdle and the ViEWS
 baselines walk-forward over the months before t (CRPS, ignorance, 90 % interval score; Brier, AUROC, AUPR, ECE and
-the reliability table of P(≥ N)); it stops adding origins at a deadline and says so. Everything as of t reads only events dated ≤ t.
+the reliability table of P(≥ N)); it stops adding origins at a deadline and says so. Everything as of t reads only
+events dated ≤ t.
 """
 
 from __future__ import annotations
