@@ -238,6 +238,14 @@ def test_when_a_baseline_wins_the_pages_rank_by_it_and_say_why(demo: Demo) -> No
         assert page.count("(zero has no drivers)") == 8 and "the zero baseline at or above 1000" in page
         html = demo.client.get("/watchlist/model?as_of=2024-09", headers=_auth(demo)).text
         assert re.search(r'<tr class="chosen">\s*<th scope="row">Zero <span class="tag">ranks the watchlist', html)
+        # every model's Brier score is 0 here: the "best" tag goes to the simpler model, as the rule's tie does
+        brier_cells = re.findall(
+            r'<th scope="row">([^<]*)(?:<span[^>]*>[^<]*</span>)?</th>'  # the model, then its fourth score
+            r'(?:\s*<td[^>]*>.*?</td>){3}\s*<td class="num( best)?">',
+            html,
+            re.S,
+        )
+        assert brier_cells and [name.strip() for name, best in brier_cells if best] == ["Zero"]
     finally:
         if original is None:
             ctx.extras.pop("watchlist.service")
