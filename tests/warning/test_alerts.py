@@ -33,10 +33,10 @@ def test_alert_cites_its_events() -> None:
     panel["fatalities"] = [2.0] * 12 + [60.0] + [3.0] * 13
     events = pd.DataFrame(
         {
-            "unit": ["a", "a", "b"],
-            "period": [12, 12, 12],
-            "event_id": ["ev_1", "ev_2", "ev_3"],
-            "fatalities_best": [10, 50, 3],
+            "unit": ["a", "a", "a", "b"],
+            "period": [12, 12, 12, 12],
+            "event_id": ["ev_1", "ev_2", "ev_0", "ev_3"],
+            "fatalities_best": [10, 50, 0, 3],  # ev_0 killed no one: it is not behind the count
         }
     )
     alerts = {a.unit: a for a in scan_panel(panel, "fatalities", 12, AlertRule(), events=events)}

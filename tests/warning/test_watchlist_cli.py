@@ -74,3 +74,59 @@ def test_watchlist_on_an_empty_workspace_is_a_clean_error(tmp_path: Path) -> Non
 def test_watchlist_bad_month_names_the_field(demo_ws: Path) -> None:
     res = runner.invoke(app, ["watchlist", "-w", str(demo_ws), "--as-of", "2025-13"])
     assert res.exit_code == 2 and "as_of" in res.output
+
+
+def test_the_demo_watchlist_is_ranked_by_detentes_model_which_beats_every_baseline(demo_ws: Path) -> None:
+    """The demo's world has learnable structure (signals before escalations): on its own backtest, with the
+    default configuration (12 origins before the as-of month), Détente's model beats every baseline and ranks."""
+    import datetime as dt
+
+    from detente.warning.selection import BASELINES, MARGIN
+    from detente.warning.store_config import StoreConfig
+    from detente.warning.watchlist import store_watchlist
+
+    doc = store_watchlist(demo_ws, now=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), config=StoreConfig())
+    assert doc["as_of"] == "2025-12" and not doc["model"]["truncated"]
+    assert len(doc["model"]["protocol"]["origins"]) == 12
+    ranked = doc["ranked_by"]
+    assert ranked["chosen"] == "detente_hurdle" and ranked["verdict"] == "model", ranked["reason"]
+    scores = doc["model"]["models"]
+    ours = scores["detente_hurdle"]
+    assert ours["positives"] >= 5  # escalations to score against, not a quiet year
+    for name in BASELINES:
+        theirs = scores[name]
+        assert ours["brier"] < theirs["brier"] * (1 - MARGIN), name
+        assert ours["crps"] < theirs["crps"] and ours["auroc"] > theirs["auroc"], name
+    assert ranked["reason"].startswith(
+        f"Détente's model beat the best baseline, {ranked['best_baseline']}".replace("_", " ")
+    )
+    # the table is Détente's: its run file names the model, every unit has its drivers
+    assert all(len(u["drivers"]) == 3 for u in doc["units"])
+    run = (demo_ws / "warning" / "runs" / f"{doc['run']}.csv").read_text()
+    assert "detente_hurdle" in run and "last_value" not in run
+    # the CLI says which model ranks and why (same configuration: the cached document)
+    res = runner.invoke(app, ["watchlist", "-w", str(demo_ws), "--as-of", "2025-12"])
+    assert res.exit_code == 0, res.output
+    assert "Ranked by Détente's model: Détente's model beat the best baseline" in " ".join(res.output.split())
+
+
+def test_when_no_model_beats_the_baseline_the_cli_says_so_and_ranks_by_it(demo_ws: Path) -> None:
+    """At 1000 deaths no region-month of the demo reaches the threshold: the constant zero is perfect on the Brier
+    score, Détente's model cannot beat it, and the watchlist is ranked by zero, with no drivers."""
+    doc = _watchlist(demo_ws, "--as-of", "2025-06", "--threshold", "1000")
+    ranked = doc["ranked_by"]
+    assert isinstance(ranked, dict)
+    assert ranked["chosen"] == "zero" and ranked["verdict"] == "baseline" and ranked["best_baseline"] == "zero"
+    assert ranked["reason"].startswith("No model beat the best baseline, zero: Détente's model was no better")
+    assert ranked["reason"].endswith("Ranked by zero.")
+    units = doc["units"]
+    assert isinstance(units, list)
+    assert all(u["p_exceed"] == 0 and u["drivers"] == [] for u in units)
+    assert [u["rank"] for u in units] == list(range(1, len(units) + 1))
+    run = (demo_ws / "warning" / "runs" / f"{doc['run']}.csv").read_text()
+    assert ",zero," in run
+    res = runner.invoke(app, ["watchlist", "-w", str(demo_ws), "--as-of", "2025-06", "--threshold", "1000",
+                              "--backtest-months", "2"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "Ranked by zero: No model beat the best baseline, zero" in text

@@ -205,3 +205,50 @@ def test_a_slow_computation_answers_202_then_the_result(demo: Demo) -> None:
             ctx.extras.pop("watchlist.service")
         else:
             ctx.extras["watchlist.service"] = original
+
+
+def test_the_pages_say_which_model_ranks_and_why(demo: Demo) -> None:
+    doc = demo.client.get("/api/v1/watchlist", headers=_auth(demo)).json()
+    ranked = doc["ranked_by"]
+    assert ranked["chosen"] == "detente_hurdle" and ranked["verdict"] == "model"  # the demo's world is learnable
+    page = demo.client.get("/watchlist", headers=_auth(demo)).text
+    assert "<strong>Ranked by Détente&#39;s model</strong>." in page
+    assert f"Détente&#39;s model beat the best baseline, {ranked['best_baseline'].replace('_', ' ')}," in page
+    model = demo.client.get("/api/v1/watchlist/model", headers=_auth(demo)).json()
+    assert model["ranked_by"] == ranked
+    html = demo.client.get("/watchlist/model", headers=_auth(demo)).text
+    row = re.search(r'<tr class="ours chosen">\s*<th scope="row">([^<]*) <span class="tag">ranks the watchlist', html)
+    assert row is not None and row.group(1) == "Détente (boosted hurdle model)"
+    assert html.count("ranks the watchlist</span>") == 1
+
+
+def test_when_a_baseline_wins_the_pages_rank_by_it_and_say_why(demo: Demo) -> None:
+    """At 1000 deaths no region-month reaches the threshold: Détente's model cannot beat the constant zero."""
+    ctx = demo.app.state.ctx  # type: ignore[attr-defined]
+    original = ctx.extras.get("watchlist.service")
+    high = StoreConfig(threshold=1000, origins=2, samples=100, n_estimators=20, folds=2)
+    ctx.extras["watchlist.service"] = WatchlistService(demo.workspace, demo.clock, config=high)
+    try:
+        doc = demo.client.get("/api/v1/watchlist?as_of=2024-09", headers=_auth(demo)).json()
+        ranked = doc["ranked_by"]
+        assert ranked["chosen"] == "zero" and ranked["verdict"] == "baseline"
+        assert all(u["drivers"] == [] and u["p_exceed"] == 0 for u in doc["units"])
+        page = demo.client.get("/watchlist?as_of=2024-09", headers=_auth(demo)).text
+        assert "<strong>Ranked by zero</strong> (a baseline)." in page
+        assert "No model beat the best baseline, zero: Détente&#39;s model was no better" in page
+        assert page.count("(zero has no drivers)") == 8 and "the zero baseline at or above 1000" in page
+        html = demo.client.get("/watchlist/model?as_of=2024-09", headers=_auth(demo)).text
+        assert re.search(r'<tr class="chosen">\s*<th scope="row">Zero <span class="tag">ranks the watchlist', html)
+        # every model's Brier score is 0 here: the "best" tag goes to the simpler model, as the rule's tie does
+        brier_cells = re.findall(
+            r'<th scope="row">([^<]*)(?:<span[^>]*>[^<]*</span>)?</th>'  # the model, then its fourth score
+            r'(?:\s*<td[^>]*>.*?</td>){3}\s*<td class="num( best)?">',
+            html,
+            re.S,
+        )
+        assert brier_cells and [name.strip() for name, best in brier_cells if best] == ["Zero"]
+    finally:
+        if original is None:
+            ctx.extras.pop("watchlist.service")
+        else:
+            ctx.extras["watchlist.service"] = original

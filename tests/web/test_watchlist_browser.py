@@ -65,6 +65,8 @@ def test_watchlist_pages_in_a_browser(browser: Any, url: str) -> None:
         assert page.locator("table.wl-table tbody tr").count() == 8
         assert page.locator("svg.wl-spark").count() == 8
         assert page.locator("nav a", has_text="Watchlist").count() == 1
+        assert page.locator("#ranked-by").is_visible()  # which model ranks, and why, above the table
+        assert page.locator("#ranked-by").inner_text().startswith("Ranked by ")
         shot(page, "20-watchlist")
 
         page.goto(f"{url}/watchlist?as_of=2023-01")

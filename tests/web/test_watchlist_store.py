@@ -59,3 +59,30 @@ def test_events_after_the_as_of_month_do_not_change_its_forecast(tmp_path: Path)
         panels, _ = open_store_panels(open_store(ws).table(), SMALL)
         forecasts.append(store_forecast(panels, t, SMALL))
     assert forecasts[0].equals(forecasts[1])
+
+
+def test_store_forecast_with_a_baseline_has_its_draws_and_no_drivers(tmp_path: Path) -> None:
+    import numpy as np
+    import pytest
+
+    from detente.errors import WarningDataError
+    from detente.warning.store_config import model_names
+
+    ws = _workspace(tmp_path / "a", _events(30))
+    panels, _ = open_store_panels(open_store(ws).table(), SMALL)
+    t = parse_month("2021-12")
+    assert model_names(SMALL) == ["zero", "last_value", "historical_average", "conflictology", "detente_hurdle"]
+    table = store_forecast(panels, t, SMALL, model="last_value")
+    last = panels.at(t).set_index(["unit", "period"])["fatalities"]
+    for row in table.itertuples():
+        deaths = last[(row.unit, t)]  # last value: a point mass at this month's deaths
+        assert row.mean == deaths and row.p_exceed == float(deaths >= SMALL.threshold)
+        assert row.probability == float(deaths > 0)
+    assert set(table["model"]) == {"last_value"}
+    assert table["driver_1"].isna().all() and table["driver_1_contribution"].isna().all()
+    ours = store_forecast(panels, t, SMALL)
+    assert set(ours["model"]) == {"detente_hurdle"} and ours["driver_1"].notna().all()
+    assert np.array_equal(table["rank"], np.arange(1, len(table) + 1))
+    with pytest.raises(WarningDataError, match="unknown model 'oracle'") as err:
+        store_forecast(panels, t, SMALL, model="oracle")
+    assert err.value.field == "model"

@@ -165,11 +165,16 @@ def watchlist(
     top: Annotated[int, typer.Option(help="Show the top N units.")] = 15,
     threshold: Annotated[int, typer.Option(help="store: rank by P(at least N deaths next month).")] = 25,
     backtest_months: Annotated[
-        int, typer.Option("--backtest-months", help="store: origins of the rolling-origin backtest behind it.")
+        int,
+        typer.Option(
+            "--backtest-months",
+            help="store: origins of the rolling-origin backtest that chooses the model ranking the units.",
+        ),
     ] = 12,
 ) -> None:
     """Ranked units with forecast, 90 % interval, change, alert level and drivers: of the workspace's event store
-    (default), or of the admin1 units of the GED Syria data (``--config ged-syria-monthly``)."""
+    (default; ranked by the model its own backtest chooses, and the table says which and why), or of the admin1
+    units of the GED Syria data (``--config ged-syria-monthly``)."""
     import datetime as dt
 
     from detente.errors import UnknownConfigError, WarningDataError
@@ -214,15 +219,17 @@ def _print_watchlist(doc: dict[str, Any], top: int) -> None:
     columns = ["rank", "unit", *([f"P>={doc['threshold']}"] if store else []), "forecast", "90% interval", "change",
                "level", "alert events", "top driver", *(["data (sources, freshness)"] if store else [])]  # fmt: skip
     table = Table(*columns, title=f"Watchlist as of {doc['as_of']}: {doc['target']}")
+    if store:
+        console.print(f"Ranked by {doc['ranked_by']['chosen_label']}: {doc['ranked_by']['reason']}", soft_wrap=True)
     ranked = [e for e in doc["units"] if e.get("rank") is not None]
     for e in ranked[:top]:
         lo, hi = e["interval90"] or (None, None)
         events = len(e["alert"]["events"]) if e["alert"] else 0
-        driver = e["drivers"][0]
+        first = e["drivers"][0] if e["drivers"] else None  # a baseline has no drivers
+        driver = "-" if first is None else str(first.get("text") or first["feature"])
         row = [str(e["rank"]), str(e["unit_name"]), *([num(e["p_exceed"], ".3f")] if store else []),
                num(e["forecast"], ".1f"), f"{num(lo, 'g')}–{num(hi, 'g')}", num(e["change"], "+.1f"), e["level"],
-               str(events), str(driver.get("text") or driver["feature"]),
-               *([_freshness(e)] if store else [])]  # fmt: skip
+               str(events), driver, *([_freshness(e)] if store else [])]  # fmt: skip
         table.add_row(*row)
     if ranked:
         console.print(table)

@@ -99,7 +99,7 @@ def scan_panel(
     """Change levels for every unit at ``period``; returns the units that alert (and all levels via ``level``).
 
     ``events`` (optional) has ``unit``, ``period``, ``event_id`` and ``fatalities_best`` columns; each alert cites
-    the events of its unit-period.
+    the events of its unit-period that had deaths (most first): those behind the count, not the month's others.
     """
     out: list[Alert] = []
     for unit, frame in panel.groupby("unit", sort=True):
@@ -113,7 +113,7 @@ def scan_panel(
         level = change_level(hist, value, exc, rule)
         cited: tuple[str, ...] = ()
         if events is not None:
-            ev = events[(events["unit"] == unit) & (events["period"] == period)]
+            ev = events[(events["unit"] == unit) & (events["period"] == period) & (events["fatalities_best"] > 0)]
             ev = ev.sort_values(["fatalities_best", "event_id"], ascending=[False, True]).head(max_events)
             cited = tuple(str(e) for e in ev["event_id"])
         out.append(Alert(str(unit), period, value, mean, exc, level, cited))

@@ -5,11 +5,13 @@ a first-level unit, else country. :class:`StorePanels` rebuilds the monthly pane
 dated on or before the last day of t (one Ibis query over the store), with the windowed features of
 :mod:`detente.warning.monthly`; units are those with an event in the panel's span up to t.
 
-The forecast (:func:`store_forecast`) is Détente's hurdle model for fatalities in month t + 1: mean, 5/50/95 %
+The forecast (:func:`store_forecast`) is Détente's hurdle model (or any backtested baseline: the watchlist uses the
+one its backtest chooses, :mod:`detente.warning.selection`) for fatalities in month t + 1: mean, 5/50/95 %
 quantiles, P(fatalities > 0), P(fatalities ≥ N) (``p_exceed``, N = ``threshold``), rank (by ``p_exceed``, then
-mean) and the top TreeSHAP drivers. :func:`store_backtest` scores it and the ViEWS baselines walk-forward over the
-months before t (CRPS, ignorance, 90 % interval score; Brier, AUROC, AUPR, ECE and the reliability table of
-P(≥ N)); it stops adding origins at a deadline and says so. Everything as of t reads only events dated ≤ t.
+mean) and, for the hurdle, the top TreeSHAP drivers. :func:`store_backtest` scores the hurdle and the ViEWS
+baselines walk-forward over the months before t (CRPS, ignorance, 90 % interval score; Brier, AUROC, AUPR, ECE and
+the reliability table of P(≥ N)); it stops adding origins at a deadline and says so. Everything as of t reads only
+events dated ≤ t.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
     "forecastable",
     "latest_complete_month",
     "manifest_version",
+    "model_names",
     "open_store_panels",
     "store_backtest",
     "store_events",
@@ -52,6 +55,7 @@ FEATURES: tuple[str, ...] = MONTHLY_FEATURES["admin1"]
 #: the forecast file's columns: the count columns of ``docs/forecast-files.md`` and three more at the end
 STORE_COLUMNS = [*COUNT_COLUMNS, "threshold", "p_exceed", "previous_p_exceed"]
 SEED = 20240201
+_DRIVER_COLUMNS = [c for i in (1, 2, 3) for c in (f"driver_{i}", f"driver_{i}_contribution")]
 
 
 @dataclass(frozen=True)
@@ -224,10 +228,18 @@ def _check_origin(panels: StorePanels, t: int, config: StoreConfig) -> None:
 
 
 def store_forecast(
-    panels: StorePanels, t: int, config: StoreConfig = StoreConfig(), *, previous: pd.DataFrame | None = None
+    panels: StorePanels,
+    t: int,
+    config: StoreConfig = StoreConfig(),
+    *,
+    previous: pd.DataFrame | None = None,
+    model: str = "detente_hurdle",
 ) -> pd.DataFrame:
-    """One row per unit (columns :data:`STORE_COLUMNS`), sorted by rank; ``previous`` gives the change."""
+    """One row per unit (columns :data:`STORE_COLUMNS`) from ``model`` (any backtested model: Détente's hurdle or a
+    baseline of :func:`model_names`), sorted by rank; ``previous`` gives the change. Drivers exist for the hurdle
+    only: a baseline's rows have none (empty driver columns)."""
     _check_origin(panels, t, config)
+    fitted = _model(model, config)
     panel = panels.at(t)
     feats = list(FEATURES)
     test = panel[panel["period"] == t]
@@ -235,9 +247,10 @@ def store_forecast(
     if test.empty:  # no unit has data enough in month t: nothing to forecast (the watchlist says why per unit)
         return pd.DataFrame(columns=STORE_COLUMNS)
     train = _training(panel, t, config.horizon)
-    model = _hurdle(config).fit(train[feats], train["_y"].to_numpy(float), train["period"].to_numpy(float))
-    draws = model.sample(test[feats], config.samples, np.random.default_rng([SEED, t, config.horizon]))
+    fitted.fit(train[feats], train["_y"].to_numpy(float), train["period"].to_numpy(float))
+    draws = fitted.sample(test[feats], config.samples, np.random.default_rng([SEED, t, config.horizon]))
     q = np.quantile(draws, [0.05, 0.5, 0.95], axis=1)
+    hurdle = fitted if isinstance(fitted, HurdleBoost) else None
     out = pd.DataFrame(
         {
             "unit": test["unit"].to_numpy(),
@@ -245,17 +258,23 @@ def store_forecast(
             "q05": q[0],
             "q50": q[1],
             "q95": q[2],
-            "probability": model.prob_positive(test[feats]).round(6),
+            "probability": (hurdle.prob_positive(test[feats]) if hurdle else (draws > 0).mean(axis=1)).round(6),
             "p_exceed": (draws >= config.threshold).mean(axis=1).round(6),
         }
     )
-    if model._clf is not None:
+    if hurdle is not None and hurdle._clf is not None:
         contrib = pd.DataFrame(
-            np.asarray(model._clf.predict(test[feats], pred_contrib=True))[:, :-1], columns=model.features
+            np.asarray(hurdle._clf.predict(test[feats], pred_contrib=True))[:, :-1], columns=hurdle.features
         )
+        drivers = top_drivers(contrib)
+    elif hurdle is not None:
+        drivers = top_drivers(pd.DataFrame(0.0, index=test.index, columns=hurdle.features))
     else:
-        contrib = pd.DataFrame(0.0, index=test.index, columns=model.features)
-    out = pd.concat([out, top_drivers(contrib)], axis=1)
+        drivers = pd.DataFrame(
+            {c: [np.nan if c.endswith("_contribution") else None] * len(test) for c in _DRIVER_COLUMNS},
+            index=test.index,
+        )
+    out = pd.concat([out, drivers], axis=1)
     order = out.sort_values(["p_exceed", "mean", "unit"], ascending=[False, False, True], kind="mergesort").index
     out.loc[order, "rank"] = np.arange(1, len(out) + 1)
     out["rank"] = out["rank"].astype(int)
@@ -269,7 +288,7 @@ def store_forecast(
     out["change"] = (out["mean"] - out["previous_mean"]).round(3)
     out["unit_name"] = out["unit"].map(panels.name)
     out["config"] = f"store-{panels.level}-monthly"
-    out["model"] = "detente_hurdle"
+    out["model"] = fitted.name
     out["as_of"] = month_label(t)
     out["target"] = f"fatalities in {month_label(t + config.horizon)}"
     out["horizon"] = config.horizon
@@ -285,6 +304,18 @@ def _models(config: StoreConfig) -> list[CountModel]:
         EmpiricalCountBaseline("conflictology", tuple(f"lag{k}" for k in range(12))),
         _hurdle(config),
     ]
+
+
+def model_names(config: StoreConfig = StoreConfig()) -> list[str]:
+    """The models :func:`store_backtest` scores and :func:`store_forecast` can forecast with."""
+    return [m.name for m in _models(config)]
+
+
+def _model(name: str, config: StoreConfig) -> CountModel:
+    found = {m.name: m for m in _models(config)}
+    if name not in found:
+        raise WarningDataError(f"unknown model {name!r}; known: {', '.join(found)}", field="model")
+    return found[name]
 
 
 def _nan_to_none(value: float) -> float | None:

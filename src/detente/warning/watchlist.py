@@ -22,6 +22,7 @@ from detente.warning.drivers import describe_input, sentence
 from detente.warning.forecast import count_forecast, parse_period
 from detente.warning.monthly import MonthlyPanels, syria_panels
 from detente.warning.panels import month_label, period_end
+from detente.warning.selection import select_model
 from detente.warning.store_config import (
     StoreConfig,
     StorePanels,
@@ -35,6 +36,7 @@ from detente.warning.store_config import (
 from detente.warning.unit_data import driver_sentences
 
 __all__ = [
+    "CACHE_FORMAT",
     "RunStore",
     "build_watchlist",
     "describe_driver",
@@ -218,6 +220,10 @@ def _events_query(unit: str, level: str, first: int, last: int) -> dict[str, str
     return {"country": unit.partition(":")[0], **_window(first, last)}
 
 
+#: the cached document's format: a new one when the document changes (v2: ``ranked_by``, the backtest chooses)
+CACHE_FORMAT = "v3"  # v2: the model chosen by the backtest (ADR 0027); v3: with coverage (ADR 0030)
+
+
 def store_watchlist(
     workspace: Path | str,
     *,
@@ -228,7 +234,11 @@ def store_watchlist(
     budget_seconds: float = 60.0,
 ) -> dict[str, Any]:
     """The watchlist of a workspace's event store as of ``as_of`` (default: the latest complete month before
-    ``now``), cached per store version and as-of month; the forecast run is kept for the next run's change."""
+    ``now``), cached per store version and as-of month; the forecast run is kept for the next run's change.
+
+    The backtest runs first (within ``budget_seconds``); :func:`detente.warning.selection.select_model` picks from
+    its scores the model that ranks the units (``ranked_by``: the model, the best baseline, the scores, the reason),
+    and the forecast is that model's."""
     import time
 
     from detente.events import open_store
@@ -244,21 +254,28 @@ def store_watchlist(
     t = default if as_of is None else parse_month(as_of)
     label = month_label(t)
     runs = RunStore(workspace)
-    cache_name = f"watchlist-{label}-{version}-{config.key()}-v2"  # v2: with coverage (ADR 0030)
+    cache_name = f"watchlist-{label}-{version}-{config.key()}-{CACHE_FORMAT}"
     hit = runs.cached(cache_name)
     if hit is not None:
         return hit
+    # the backtest first: its verdict chooses the model that ranks the units (detente.warning.selection)
+    backtest = store_backtest(panels, t, config, deadline=started + budget_seconds)
+    selection = select_model(
+        backtest["models"], months=len(backtest["protocol"]["origins"]), threshold=config.threshold
+    )
+    chosen = selection.chosen
     current_id = runs.run_id(label, version)
     prev_meta = runs.previous(label, version)
     previous: pd.DataFrame | None
     if prev_meta is None and t - 1 >= panels.first + config.min_history:
-        previous = store_forecast(panels, t - 1, config)  # no earlier run: make the one a month before
+        # no earlier run: make the one a month before, with the same model, so the change is the data's
+        previous = store_forecast(panels, t - 1, config, model=chosen)
         prev_meta = {"id": runs.run_id(month_label(t - 1), version), "as_of": month_label(t - 1), "version": version,
-                     "computed_at": now.isoformat(), "backfilled": True}  # fmt: skip
+                     "computed_at": now.isoformat(), "model": chosen, "backfilled": True}  # fmt: skip
         runs.save_run(previous, prev_meta)
     else:
         previous = runs.load_run(str(prev_meta["id"])) if prev_meta is not None else None
-    forecast = store_forecast(panels, t, config, previous=previous)
+    forecast = store_forecast(panels, t, config, previous=previous, model=chosen)
     panel = panels.at(t)
     events = store_events(panels, t)
     alerts = scan_panel(panel, "fatalities", t, rule, events=events)
@@ -278,6 +295,8 @@ def store_watchlist(
         entry["previous_p_exceed"] = row["previous_p_exceed"]
         entry["previous_mean"] = row["previous_mean"]
         entry["q50"] = row["q50"]
+        # only Détente's model has drivers; a baseline's rows have empty driver columns
+        entry["drivers"] = [d for d in entry["drivers"] if isinstance(d["feature"], str) and d["feature"]]
         for h in entry["history"]:
             h["month"] = month_label(int(h["period"]))
         entry["events_query"] = _events_query(entry["unit"], panels.level, t - 11, t)
@@ -286,9 +305,10 @@ def store_watchlist(
             entry["alert"]["events_query"] = _events_query(entry["unit"], panels.level, t, t)
             entry["alert"]["event_details"] = [details[e] for e in entry["alert"]["events"] if e in details]
     _add_unit_data(doc, panels, panel, t, default, config)
-    deadline = started + budget_seconds
-    model = store_backtest(panels, t, config, deadline=deadline)
-    runs.save_run(forecast, {"id": current_id, "as_of": label, "version": version, "computed_at": now.isoformat()})
+    runs.save_run(
+        forecast,
+        {"id": current_id, "as_of": label, "version": version, "computed_at": now.isoformat(), "model": chosen},
+    )
     doc.update(
         {
             "store_version": version,
@@ -298,9 +318,16 @@ def store_watchlist(
             "computed_at": now.isoformat(),
             "duration_seconds": round(time.monotonic() - started, 2),
             "run": current_id,
-            "previous_run": None if prev_meta is None else {k: prev_meta[k] for k in ("id", "as_of", "computed_at")},
+            "previous_run": None
+            if prev_meta is None
+            else {
+                **{k: prev_meta[k] for k in ("id", "as_of", "computed_at")},
+                # a run kept before the backtest chose the model names none: it was the hurdle's
+                "model": str(prev_meta.get("model", "detente_hurdle")),
+            },
             "config": asdict(config),
-            "model": model,
+            "ranked_by": selection.as_dict(),
+            "model": backtest,
         }
     )
     clean: dict[str, Any] = _clean(doc)

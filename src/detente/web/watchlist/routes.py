@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from detente.errors import WarningDataError
 from detente.services.watchlist import Pending, watchlist
+from detente.warning.selection import BASELINES, MODEL
 from detente.web.api import ErrorBody
 from detente.web.deps import Ctx, User, api_guard, page_guard
 from detente.web.security import Principal, WebContext
@@ -106,6 +107,7 @@ class WatchlistOut(BaseModel):
     threshold: int
     computed_at: str
     config: dict[str, Any]
+    ranked_by: dict[str, Any]
     previous_run: dict[str, Any] | None = None
     default_as_of: str | None = None
     months: list[MonthOut] = []
@@ -122,6 +124,7 @@ class ModelOut(BaseModel):
     store_version: str
     computed_at: str
     config: dict[str, Any]
+    ranked_by: dict[str, Any]
     backtest: dict[str, Any]
 
 
@@ -152,7 +155,7 @@ def model_api(ctx: Ctx, p: User, as_of: AsOf = None) -> Any:
     doc = watchlist(ctx, p, as_of)
     if isinstance(doc, Pending):
         return _pending_json(doc)
-    keep = ("as_of", "target", "threshold", "level", "store_version", "computed_at", "config")
+    keep = ("as_of", "target", "threshold", "level", "store_version", "computed_at", "config", "ranked_by")
     return {k: doc[k] for k in keep} | {"backtest": doc["model"]}
 
 
@@ -190,6 +193,20 @@ def watchlist_page(request: Request, ctx: Ctx, p: User, as_of: AsOf = None, top:
     return _page(request, ctx, p, as_of, "watchlist/watchlist.html", extra)
 
 
+def _best(models: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The best model per metric (lowest; highest for AUROC and AUPR), a tie going to the simpler, as the rule's."""
+    order = [*BASELINES, MODEL]
+    out: dict[str, str] = {}
+    for metric, sign in (("crps", 1), ("ignorance", 1), ("mis90", 1), ("brier", 1), ("ece", 1), ("auroc", -1),
+                         ("aupr", -1)):  # fmt: skip
+        scored = [m for m, v in models.items() if v.get(metric) is not None]
+        if scored:
+            out[metric] = min(
+                scored, key=lambda m: (sign * models[m][metric], order.index(m) if m in order else len(order))
+            )
+    return out
+
+
 @page_router.get("/watchlist/model", name="watchlist_model")
 def model_page(request: Request, ctx: Ctx, p: User, as_of: AsOf = None) -> Response:
     def extra(doc: dict[str, Any]) -> dict[str, Any]:
@@ -199,18 +216,7 @@ def model_page(request: Request, ctx: Ctx, p: User, as_of: AsOf = None) -> Respo
             "model_names": MODEL_NAMES,
             "reliability": Markup(reliability_svg(doc["model"]["reliability"])),
             "shown": [m for m, rows in doc["model"]["reliability"].items() if len(rows) > 1],
-            "best": {
-                **{
-                    metric: min((v[metric], m) for m, v in models.items() if v.get(metric) is not None)[1]
-                    for metric in ("crps", "ignorance", "mis90", "brier", "ece")
-                    if any(v.get(metric) is not None for v in models.values())
-                },
-                **{
-                    metric: max((v[metric], m) for m, v in models.items() if v.get(metric) is not None)[1]
-                    for metric in ("auroc", "aupr")
-                    if any(v.get(metric) is not None for v in models.values())
-                },
-            },
+            "best": _best(models),
         }
 
     return _page(request, ctx, p, as_of, "watchlist/model.html", extra)
