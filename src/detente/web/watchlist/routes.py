@@ -164,7 +164,9 @@ def model_page(request: Request, ctx: Ctx, p: User, as_of: AsOf = None) -> Respo
             "models": models,
             "model_names": MODEL_NAMES,
             "reliability": Markup(reliability_svg(doc["model"]["reliability"])),
-            "shown": [m for m, rows in doc["model"]["reliability"].items() if len(rows) > 1],
+            "shown": [
+                m for m, rows in doc["model"]["reliability"].items() if sum(not r.get("top_share") for r in rows) > 1
+            ],
             "best": {
                 **{
                     metric: min((v[metric], m) for m, v in models.items() if v.get(metric) is not None)[1]
