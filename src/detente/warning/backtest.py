@@ -107,9 +107,9 @@ def score_binary(predictions: pd.DataFrame, *, k: int, prefix: str = "") -> dict
             top = f.sort_values("p", ascending=False, kind="mergesort").head(k)
             hits += float(top["y"].sum())
         positives = float(y.sum())
-        top = metrics.top_bin(p, 0.05) if y.size else np.zeros(0, dtype=bool)
-        top_mean = float(p[top].mean()) if top.any() else float("nan")
-        top_rate = float(y[top].mean()) if top.any() else float("nan")
+        top5 = metrics.top_bin(p, 0.05) if y.size else np.zeros(0, dtype=bool)
+        top_mean = float(p[top5].mean()) if top5.any() else float("nan")
+        top_rate = float(y[top5].mean()) if top5.any() else float("nan")
         out[str(name)] = {
             f"{prefix}auroc": metrics.auroc(y, p),
             f"{prefix}aupr": metrics.aupr(y, p),
@@ -119,7 +119,7 @@ def score_binary(predictions: pd.DataFrame, *, k: int, prefix: str = "") -> dict
             f"{prefix}positives_in_top{k}": hits,
             f"{prefix}positives": positives,
             f"{prefix}n": float(y.size),
-            f"{prefix}top5pct_n": float(top.sum()),
+            f"{prefix}top5pct_n": float(top5.sum()),
             f"{prefix}top5pct_mean_forecast": top_mean,
             f"{prefix}top5pct_observed": top_rate,
             f"{prefix}top5pct_gap": abs(top_mean - top_rate),

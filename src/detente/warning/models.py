@@ -321,7 +321,7 @@ class ElasticNetLogit:
         import warnings
 
         from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
-        from sklearn.linear_model import LogisticRegressionCV
+        from sklearn.linear_model import LogisticRegressionCV  # type: ignore[import-untyped]
         from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
 
         self._median = X.median()
