@@ -127,7 +127,8 @@ def check_ewp_targets(doc: dict[str, Any]) -> bool:
         (
             "AUROC >= the elastic net's",
             gbm["auroc"] >= enet["auroc"],
-            f"{gbm['auroc']:.4f} vs {enet['auroc']:.4f} (ratio {gbm['auroc'] / enet['auroc']:.4f})",
+            f"{gbm['auroc']:.4f} vs {enet['auroc']:.4f} (ratio {gbm['auroc'] / enet['auroc']:.4f}); mean of the "
+            f"origins' AUROC {gbm['auroc_mean_by_origin']:.4f} vs {enet['auroc_mean_by_origin']:.4f}",
         ),
         (
             f"onsets in the top 30 >= {TOP30_FLOOR:g}",
