@@ -6,14 +6,14 @@ Project's published forecasts, and the PRIO-GRID-month speed benchmark.
 
 Prints every metric of every model (JSON; for ged-syria-monthly also the escalation alerts' detection and
 false-alarm rates, precision and lead time, the ``alerts`` block). For ``ewp-mass-killing`` and
-``ucdp-country-year`` it prints the calibration table of every model (tenths of the probability scale and the
-highest 5 % of forecasts pooled over origins: count, positives, mean forecast, observed rate, 95 % Wilson interval)
-and checks the targets on ``ewp-mass-killing``: in the top 5 % bin |mean forecast - observed rate| <= 0.05, AUROC at
-least the elastic net's, and at least 61 onsets in the top 30 (pooled over origins). Then Détente's forecast from
-the 2024 predictors (trained on every outcome known) is set beside the Early Warning Project's published 2025
-forecast (``forecasts3Sep2025.csv``, ``risk_1or2.from2024``): rank correlation, overlap of the top 30, mean absolute
-difference and the largest disagreements. For speed: fit + forecast time and peak memory (RSS) of Détente's hurdle
-model on the Syria PRIO-GRID-month panel and on a generated panel of cells × months.
+``ucdp-country-year`` it prints the calibration table of every model (tenths of the probability scale, deciles of
+the forecasts and the highest 5 % of forecasts, pooled over origins: count, positives, mean forecast, observed rate,
+95 % Wilson interval) and checks the targets on ``ewp-mass-killing``: in the top 5 % bin |mean forecast - observed
+rate| <= 0.05, AUROC at least the elastic net's, and at least 61 onsets in the top 30 (pooled over origins). Then
+Détente's forecast from the 2024 predictors (trained on every outcome known) is set beside the Early Warning
+Project's published 2025 forecast (``forecasts3Sep2025.csv``, ``risk_1or2.from2024``): rank correlation, overlap of
+the top 30, mean absolute difference and the largest disagreements. For speed: fit + forecast time and peak memory
+(RSS) of Détente's hurdle model on the Syria PRIO-GRID-month panel and on a generated panel of cells × months.
 """
 
 from __future__ import annotations
@@ -105,11 +105,12 @@ def print_calibration(doc: dict[str, Any]) -> None:
             print(f"\n{doc['config']} / {outcome} / {model}: calibration pooled over origins")
             print(f"  {'bin':>22} {'count':>6} {'pos':>5} {'mean fc':>8} {'observed':>8}  95% interval")
             for r in rows:
-                label = (
-                    f"top {r['top_share']:.0%} ({r['bin_low']:.3f}-{r['bin_high']:.3f})"
-                    if r["top_share"]
-                    else f"{r['bin_low']:.1f}-{r['bin_high']:.1f}"
-                )
+                if r["top_share"]:
+                    label = f"top {r['top_share']:.0%} ({r['bin_low']:.3f}-{r['bin_high']:.3f})"
+                elif r["decile"]:
+                    label = f"decile {r['decile']:.0f} ({r['bin_low']:.3f}-{r['bin_high']:.3f})"
+                else:
+                    label = f"{r['bin_low']:.1f}-{r['bin_high']:.1f}"
                 print(
                     f"  {label:>22} {r['count']:6.0f} {r['positives']:5.0f} {r['mean_forecast']:8.3f} "
                     f"{r['observed_frequency']:8.3f}  [{r['interval_low']:.3f}, {r['interval_high']:.3f}]"

@@ -57,14 +57,19 @@ def test_comparison_keeps_only_countries_both_rank() -> None:
     assert out["top"] == 2 and out["top_overlap"] == 2
 
 
-def test_each_forecast_gets_the_rate_of_its_backtest_bin() -> None:
-    # backtest: 10 forecasts of 0.05 (one came true), 10 of 0.45 (four came true); nothing between 0.1 and 0.4
-    p = np.r_[np.full(10, 0.05), np.full(10, 0.45)]
-    y = np.r_[np.eye(1, 10).ravel(), np.ones(4), np.zeros(6)]
-    bins = [r for r in metrics.calibration_table(y, p) if not r["top_share"]]
-    table = pd.DataFrame({"probability": [0.0, 0.1, 0.43, 0.25]})
-    out = attach_backtest_rates(table, bins)
-    assert out["backtest_observed"].tolist()[:3] == [pytest.approx(0.1), pytest.approx(0.1), pytest.approx(0.4)]
-    assert out["backtest_count"].tolist()[:3] == [10.0, 10.0, 10.0]
-    assert out.loc[3, ["backtest_count", "backtest_observed"]].isna().all()  # no backtest forecast in 0.2-0.3
-    assert out.loc[2, "backtest_observed_low"] < 0.4 < out.loc[2, "backtest_observed_high"]
+def test_each_forecast_gets_the_rate_of_the_backtest_decile_it_ranks_in() -> None:
+    # backtest: 100 forecasts 0.01, 0.02, …, 1.00; the top 20 came true, and 1 in each lower decile
+    p = np.arange(1, 101) / 100
+    y = np.zeros(100)
+    y[80:] = 1.0
+    y[[5, 15, 25, 35, 45, 55, 65, 75]] = 1.0
+    deciles = [r for r in metrics.calibration_table(y, p) if r["decile"]]
+    table = pd.DataFrame({"probability": [0.0, 0.05, 0.101, 0.5, 0.95, 0.999]})
+    out = attach_backtest_rates(table, deciles)
+    # 0.0 and 0.05 rank in the first decile (0.01-0.10), 0.101 in the second, 0.5 in the fifth, the rest in the top
+    assert out["backtest_observed"].tolist() == pytest.approx([0.1, 0.1, 0.1, 0.1, 1.0, 1.0])
+    assert out["backtest_count"].tolist() == [10.0] * 6
+    assert (out["backtest_observed_low"] <= out["backtest_observed"]).all()
+    assert (out["backtest_observed"] <= out["backtest_observed_high"]).all()
+    empty = attach_backtest_rates(table, [])
+    assert empty["backtest_count"].isna().all()  # no backtest table: nothing claimed

@@ -86,12 +86,18 @@ def test_calibration_and_top_k() -> None:
 def test_calibration_table_counts_order_and_intervals(data: tuple[np.ndarray, np.ndarray]) -> None:
     y, p = data
     rows = metrics.calibration_table(y, p)
-    scale, top = rows[:-1], rows[-1]
-    assert all(r["top_share"] == 0.0 for r in scale) and top["top_share"] == 0.05
-    assert sum(r["count"] for r in scale) == y.size  # every forecast in exactly one bin
-    assert sum(r["positives"] for r in scale) == y.sum()
-    lows = [r["bin_low"] for r in scale]
-    assert lows == sorted(lows) and len(set(lows)) == len(lows)  # bins ordered, each once
+    scale = [r for r in rows if not r["top_share"] and not r["decile"]]
+    deciles = [r for r in rows if r["decile"]]
+    (top,) = [r for r in rows if r["top_share"]]
+    assert top["top_share"] == 0.05 and top is rows[-1]
+    for group in (scale, deciles):
+        assert sum(r["count"] for r in group) == y.size  # every forecast in exactly one bin of each group
+        assert sum(r["positives"] for r in group) == y.sum()
+        lows, highs = [r["bin_low"] for r in group], [r["bin_high"] for r in group]
+        assert lows == sorted(lows) and highs == sorted(highs)  # bins ordered
+    assert len({r["bin_low"] for r in scale}) == len(scale)
+    assert [r["decile"] for r in deciles] == list(range(1, min(10, y.size) + 1))  # fewer rows than 10: one each
+    assert all(abs(a["count"] - b["count"]) <= 1 for a in deciles for b in deciles)  # equal counts
     for r in rows:
         assert r["bin_low"] - 1e-12 <= r["mean_forecast"] <= r["bin_high"] + 1e-12
         assert 0.0 <= r["interval_low"] <= r["observed_frequency"] <= r["interval_high"] <= 1.0
@@ -108,7 +114,8 @@ def test_calibration_table_matches_hand_counts() -> None:
     # 20 forecasts: ten of 0.05 (one came true), ten of 0.45 (four came true); the top 5 % is one forecast of 0.45
     p = np.r_[np.full(10, 0.05), np.full(10, 0.45)]
     y = np.r_[np.eye(1, 10).ravel(), np.ones(4), np.zeros(6)]
-    low, high, top = metrics.calibration_table(y, p)
+    low, high, *deciles, top = metrics.calibration_table(y, p)
+    assert [d["count"] for d in deciles] == [2.0] * 10 and [d["positives"] for d in deciles[5:]] == [2, 2, 0, 0, 0]
     assert (low["bin_low"], low["bin_high"], low["count"], low["positives"]) == (0.0, 0.1, 10.0, 1.0)
     assert (high["bin_low"], high["bin_high"], high["count"], high["positives"]) == (0.4, 0.5, 10.0, 4.0)
     assert high["mean_forecast"] == pytest.approx(0.45) and high["observed_frequency"] == pytest.approx(0.4)

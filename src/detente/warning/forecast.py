@@ -6,9 +6,9 @@ three largest in absolute value are reported with their sign. The change is the 
 same model made one period earlier from the data available then (or to a previous forecast file, if given).
 
 Given the JSON of a backtest of the same configuration (``detente forecast backtest --json``), each probability
-forecast also says how often the backtest's forecasts of the same tenth of the probability scale came true
-(``backtest_count``, ``backtest_observed`` and its 95 % Wilson interval): the warning a user needs when a model is
-well calibrated on average but not at the top. Empty when the backtest had no forecast in that bin.
+forecast also says how often the backtest's forecasts in the decile it would rank in came true (``backtest_count``,
+``backtest_observed`` and its 95 % Wilson interval): the warning a user needs when a model is well calibrated on
+average but not at the top.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def _binary_forecast(
 def backtest_bins(
     doc: Mapping[str, Any], config: str, outcome: str = "bd25", model: str = "detente_gbm"
 ) -> list[dict[str, Any]]:
-    """The probability-scale bins of ``model``'s calibration table in a backtest JSON (``BacktestResult.as_json``)
+    """The decile rows of ``model``'s calibration table in a backtest JSON (``BacktestResult.as_json``)
     for the forecast's outcome. Raises :class:`WarningDataError` when the document is of another configuration or
     has no such table."""
     if doc.get("config") != config:
@@ -127,24 +127,30 @@ def backtest_bins(
     tables = doc.get("calibration", {}).get(key or "", {})
     if model not in tables:
         raise WarningDataError(f"the backtest has no calibration table of {model} for {key}", field="calibration")
-    return [dict(r) for r in tables[model] if not r.get("top_share")]
+    return [dict(r) for r in tables[model] if r.get("decile")]
 
 
 def attach_backtest_rates(table: pd.DataFrame, bins: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Fill the ``backtest_*`` columns: for each ``probability``, the count, observed rate and Wilson interval of
-    the backtest bin it falls in (bins as :func:`detente.warning.metrics.calibration_table`: ``(low, high]``, the
-    first closed below); NaN where the backtest had no forecast in that bin."""
+    the decile of the backtest's forecasts it would rank in (deciles as in
+    :func:`detente.warning.metrics.calibration_table`: the first whose highest forecast is at least the
+    probability, else the top decile); NaN when ``bins`` holds no decile."""
     out = table.copy()
     for col in ("backtest_count", "backtest_observed", "backtest_observed_low", "backtest_observed_high"):
         out[col] = np.nan
+    deciles = sorted(bins, key=lambda r: float(r["decile"]))
+    if not deciles:
+        return out
+    highs = np.array([float(r["bin_high"]) for r in deciles])
     p = out["probability"].to_numpy(dtype=np.float64)
-    for r in bins:
-        low, high = float(r["bin_low"]), float(r["bin_high"])
-        inside = ((p > low) | ((low == 0.0) & (p >= 0.0))) & (p <= high)
-        out.loc[inside, "backtest_count"] = r["count"]
-        out.loc[inside, "backtest_observed"] = r["observed_frequency"]
-        out.loc[inside, "backtest_observed_low"] = r["interval_low"]
-        out.loc[inside, "backtest_observed_high"] = r["interval_high"]
+    which = np.minimum(np.searchsorted(highs, p, side="left"), len(deciles) - 1)
+    for col, key in (
+        ("backtest_count", "count"),
+        ("backtest_observed", "observed_frequency"),
+        ("backtest_observed_low", "interval_low"),
+        ("backtest_observed_high", "interval_high"),
+    ):
+        out[col] = np.array([float(r[key]) for r in deciles])[which]
     return out
 
 

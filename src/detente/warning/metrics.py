@@ -1,10 +1,11 @@
 """Scoring rules for binary and count forecasts. Pure functions over NumPy arrays.
 
 Binary: AUROC, AUPR (average precision), Brier score, expected calibration error, recall in the top k, the
-reliability table behind a reliability diagram, and the calibration table: the ten tenths of the probability scale
-plus a bin of the highest 5 % of forecasts, each with its count, positives, mean forecast, observed rate and the
-Wilson score interval of that rate (Wilson 1927, "Probable inference, the law of succession, and statistical
-inference", JASA 22: ``(k + z²/2 ± z·sqrt(k(n-k)/n + z²/4)) / (n + z²)`` for k successes in n trials).
+reliability table behind a reliability diagram, and the calibration table: the ten tenths of the probability scale,
+the ten deciles of the forecasts and a bin of the highest 5 % of forecasts, each with its count, positives, mean
+forecast, observed rate and the Wilson score interval of that rate (Wilson 1927, "Probable inference, the law of
+succession, and statistical inference", JASA 22: ``(k + z²/2 ± z·sqrt(k(n-k)/n + z²/4)) / (n + z²)`` for k
+successes in n trials).
 
 Counts (predictive distributions given as samples): CRPS, the ignorance score and the mean interval score, as the
 ViEWS 2023/24 prediction challenge defines them (Hegre et al., "The 2023/24 VIEWS Prediction challenge"):
@@ -151,6 +152,7 @@ def _bin_row(ya: FloatArray, pa: FloatArray, low: float, high: float, top_share:
         "bin_low": low,
         "bin_high": high,
         "top_share": top_share,
+        "decile": 0.0,
         "count": n,
         "positives": k,
         "mean_forecast": float(pa.mean()),
@@ -163,9 +165,15 @@ def _bin_row(ya: FloatArray, pa: FloatArray, low: float, high: float, top_share:
 def calibration_table(
     y: npt.ArrayLike, p: npt.ArrayLike, bins: int = 10, top: float = 0.05, z: float = 1.959964
 ) -> list[dict[str, float]]:
-    """Reliability per bin with counts and Wilson intervals: the non-empty equal-width bins of the probability scale
-    (``top_share`` 0; their counts sum to n), then the bin of the highest ``top`` share of forecasts (``top_share``
-    = ``top``; ``bin_low``/``bin_high`` are its lowest and highest forecast). Empty input gives no rows."""
+    """Reliability per bin with counts and Wilson intervals, in three groups (each row's ``top_share`` and
+    ``decile`` say which):
+
+    - the non-empty equal-width bins of the probability scale (``top_share`` 0, ``decile`` 0; counts sum to n);
+    - the deciles of the forecasts, ten equal-count groups in forecast order (``decile`` 1 = lowest … 10; counts
+      sum to n; ``bin_low``/``bin_high`` are each group's lowest and highest forecast);
+    - the highest ``top`` share of forecasts (``top_share`` = ``top``; ``bin_low``/``bin_high`` as for deciles).
+
+    Empty input gives no rows."""
     ya, pa = _binary(y, p)
     if ya.size == 0:
         return []
@@ -176,6 +184,10 @@ def calibration_table(
         for b in range(bins)
         if (idx == b).any()
     ]
+    for d, group in enumerate(np.array_split(np.argsort(pa, kind="mergesort"), 10), start=1):
+        if group.size:
+            row = _bin_row(ya[group], pa[group], float(pa[group].min()), float(pa[group].max()), 0.0, z)
+            rows.append({**row, "decile": float(d)})
     mask = top_bin(pa, top)
     rows.append(_bin_row(ya[mask], pa[mask], float(pa[mask].min()), float(pa[mask].max()), top, z))
     return rows
