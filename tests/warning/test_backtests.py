@@ -50,11 +50,12 @@ def test_ewp_mass_killing_reports_auroc_top30_and_calibration(shared_data: Path,
         assert 0.5 < m[model]["auroc"] <= 1.0
         assert 0 <= m[model]["positives_in_top30"] <= m[model]["positives"]
         rows = doc["calibration"]["mk_onset_1or2"][model]
-        scale, top = [r for r in rows if not r["top_share"]], [r for r in rows if r["top_share"]]
-        assert (
-            sum(r["count"] for r in scale) == m[model]["n"]
-            and sum(r["positives"] for r in scale) == m[model]["positives"]
-        )
+        scale = [r for r in rows if not r["top_share"] and not r["decile"]]
+        deciles, top = [r for r in rows if r["decile"]], [r for r in rows if r["top_share"]]
+        assert len(deciles) == 10
+        for group in (scale, deciles):
+            assert sum(r["count"] for r in group) == m[model]["n"]
+            assert sum(r["positives"] for r in group) == m[model]["positives"]
         assert len(top) == 1 and top[0]["count"] == m[model]["top5pct_n"]
         assert top[0]["mean_forecast"] == pytest.approx(m[model]["top5pct_mean_forecast"], abs=1e-5)
     chosen = doc["protocol"]["tuning"]["chosen"]["mk_onset_1or2"]

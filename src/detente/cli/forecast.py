@@ -181,9 +181,9 @@ def _warn_calibration(table: Any, known: bool) -> None:
     for r in table.head(5).itertuples(index=False):
         if r.backtest_count == r.backtest_count:  # not NaN
             err_console.print(
-                f"{r.unit_name}: {r.probability:.2f}; in the backtest, forecasts in its bin came true "
-                f"{r.backtest_observed:.0%} of the time (95% interval {r.backtest_observed_low:.0%}-"
-                f"{r.backtest_observed_high:.0%}, {int(r.backtest_count)} forecasts)",
+                f"{r.unit_name}: {r.probability:.3f}; in the backtest, forecasts in the same decile came true "
+                f"{r.backtest_observed:.1%} of the time (95% interval {r.backtest_observed_low:.1%}-"
+                f"{r.backtest_observed_high:.1%}, {int(r.backtest_count)} forecasts)",
                 highlight=False,
                 markup=False,
             )
