@@ -1,10 +1,19 @@
-"""Early-warning benchmarks: the three backtests in full, and the PRIO-GRID-month speed benchmark.
+"""Early-warning benchmarks: the three backtests in full, calibration, the comparison with the Early Warning
+Project's published forecasts, and the PRIO-GRID-month speed benchmark.
 
-    python benchmarks/warning.py --data PATH/TO/shared/data [--only backtests|speed] [--cells 10000 --months 360]
+    python benchmarks/warning.py --data PATH/TO/shared/data [--only backtests|calibration|speed]
+                                 [--cells 10000 --months 360]
 
 Prints every metric of every model (JSON; for ged-syria-monthly also the escalation alerts' detection and
-false-alarm rates, precision and lead time, the ``alerts`` block) and, for speed, fit + forecast time and peak
-memory (RSS) of Détente's hurdle model on the Syria PRIO-GRID-month panel and on a generated panel of cells × months.
+false-alarm rates, precision and lead time, the ``alerts`` block). For ``ewp-mass-killing`` and
+``ucdp-country-year`` it prints the calibration table of every model (tenths of the probability scale, deciles of
+the forecasts and the highest 5 % of forecasts, pooled over origins: count, positives, mean forecast, observed rate,
+95 % Wilson interval) and checks the targets on ``ewp-mass-killing``: in the top 5 % bin |mean forecast - observed
+rate| <= 0.05, AUROC at least the elastic net's, and at least 61 onsets in the top 30 (pooled over origins). Then
+Détente's forecast from the 2024 predictors (trained on every outcome known) is set beside the Early Warning
+Project's published 2025 forecast (``forecasts3Sep2025.csv``, ``risk_1or2.from2024``): rank correlation, overlap of
+the top 30, mean absolute difference and the largest disagreements. For speed: fit + forecast time and peak memory
+(RSS) of Détente's hurdle model on the Syria PRIO-GRID-month panel and on a generated panel of cells × months.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import json
 import resource
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,21 +94,97 @@ def speed(data: Path, cells: int, months: int) -> dict[str, dict[str, float]]:
     return out
 
 
+#: targets on ewp-mass-killing (full walk-forward): top-5 % calibration gap, AUROC floor model, onsets in the top 30
+TOP_GAP = 0.05
+TOP30_FLOOR = 61.0
+
+
+def print_calibration(doc: dict[str, Any]) -> None:
+    for outcome, tables in doc.get("calibration", {}).items():
+        for model, rows in tables.items():
+            print(f"\n{doc['config']} / {outcome} / {model}: calibration pooled over origins")
+            print(f"  {'bin':>22} {'count':>6} {'pos':>5} {'mean fc':>8} {'observed':>8}  95% interval")
+            for r in rows:
+                if r["top_share"]:
+                    label = f"top {r['top_share']:.0%} ({r['bin_low']:.3f}-{r['bin_high']:.3f})"
+                elif r["decile"]:
+                    label = f"decile {r['decile']:.0f} ({r['bin_low']:.3f}-{r['bin_high']:.3f})"
+                else:
+                    label = f"{r['bin_low']:.1f}-{r['bin_high']:.1f}"
+                print(
+                    f"  {label:>22} {r['count']:6.0f} {r['positives']:5.0f} {r['mean_forecast']:8.3f} "
+                    f"{r['observed_frequency']:8.3f}  [{r['interval_low']:.3f}, {r['interval_high']:.3f}]"
+                )
+
+
+def check_ewp_targets(doc: dict[str, Any]) -> bool:
+    gbm, enet = doc["models"]["detente_gbm"], doc["models"]["ewp_elastic_net"]
+    checks = [
+        (
+            f"top 5 % bin |mean forecast - observed| <= {TOP_GAP}",
+            gbm["top5pct_gap"] <= TOP_GAP,
+            f"{gbm['top5pct_mean_forecast']:.3f} vs {gbm['top5pct_observed']:.3f}: gap {gbm['top5pct_gap']:.3f}",
+        ),
+        (
+            "AUROC >= the elastic net's",
+            gbm["auroc"] >= enet["auroc"],
+            f"{gbm['auroc']:.4f} vs {enet['auroc']:.4f} (ratio {gbm['auroc'] / enet['auroc']:.4f}); mean of the "
+            f"origins' AUROC {gbm['auroc_mean_by_origin']:.4f} vs {enet['auroc_mean_by_origin']:.4f}",
+        ),
+        (
+            f"onsets in the top 30 >= {TOP30_FLOOR:g}",
+            gbm["positives_in_top30"] >= TOP30_FLOOR,
+            f"{gbm['positives_in_top30']:g} (elastic net {enet['positives_in_top30']:g}) of {gbm['positives']:g}",
+        ),
+    ]
+    print("\newp-mass-killing targets (detente_gbm, full walk-forward):")
+    for name, ok, figures in checks:
+        print(f"  {'met    ' if ok else 'NOT MET'}  {name}: {figures}")
+    return all(ok for _, ok, _ in checks)
+
+
+def compare_with_ewp(data: Path) -> dict[str, Any]:
+    from detente.warning.compare import compare_forecasts
+    from detente.warning.forecast import run_forecast
+    from detente.warning.sources import read_ewp_forecasts
+
+    start = time.perf_counter()
+    ours = run_forecast("ewp-mass-killing", data, "2024").table.set_index("unit")["probability"]
+    theirs = read_ewp_forecasts(data / "early_warning_project" / "forecasts3Sep2025.csv").set_index("ewp_name")
+    out = compare_forecasts(ours, theirs["risk"], top=30, largest=12)
+    out["seconds"] = round(time.perf_counter() - start, 1)
+    print("\nDétente (2024 predictors, every known outcome) vs the Early Warning Project's 2025 forecast:")
+    print(
+        f"  {out['n']} countries in both; Spearman {out['spearman']:.3f}; top-30 overlap {out['top_overlap']}/30; "
+        f"mean |difference| {out['mean_abs_difference']:.4f}; mean forecast {out['mean_ours']:.4f} (Détente) vs "
+        f"{out['mean_theirs']:.4f} (EWP)"
+    )
+    print(f"  {'country':>28} {'Détente':>8} {'EWP':>8} {'rank D':>7} {'rank EWP':>8}")
+    for r in out["largest"]:
+        print(f"  {r['country']:>28} {r['ours']:8.3f} {r['theirs']:8.3f} {r['rank_ours']:7.0f} {r['rank_theirs']:8.0f}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--only", choices=["backtests", "speed"])
+    parser.add_argument("--only", choices=["backtests", "calibration", "speed"])
     parser.add_argument("--cells", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=360)
     args = parser.parse_args()
-    if args.only in (None, "backtests"):
+    if args.only in (None, "backtests", "calibration"):
         from detente.warning import CONFIGS, run_backtest
 
-        for name in CONFIGS:
+        names = list(CONFIGS) if args.only != "calibration" else ["ewp-mass-killing", "ucdp-country-year"]
+        for name in names:
             start = time.perf_counter()
             doc = run_backtest(name, args.data).as_json()
             doc["seconds"] = round(time.perf_counter() - start, 1)
-            print(json.dumps(doc, indent=1))
+            print(json.dumps({k: v for k, v in doc.items() if k != "calibration"}, indent=1))
+            print_calibration(doc)
+            if name == "ewp-mass-killing":
+                check_ewp_targets(doc)
+        compare_with_ewp(args.data)
     if args.only in (None, "speed"):
         print(json.dumps(speed(args.data, args.cells, args.months), indent=1))
 

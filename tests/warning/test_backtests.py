@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -16,14 +17,18 @@ runner = CliRunner()
 pytestmark = pytest.mark.shared_data
 
 
-def _backtest(config: str, data: Path, out: Path) -> dict[str, dict[str, float]]:
+def _backtest_doc(config: str, data: Path, out: Path) -> dict[str, Any]:
     args = ["backtest", "--config", config, "--data", str(data), "--reduced", "--json", "--out-dir", str(out)]
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc: dict[str, Any] = json.loads(res.output)
     assert doc["config"] == config and doc["reduced"] is True
     assert (out / "metrics.json").exists() and (out / "metrics.csv").exists()
-    models: dict[str, dict[str, float]] = doc["models"]
+    return doc
+
+
+def _backtest(config: str, data: Path, out: Path) -> dict[str, dict[str, float]]:
+    models: dict[str, dict[str, float]] = _backtest_doc(config, data, out)["models"]
     return models
 
 
@@ -39,11 +44,41 @@ def test_ucdp_country_year_beats_conflictology_and_last_value(shared_data: Path,
     assert (tmp_path / "reliability_predictions_bd25.svg").exists()
 
 
-def test_ewp_mass_killing_reports_auroc_and_top30(shared_data: Path, tmp_path: Path) -> None:
-    m = _backtest("ewp-mass-killing", shared_data, tmp_path)
+def test_ewp_mass_killing_reports_auroc_top30_and_calibration(shared_data: Path, tmp_path: Path) -> None:
+    doc = _backtest_doc("ewp-mass-killing", shared_data, tmp_path)
+    m = doc["models"]
     for model in ("ewp_elastic_net", "detente_gbm"):
         assert 0.5 < m[model]["auroc"] <= 1.0
         assert 0 <= m[model]["positives_in_top30"] <= m[model]["positives"]
+        rows = doc["calibration"]["mk_onset_1or2"][model]
+        scale = [r for r in rows if not r["top_share"] and not r["decile"]]
+        deciles, top = [r for r in rows if r["decile"]], [r for r in rows if r["top_share"]]
+        assert len(deciles) == 10
+        for group in (scale, deciles):
+            assert sum(r["count"] for r in group) == m[model]["n"]
+            assert sum(r["positives"] for r in group) == m[model]["positives"]
+        assert len(top) == 1 and top[0]["count"] == m[model]["top5pct_n"]
+        assert top[0]["mean_forecast"] == pytest.approx(m[model]["top5pct_mean_forecast"], abs=1e-5)
+    chosen = doc["protocol"]["tuning"]["chosen"]["mk_onset_1or2"]
+    assert chosen and all(c["calibrator"] in ("platt", "beta", "isotonic", "identity") for c in chosen)
+    # the forecast says, next to each probability, how often the backtest's forecasts in its bin came true
+    bt = tmp_path / "bt.json"
+    bt.write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "f.csv"
+    args = ["run", "--config", "ewp-mass-killing", "--as-of", "2020", "--data", str(shared_data), "--out", str(out)]
+    res = runner.invoke(app, [*args, "--backtest", str(bt)])
+    assert res.exit_code == 0, res.output
+    frame = pd.read_csv(out)
+    deciles = [r for r in doc["calibration"]["mk_onset_1or2"]["detente_gbm"] if r["decile"]]
+    assert len(deciles) == 10 and frame["backtest_count"].notna().all()
+    for p, rate, n in frame[["probability", "backtest_observed", "backtest_count"]].itertuples(index=False):
+        # the decile of the backtest's forecasts it would rank in: the first whose highest forecast reaches it
+        row = next((r for r in deciles if p <= r["bin_high"]), deciles[-1])
+        assert (rate, n) == (pytest.approx(row["observed_frequency"], abs=1e-6), row["count"])
+    assert "came true" in res.output  # the warning beside the top forecasts
+    wrong = runner.invoke(app, ["run", "--config", "ucdp-country-year", "--as-of", "2020", "--data", str(shared_data),
+                                "--backtest", str(bt)])  # fmt: skip
+    assert wrong.exit_code == 2 and "ewp-mass-killing" in wrong.output
 
 
 def test_ged_syria_monthly_scores_every_level_and_horizon(shared_data: Path, tmp_path: Path) -> None:

@@ -76,3 +76,75 @@ def test_calibration_and_top_k() -> None:
     assert metrics.recall_at_k(y, p, 2) == pytest.approx(2 / 3)
     with pytest.raises(ValueError):
         metrics.brier([0, 2], [0.1, 0.2])
+
+
+# -- calibration table: tenths of the probability scale + the highest 5 %, with Wilson intervals -------------------
+
+
+@given(labelled())
+@settings(max_examples=80)
+def test_calibration_table_counts_order_and_intervals(data: tuple[np.ndarray, np.ndarray]) -> None:
+    y, p = data
+    rows = metrics.calibration_table(y, p)
+    scale = [r for r in rows if not r["top_share"] and not r["decile"]]
+    deciles = [r for r in rows if r["decile"]]
+    (top,) = [r for r in rows if r["top_share"]]
+    assert top["top_share"] == 0.05 and top is rows[-1]
+    for group in (scale, deciles):
+        assert sum(r["count"] for r in group) == y.size  # every forecast in exactly one bin of each group
+        assert sum(r["positives"] for r in group) == y.sum()
+        lows, highs = [r["bin_low"] for r in group], [r["bin_high"] for r in group]
+        assert lows == sorted(lows) and highs == sorted(highs)  # bins ordered
+    assert len({r["bin_low"] for r in scale}) == len(scale)
+    assert [r["decile"] for r in deciles] == list(range(1, min(10, y.size) + 1))  # fewer rows than 10: one each
+    assert all(abs(a["count"] - b["count"]) <= 1 for a in deciles for b in deciles)  # equal counts
+    for r in rows:
+        assert r["bin_low"] - 1e-12 <= r["mean_forecast"] <= r["bin_high"] + 1e-12
+        assert 0.0 <= r["interval_low"] <= r["observed_frequency"] <= r["interval_high"] <= 1.0
+        assert r["observed_frequency"] == pytest.approx(r["positives"] / r["count"])
+    # the top bin is the ceil(5 %) highest forecasts: none outside it is higher than any inside
+    k = int(np.ceil(0.05 * y.size))
+    assert top["count"] == max(1, k)
+    highest = np.sort(p)[::-1][: int(top["count"])]
+    assert top["mean_forecast"] == pytest.approx(highest.mean())
+    assert top["bin_low"] == pytest.approx(highest.min()) and top["bin_high"] == pytest.approx(highest.max())
+
+
+def test_calibration_table_matches_hand_counts() -> None:
+    # 20 forecasts: ten of 0.05 (one came true), ten of 0.45 (four came true); the top 5 % is one forecast of 0.45
+    p = np.r_[np.full(10, 0.05), np.full(10, 0.45)]
+    y = np.r_[np.eye(1, 10).ravel(), np.ones(4), np.zeros(6)]
+    low, high, *deciles, top = metrics.calibration_table(y, p)
+    assert [d["count"] for d in deciles] == [2.0] * 10 and [d["positives"] for d in deciles[5:]] == [2, 2, 0, 0, 0]
+    assert (low["bin_low"], low["bin_high"], low["count"], low["positives"]) == (0.0, 0.1, 10.0, 1.0)
+    assert (high["bin_low"], high["bin_high"], high["count"], high["positives"]) == (0.4, 0.5, 10.0, 4.0)
+    assert high["mean_forecast"] == pytest.approx(0.45) and high["observed_frequency"] == pytest.approx(0.4)
+    assert (top["count"], top["mean_forecast"]) == (1.0, pytest.approx(0.45))
+    assert metrics.calibration_table([], []) == []
+
+
+def test_wilson_interval_known_values() -> None:
+    # Wilson (1927); e.g. Agresti & Coull (1998), Am. Stat. 52: 0 of 10 gives (0, 0.2775) at 95 %
+    low, high = metrics.wilson_interval(0, 10)
+    assert low == 0.0 and high == pytest.approx(0.27753, abs=1e-4)
+    low, high = metrics.wilson_interval(5, 10)
+    assert (low, high) == (pytest.approx(0.23659, abs=1e-4), pytest.approx(0.76341, abs=1e-4))
+    assert all(np.isnan(metrics.wilson_interval(0, 0)))
+    with pytest.raises(ValueError):
+        metrics.wilson_interval(3, 2)
+
+
+@given(st.integers(0, 400), st.integers(1, 400))
+def test_wilson_interval_contains_the_rate(k: int, n: int) -> None:
+    k = min(k, n)
+    low, high = metrics.wilson_interval(k, n)
+    assert 0.0 <= low <= k / n <= high <= 1.0
+
+
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=200), st.sampled_from([0.01, 0.05, 0.1, 0.5, 1.0]))
+def test_top_bin_is_the_highest_share(p: list[float], share: float) -> None:
+    pa = np.array(p)
+    mask = metrics.top_bin(pa, share)
+    assert mask.sum() == max(1, int(np.ceil(share * pa.size - 1e-9)))
+    if (~mask).any():
+        assert pa[mask].min() >= pa[~mask].max()

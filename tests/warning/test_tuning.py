@@ -113,3 +113,25 @@ def test_tuning_ignores_rows_after_the_origin_and_test_labels() -> None:
     np.testing.assert_array_equal(a["p"].to_numpy(), c["p"].to_numpy())
     assert not np.array_equal(a["y"].to_numpy(), c["y"].to_numpy())
     assert log_c == log_a
+
+
+def test_the_calibrator_is_chosen_out_of_time_on_earlier_blocks_too() -> None:
+    """The calibrator sees out-of-time probabilities of the validation block and of earlier blocks (each forecast by
+    trees fitted on the periods before it), is chosen among the candidates, and the choice is recorded."""
+    from detente.warning.calibration import CALIBRATORS
+
+    train = _panel("noise", periods=20, units=60, seed=6)
+    features = [f"x{i}" for i in range(8)]
+    y, periods = train["y"].to_numpy(float), train["period"].to_numpy(float)
+    model = BoostClassifier("t", grid=GRID, tree_counts=(300,), calibration_periods=4, calibration_blocks=3)
+    model.fit(train[features], y, periods)
+    assert model.tuning["calibrator"] in CALIBRATORS
+    assert set(model.tuning["calibration_logloss"]) == set(CALIBRATORS)
+    assert model.validation is not None
+    _, yv, pv = model.validation
+    assert sorted(np.unique(pv)) == list(range(8, 20))  # three blocks of 4 periods, the oldest after 8 periods
+    np.testing.assert_array_equal(yv, y[np.isin(periods, np.unique(pv))])  # the rows of those periods, in order
+    # one block only: the validation periods alone
+    single = BoostClassifier("t", grid=GRID, tree_counts=(300,), calibration_periods=4, calibration_blocks=1)
+    single.fit(train[features], y, periods)
+    assert single.validation is not None and sorted(np.unique(single.validation[2])) == [16, 17, 18, 19]

@@ -172,6 +172,12 @@ def test_model_page_and_api_give_the_backtest_table_and_reliability_diagram(demo
     assert page.status_code == 200
     assert '<svg class="wl-reliability"' in page.text and "Détente (boosted hurdle model)" in page.text
     assert page.text.count("<tr") >= 6 and "perfect calibration" in page.text
+    # the reliability rows: tenths of the scale (drawn), deciles and the highest 5 % (in the table, not the curve)
+    rows = bt["reliability"]["detente_hurdle"]
+    n = bt["models"]["detente_hurdle"]["n"]
+    assert sum(r["count"] for r in rows if not r["top_share"] and not r["decile"]) == n
+    assert sum(r["decile"] > 0 for r in rows) == min(10, n) and sum(r["top_share"] > 0 for r in rows) == 1
+    assert "highest 5 %" in page.text and "decile 10" in page.text
 
 
 def test_access_and_errors(demo: Demo) -> None:

@@ -62,7 +62,7 @@ def test_watchlist_pages_in_a_browser(browser: Any, url: str) -> None:
     for size in SIZES:
         page = _open(browser, url, size, "/watchlist")
         page.wait_for_selector("table.wl-table")
-        assert page.locator("table.wl-table tbody tr").count() == 8
+        assert page.locator("table.wl-ranked-table tbody tr").count() == 8
         assert page.locator("svg.wl-spark").count() == 8
         assert page.locator("nav a", has_text="Watchlist").count() == 1
         assert page.locator("#ranked-by").is_visible()  # which model ranks, and why, above the table
@@ -85,7 +85,7 @@ def test_watchlist_pages_in_a_browser(browser: Any, url: str) -> None:
         shot(page, "22-watchlist-model")
 
         page.goto(f"{url}/watchlist")
-        link = page.locator("table.wl-table tbody tr >> nth=0").locator("a[href^='/events?country=']")
+        link = page.locator("table.wl-ranked-table tbody tr >> nth=0").locator("a[href^='/events?country=']")
         link.click()
         page.wait_for_url("**/events?country=*")
         assert page.locator(".ex-summary strong").count() == 1
@@ -102,7 +102,7 @@ def test_the_month_selector_switches_the_as_of_month(browser: Any, url: str) -> 
     assert page.url.endswith("/watchlist?as_of=2025-06")
     assert page.locator("select#as-of option[selected]").get_attribute("value") == "2025-06"
     assert page.locator(".wl-lede strong", has_text="2025-06").count() == 1
-    assert page.locator("table.wl-table tbody tr").count() == 8
+    assert page.locator("table.wl-ranked-table tbody tr").count() == 8
     page.click("form.wl-month a:has-text('back to 2025-12')")
     page.wait_for_url(f"{url}/watchlist")
     page.context.close()

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from detente.cli.common import WorkspaceOpt, console, handle_errors, resolve_workspace
+from detente.cli.common import WorkspaceOpt, console, err_console, handle_errors, resolve_workspace
 
 __all__ = ["app", "watchlist_app"]
 
@@ -127,6 +127,14 @@ def run(
     covariates: CovariatesOpt = None,
     covariate_unit: CovUnitOpt = "unit",
     covariate_period: CovPeriodOpt = "period",
+    backtest: Annotated[
+        Path | None,
+        typer.Option(
+            "--backtest",
+            help="A backtest JSON of the same config (detente forecast backtest --json): each probability then says "
+            "how often the backtest's forecasts in its bin came true (backtest_* columns).",
+        ),
+    ] = None,
 ) -> None:
     """Forecast every unit as of a period: probability or quantiles, rank, change and top drivers (CSV)."""
     import pandas as pd
@@ -137,12 +145,48 @@ def run(
     if prev is not None and "probability" not in prev.columns:
         raise typer.BadParameter("--previous is not a forecast file (no probability column)")
     covs = _covariates(config, covariates, covariate_unit, covariate_period)
-    result = run_forecast(config, _data(data), as_of, previous=prev, outcome=outcome, covariates=covs)
+    doc = _backtest_doc(backtest) if backtest is not None else None
+    result = run_forecast(config, _data(data), as_of, previous=prev, outcome=outcome, covariates=covs, backtest=doc)
+    if config != "ged-syria-monthly":
+        _warn_calibration(result.table, backtest is not None)
     if out is None:
         typer.echo(result.table.to_csv(index=False, float_format="%.6g"), nl=False)
     else:
         result.write_csv(out)
         console.print(f"wrote {len(result.table)} forecasts to {out}")
+
+
+def _backtest_doc(path: Path) -> dict[str, Any]:
+    from detente.errors import WarningDataError
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WarningDataError(f"cannot read the backtest JSON ({exc})", path=path) from exc
+    if not isinstance(doc, dict) or "calibration" not in doc:
+        raise WarningDataError("not a backtest JSON with a calibration table", path=path, field="calibration")
+    return doc
+
+
+def _warn_calibration(table: Any, known: bool) -> None:
+    """On stderr: how often the backtest's forecasts like the top ones came true, or how to find out."""
+    if not known:
+        err_console.print(
+            "note: how often forecasts like these came true is not shown; run `detente forecast backtest --config "
+            "... --json > backtest.json` and pass --backtest backtest.json",
+            highlight=False,
+            markup=False,
+        )
+        return
+    for r in table.head(5).itertuples(index=False):
+        if r.backtest_count == r.backtest_count:  # not NaN
+            err_console.print(
+                f"{r.unit_name}: {r.probability:.3f}; in the backtest, forecasts in the same decile came true "
+                f"{r.backtest_observed:.1%} of the time (95% interval {r.backtest_observed_low:.1%}-"
+                f"{r.backtest_observed_high:.1%}, {int(r.backtest_count)} forecasts)",
+                highlight=False,
+                markup=False,
+            )
 
 
 @watchlist_app.callback(invoke_without_command=True)

@@ -19,7 +19,15 @@ import pandas as pd
 from detente.warning import metrics
 from detente.warning.models import BinaryModel, CountModel
 
-__all__ = ["BinarySpec", "CountSpec", "score_binary", "score_counts", "walk_forward_binary", "walk_forward_counts"]
+__all__ = [
+    "BinarySpec",
+    "CountSpec",
+    "calibration_by_model",
+    "score_binary",
+    "score_counts",
+    "walk_forward_binary",
+    "walk_forward_counts",
+]
 
 FloatArray = npt.NDArray[np.float64]
 PanelAt = Callable[[int], pd.DataFrame]
@@ -89,17 +97,25 @@ def walk_forward_binary(
 
 
 def score_binary(predictions: pd.DataFrame, *, k: int, prefix: str = "") -> dict[str, dict[str, float]]:
-    """Metrics per model: AUROC, AUPR, Brier, ECE (10 bins), recall in the top k per origin, counts."""
+    """Metrics per model: AUROC (pooled over origins, and the mean of each origin's), AUPR, Brier, ECE (10 bins),
+    recall in the top k per origin, counts, and the highest 5 % of forecasts pooled over origins: their count, mean
+    forecast, observed rate and the gap between."""
     out: dict[str, dict[str, float]] = {}
     for name, frame in predictions.groupby("model", sort=False):
         y, p = frame["y"].to_numpy(dtype=np.float64), frame["p"].to_numpy(dtype=np.float64)
         hits = 0.0
+        per_origin: list[float] = []
         for _, f in frame.groupby("origin"):
             top = f.sort_values("p", ascending=False, kind="mergesort").head(k)
             hits += float(top["y"].sum())
+            per_origin.append(metrics.auroc(f["y"].to_numpy(dtype=np.float64), f["p"].to_numpy(dtype=np.float64)))
         positives = float(y.sum())
+        top5 = metrics.top_bin(p, 0.05) if y.size else np.zeros(0, dtype=bool)
+        top_mean = float(p[top5].mean()) if top5.any() else float("nan")
+        top_rate = float(y[top5].mean()) if top5.any() else float("nan")
         out[str(name)] = {
             f"{prefix}auroc": metrics.auroc(y, p),
+            f"{prefix}auroc_mean_by_origin": float(np.nanmean(per_origin)) if np.isfinite(per_origin).any() else np.nan,
             f"{prefix}aupr": metrics.aupr(y, p),
             f"{prefix}brier": metrics.brier(y, p),
             f"{prefix}ece": metrics.expected_calibration_error(y, p),
@@ -107,8 +123,21 @@ def score_binary(predictions: pd.DataFrame, *, k: int, prefix: str = "") -> dict
             f"{prefix}positives_in_top{k}": hits,
             f"{prefix}positives": positives,
             f"{prefix}n": float(y.size),
+            f"{prefix}top5pct_n": float(top5.sum()),
+            f"{prefix}top5pct_mean_forecast": top_mean,
+            f"{prefix}top5pct_observed": top_rate,
+            f"{prefix}top5pct_gap": abs(top_mean - top_rate),
         }
     return out
+
+
+def calibration_by_model(predictions: pd.DataFrame) -> dict[str, list[dict[str, float]]]:
+    """The calibration table (tenths of the probability scale and the top 5 %, with counts and Wilson intervals) of
+    each model's forecasts pooled over origins; see :func:`detente.warning.metrics.calibration_table`."""
+    return {
+        str(name): metrics.calibration_table(frame["y"].to_numpy(dtype=np.float64), frame["p"].to_numpy(np.float64))
+        for name, frame in predictions.groupby("model", sort=False)
+    }
 
 
 def walk_forward_counts(

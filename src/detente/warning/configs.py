@@ -21,11 +21,13 @@ from detente.warning.alert_backtest import monthly_alert_rates
 from detente.warning.backtest import (
     BinarySpec,
     CountSpec,
+    calibration_by_model,
     score_binary,
     score_counts,
     walk_forward_binary,
     walk_forward_counts,
 )
+from detente.warning.calibration import ISOTONIC_MIN_BIN
 from detente.warning.country_year import COUNTRY_YEAR_FEATURES, CountryYearData, build_country_year
 from detente.warning.covariates import (
     Covariates,
@@ -57,7 +59,8 @@ __all__ = ["CONFIGS", "BacktestResult", "run_backtest"]
 
 @dataclass
 class BacktestResult:
-    """Metrics per model (``models``), and the per-row predictions or scores behind them (``tables``)."""
+    """Metrics per model (``models``), the per-row predictions or scores behind them (``tables``) and, for binary
+    outcomes, the calibration table of each model (``calibration``: outcome → model → rows, pooled over origins)."""
 
     config: str
     reduced: bool
@@ -65,6 +68,7 @@ class BacktestResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     protocol: dict[str, Any] = field(default_factory=dict)
     alerts: dict[str, Any] = field(default_factory=dict)  # escalation-alert rates measured walk-forward, per level
+    calibration: dict[str, dict[str, list[dict[str, float]]]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         def clean(v: float) -> float | None:
@@ -76,6 +80,16 @@ class BacktestResult:
             "protocol": self.protocol,
             "models": {m: {k: clean(v) for k, v in vals.items()} for m, vals in self.models.items()},
             **({"alerts": self.alerts} if self.alerts else {}),
+            **(
+                {
+                    "calibration": {
+                        outcome: {m: [{k: clean(v) for k, v in r.items()} for r in rows] for m, rows in tables.items()}
+                        for outcome, tables in self.calibration.items()
+                    }
+                }
+                if self.calibration
+                else {}
+            ),
         }
 
 
@@ -93,8 +107,15 @@ TUNING_PROTOCOL: dict[str, Any] = {
         "n_estimators": list(TREE_COUNTS),
         "learning_rate": 0.03,
     },
-    "rule": "fit each setting on the training periods before the last few, lowest log loss on those last few wins, "
-    "Platt calibrator on them, refit on all training rows",
+    "rule": "fit each setting on the training periods before the last few, lowest log loss on those last few wins; "
+    "the calibrator with the lowest leave-one-period-out log loss over those last few is fitted on them; "
+    "refit the trees on all training rows",
+    "calibrators": {
+        "platt": "logistic regression on logit(p) (Platt 1999)",
+        "beta": "logistic regression on [ln p, -ln(1-p)], coefficients kept >= 0 (Kull, Silva Filho & Flach 2017)",
+        "isotonic": f"isotonic regression over bins of >= {ISOTONIC_MIN_BIN} validation rows, "
+        "bin rates (k + 1/2)/(n + 1)",
+    },
     "validation_periods": 3,
     "min_positives": 5,
     "default": DEFAULT_TREES.as_dict(),
@@ -116,6 +137,7 @@ def _tuning_summary(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "n_estimators": int(r["n_estimators"]),
                 "tuned": bool(r["tuned"]),
                 "validation_logloss": None if np.isnan(loss) else round(float(loss), 5),
+                "calibrator": str(r.get("calibrator", "identity")),
             }
         )
     return out
@@ -160,12 +182,14 @@ def ucdp_country_year(data: Path, *, reduced: bool = False, covariates: Sequence
     models: dict[str, dict[str, float]] = {}
     tables: dict[str, pd.DataFrame] = {}
     tuning: dict[str, list[dict[str, Any]]] = {}
+    calibration: dict[str, dict[str, list[dict[str, float]]]] = {}
     for outcome, prefix, k in (("y_bd25", "bd25_", 20), ("y_onset", "onset_", 10)):
         spec = BinarySpec(target=outcome, features=features, lead=1)
         chosen: list[dict[str, Any]] = []
         make = base_only(country_year_models(outcome), COUNTRY_YEAR_FEATURES)
         preds = walk_forward_binary(with_covariates(panel_at, bound), truth, origins, spec, make, tuning=chosen)
         _merge(models, score_binary(preds, k=k, prefix=prefix))
+        calibration[prefix.rstrip("_")] = calibration_by_model(preds)
         tables[f"predictions_{prefix.rstrip('_')}"] = preds
         tables[f"tuning_{prefix.rstrip('_')}"] = pd.DataFrame(chosen)
         tuning[prefix.rstrip("_")] = _tuning_summary(chosen)
@@ -181,7 +205,7 @@ def ucdp_country_year(data: Path, *, reduced: bool = False, covariates: Sequence
     }
     if bound:
         protocol["covariates"] = describe_covariates(bound)
-    return BacktestResult("ucdp-country-year", reduced, models, tables, protocol)
+    return BacktestResult("ucdp-country-year", reduced, models, tables, protocol, calibration=calibration)
 
 
 # -- ewp-mass-killing -------------------------------------------------------------------------------------------
@@ -222,7 +246,8 @@ def ewp_mass_killing(data: Path, *, reduced: bool = False, covariates: Sequence[
     tables = {"predictions": preds, "tuning": pd.DataFrame(chosen)}
     if bound:
         protocol["covariates"] = describe_covariates(bound)
-    return BacktestResult("ewp-mass-killing", reduced, models, tables, protocol)
+    calibration = {"mk_onset_1or2": calibration_by_model(preds)}
+    return BacktestResult("ewp-mass-killing", reduced, models, tables, protocol, calibration=calibration)
 
 
 # -- ged-syria-monthly ------------------------------------------------------------------------------------------

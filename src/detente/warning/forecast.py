@@ -4,11 +4,16 @@ The columns of the forecast CSV are stable and documented in ``docs/forecast-fil
 contributions (LightGBM ``pred_contrib``) to the log-odds of the forecast (for counts: of P(fatalities > 0)); the
 three largest in absolute value are reported with their sign. The change is the difference to the forecast of the
 same model made one period earlier from the data available then (or to a previous forecast file, if given).
+
+Given the JSON of a backtest of the same configuration (``detente forecast backtest --json``), each probability
+forecast also says how often the backtest's forecasts in the decile it would rank in came true (``backtest_count``,
+``backtest_observed`` and its 95 % Wilson interval): the warning a user needs when a model is well calibrated on
+average but not at the top.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,10 +31,13 @@ from detente.warning.panels import month_label
 from detente.warning.sources import EWP_PREDICTORS, read_ewp_predictors
 
 __all__ = [
+    "BACKTEST_OUTCOMES",
     "BINARY_COLUMNS",
     "COUNT_COLUMNS",
     "DRIVER_TEXT_COLUMNS",
     "ForecastRun",
+    "attach_backtest_rates",
+    "backtest_bins",
     "parse_period",
     "run_forecast",
     "top_drivers",
@@ -41,8 +49,15 @@ _DRIVER_COLUMNS = [c for i in range(1, N_DRIVERS + 1) for c in (f"driver_{i}", f
 DRIVER_TEXT_COLUMNS = [f"driver_{i}_text" for i in range(1, N_DRIVERS + 1)]
 BINARY_COLUMNS = [
     "config", "model", "unit", "unit_name", "as_of", "target", "probability", "rank", "previous_probability",
-    "change", *_DRIVER_COLUMNS, *DRIVER_TEXT_COLUMNS,
+    "change", *_DRIVER_COLUMNS, *DRIVER_TEXT_COLUMNS, "backtest_count", "backtest_observed", "backtest_observed_low",
+    "backtest_observed_high",
 ]  # fmt: skip
+#: the key of a forecast's outcome in a backtest's ``calibration`` block, per config and ``outcome``
+BACKTEST_OUTCOMES: dict[tuple[str, str], str] = {
+    ("ucdp-country-year", "bd25"): "bd25",
+    ("ucdp-country-year", "onset"): "onset",
+    ("ewp-mass-killing", "bd25"): "mk_onset_1or2",
+}
 COUNT_COLUMNS = [
     "config", "model", "unit", "unit_name", "as_of", "target", "horizon", "mean", "q05", "q50", "q95",
     "probability", "rank", "previous_mean", "change", *_DRIVER_COLUMNS,
@@ -105,8 +120,51 @@ def _binary_forecast(
     return pd.concat([out, drivers, texts], axis=1)
 
 
+def backtest_bins(
+    doc: Mapping[str, Any], config: str, outcome: str = "bd25", model: str = "detente_gbm"
+) -> list[dict[str, Any]]:
+    """The decile rows of ``model``'s calibration table in a backtest JSON (``BacktestResult.as_json``)
+    for the forecast's outcome. Raises :class:`WarningDataError` when the document is of another configuration or
+    has no such table."""
+    if doc.get("config") != config:
+        raise WarningDataError(f"the backtest is of {doc.get('config')!r}, not {config!r}", field="config")
+    key = BACKTEST_OUTCOMES.get((config, outcome if config == "ucdp-country-year" else "bd25"))
+    tables = doc.get("calibration", {}).get(key or "", {})
+    if model not in tables:
+        raise WarningDataError(f"the backtest has no calibration table of {model} for {key}", field="calibration")
+    return [dict(r) for r in tables[model] if r.get("decile")]
+
+
+def attach_backtest_rates(table: pd.DataFrame, bins: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Fill the ``backtest_*`` columns: for each ``probability``, the count, observed rate and Wilson interval of
+    the decile of the backtest's forecasts it would rank in (deciles as in
+    :func:`detente.warning.metrics.calibration_table`: the first whose highest forecast is at least the
+    probability, else the top decile); NaN when ``bins`` holds no decile."""
+    out = table.copy()
+    for col in ("backtest_count", "backtest_observed", "backtest_observed_low", "backtest_observed_high"):
+        out[col] = np.nan
+    deciles = sorted(bins, key=lambda r: float(r["decile"]))
+    if not deciles:
+        return out
+    highs = np.array([float(r["bin_high"]) for r in deciles])
+    p = out["probability"].to_numpy(dtype=np.float64)
+    which = np.minimum(np.searchsorted(highs, p, side="left"), len(deciles) - 1)
+    for col, key in (
+        ("backtest_count", "count"),
+        ("backtest_observed", "observed_frequency"),
+        ("backtest_observed_low", "interval_low"),
+        ("backtest_observed_high", "interval_high"),
+    ):
+        out[col] = np.array([float(r[key]) for r in deciles])[which]
+    return out
+
+
 def _finish_binary(
-    cur: pd.DataFrame, prev: pd.DataFrame | None, names: dict[str, str], meta: dict[str, str]
+    cur: pd.DataFrame,
+    prev: pd.DataFrame | None,
+    names: dict[str, str],
+    meta: dict[str, str],
+    bins: Sequence[Mapping[str, Any]] | None = None,
 ) -> pd.DataFrame:
     cur = cur.copy()
     cur["rank"] = cur["probability"].rank(ascending=False, method="first").astype(int)
@@ -119,6 +177,7 @@ def _finish_binary(
     cur["unit_name"] = cur["unit"].map(names).fillna(cur["unit"])
     for k, v in meta.items():
         cur[k] = v
+    cur = attach_backtest_rates(cur, bins or [])
     return cur[BINARY_COLUMNS].sort_values("rank").reset_index(drop=True)
 
 
@@ -130,11 +189,14 @@ def run_forecast(
     previous: pd.DataFrame | None = None,
     outcome: str = "bd25",
     covariates: Sequence[Covariates] = (),
+    backtest: Mapping[str, Any] | None = None,
 ) -> ForecastRun:
     """Forecast every unit of ``config`` as of ``as_of`` (see the module docstring). ``covariates`` are joined
-    onto the panel as of each forecast origin (rows dated after it are not seen) and become features of the model."""
+    onto the panel as of each forecast origin (rows dated after it are not seen) and become features of the model.
+    ``backtest`` (a backtest JSON of the same config) fills the ``backtest_*`` columns of probability forecasts."""
     root = Path(data)
     t = parse_period(config, as_of)
+    bins = backtest_bins(backtest, config, outcome) if backtest is not None and config != "ged-syria-monthly" else []
     if config == "ucdp-country-year":
         source = CountryYearData.from_dir(root)
         target = {"bd25": "y_bd25", "onset": "y_onset"}[outcome]
@@ -152,7 +214,7 @@ def run_forecast(
         prev = previous if previous is not None else _binary_forecast(panel(t - 1), t - 1, target, feats, 1)
         names = {str(g): str(n) for g, n in source.states[["gw", "name"]].drop_duplicates("gw").itertuples(index=False)}
         meta = {"config": config, "model": "detente_gbm", "as_of": str(t), "target": f"{outcome} in {t + 1}"}
-        return ForecastRun(config, str(t), _finish_binary(cur, prev, names, meta))
+        return ForecastRun(config, str(t), _finish_binary(cur, prev, names, meta, bins))
     if config == "ewp-mass-killing":
         table = read_ewp_predictors(root / "early_warning_project" / "prepared2024predictors-2025-09-03.csv.gz")
         table = table.assign(unit=table["ewp_name"], period=table["year"])
@@ -167,7 +229,7 @@ def run_forecast(
         cur = at(t)
         prev = previous if previous is not None else at(t - 1)
         meta = {"config": config, "model": "detente_gbm", "as_of": str(t), "target": f"mk_onset in {t + 1}-{t + 2}"}
-        return ForecastRun(config, str(t), _finish_binary(cur, prev, {}, meta))
+        return ForecastRun(config, str(t), _finish_binary(cur, prev, {}, meta, bins))
     if config == "ged-syria-monthly":
         import tempfile
 

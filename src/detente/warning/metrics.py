@@ -1,7 +1,11 @@
 """Scoring rules for binary and count forecasts. Pure functions over NumPy arrays.
 
-Binary: AUROC, AUPR (average precision), Brier score, expected calibration error, recall in the top k, and the
-reliability table behind a reliability diagram.
+Binary: AUROC, AUPR (average precision), Brier score, expected calibration error, recall in the top k, the
+reliability table behind a reliability diagram, and the calibration table: the ten tenths of the probability scale,
+the ten deciles of the forecasts and a bin of the highest 5 % of forecasts, each with its count, positives, mean
+forecast, observed rate and the Wilson score interval of that rate (Wilson 1927, "Probable inference, the law of
+succession, and statistical inference", JASA 22: ``(k + z²/2 ± z·sqrt(k(n-k)/n + z²/4)) / (n + z²)`` for k
+successes in n trials).
 
 Counts (predictive distributions given as samples): CRPS, the ignorance score and the mean interval score, as the
 ViEWS 2023/24 prediction challenge defines them (Hegre et al., "The 2023/24 VIEWS Prediction challenge"):
@@ -25,12 +29,15 @@ __all__ = [
     "aupr",
     "auroc",
     "brier",
+    "calibration_table",
     "crps_samples",
     "expected_calibration_error",
     "ignorance_samples",
     "interval_score_samples",
     "recall_at_k",
     "reliability_table",
+    "top_bin",
+    "wilson_interval",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -110,6 +117,79 @@ def reliability_table(y: npt.ArrayLike, p: npt.ArrayLike, bins: int = 10) -> lis
                     "observed_frequency": float(ya[m].mean()),
                 }
             )
+    return rows
+
+
+def wilson_interval(k: float, n: float, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval of a proportion, k successes in n trials (z = 1.96: 95 %); (NaN, NaN) when n = 0."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    if not 0 <= k <= n:
+        raise ValueError(f"successes {k} outside 0..{n}")
+    centre = k + z * z / 2.0
+    half = z * np.sqrt(k * (n - k) / n + z * z / 4.0)
+    low, high = (centre - half) / (n + z * z), (centre + half) / (n + z * z)
+    # the rate k/n is inside in exact arithmetic; keep it so at the ends despite rounding
+    return float(min(max(low, 0.0), k / n)), float(max(min(high, 1.0), k / n))
+
+
+def top_bin(p: npt.ArrayLike, share: float = 0.05) -> npt.NDArray[np.bool_]:
+    """Mask of the highest ``share`` of forecasts: ceil(share·n) rows (at least one), ties cut in input order."""
+    pa = np.asarray(p, dtype=np.float64).ravel()
+    if not 0 < share <= 1:
+        raise ValueError(f"top share must be in (0, 1], not {share}")
+    mask = np.zeros(pa.size, dtype=bool)
+    if pa.size:
+        k = max(1, int(np.ceil(share * pa.size - 1e-9)))
+        mask[np.argsort(-pa, kind="mergesort")[:k]] = True
+    return mask
+
+
+def _bin_row(ya: FloatArray, pa: FloatArray, low: float, high: float, top_share: float, z: float) -> dict[str, float]:
+    n, k = float(ya.size), float(ya.sum())
+    lo, hi = wilson_interval(k, n, z)
+    return {
+        "bin_low": low,
+        "bin_high": high,
+        "top_share": top_share,
+        "decile": 0.0,
+        "count": n,
+        "positives": k,
+        "mean_forecast": float(pa.mean()),
+        "observed_frequency": k / n,
+        "interval_low": lo,
+        "interval_high": hi,
+    }
+
+
+def calibration_table(
+    y: npt.ArrayLike, p: npt.ArrayLike, bins: int = 10, top: float = 0.05, z: float = 1.959964
+) -> list[dict[str, float]]:
+    """Reliability per bin with counts and Wilson intervals, in three groups (each row's ``top_share`` and
+    ``decile`` say which):
+
+    - the non-empty equal-width bins of the probability scale (``top_share`` 0, ``decile`` 0; counts sum to n);
+    - the deciles of the forecasts, ten equal-count groups in forecast order (``decile`` 1 = lowest … 10; counts
+      sum to n; ``bin_low``/``bin_high`` are each group's lowest and highest forecast);
+    - the highest ``top`` share of forecasts (``top_share`` = ``top``; ``bin_low``/``bin_high`` as for deciles).
+
+    Empty input gives no rows."""
+    ya, pa = _binary(y, p)
+    if ya.size == 0:
+        return []
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    idx = np.clip(np.digitize(pa, edges[1:-1], right=True), 0, bins - 1)
+    rows = [
+        _bin_row(ya[idx == b], pa[idx == b], float(edges[b]), float(edges[b + 1]), 0.0, z)
+        for b in range(bins)
+        if (idx == b).any()
+    ]
+    for d, group in enumerate(np.array_split(np.argsort(pa, kind="mergesort"), 10), start=1):
+        if group.size:
+            row = _bin_row(ya[group], pa[group], float(pa[group].min()), float(pa[group].max()), 0.0, z)
+            rows.append({**row, "decile": float(d)})
+    mask = top_bin(pa, top)
+    rows.append(_bin_row(ya[mask], pa[mask], float(pa[mask].min()), float(pa[mask].max()), top, z))
     return rows
 
 

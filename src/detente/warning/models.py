@@ -11,11 +11,13 @@ last 12 observed values).
 
 Détente's binary model is gradient-boosted trees (LightGBM, the ``boost`` extra), tuned and calibrated out of time
 inside the training window only: the tree settings are chosen from the fixed grid ``TREE_GRID`` × ``TREE_COUNTS`` by
-the log loss on the window's most recent periods of trees fitted on its older periods, the Platt calibrator is fitted
-on those same recent periods, then the trees are refitted on all of it with the chosen settings (``DEFAULT_TREES``
-when the recent periods hold too few positives to score the grid). Its count model is a hurdle: a boosted classifier
-for P(y > 0) and a boosted regressor of log1p(y) on the positive rows, with out-of-fold residuals giving the spread of
-the predictive distribution.
+the log loss on the window's most recent periods of trees fitted on its older periods; the calibrator (Platt, beta or
+isotonic with a minimum bin, :mod:`detente.warning.calibration`) is chosen by a leave-one-period-out log loss on
+out-of-time probabilities of those recent periods and of up to two earlier blocks of as many periods (each forecast
+by trees of the chosen settings fitted on the periods before it) and fitted on them; then the trees are refitted on
+all of it with the chosen settings (``DEFAULT_TREES`` when the recent periods hold too few positives to score the
+grid). Its count model is a hurdle: a boosted classifier for P(y > 0) and a boosted regressor of log1p(y) on the
+positive rows, with out-of-fold residuals giving the spread of the predictive distribution.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from detente.errors import MissingExtraError
+from detente.warning.calibration import CALIBRATORS, Calibrator, choose_calibrator
 
 __all__ = [
     "DEFAULT_TREES",
@@ -104,22 +107,6 @@ class ColumnBaseline:
         return out
 
 
-def _platt_fit(scores: FloatArray, y: FloatArray) -> tuple[float, float]:
-    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
-
-    if len(np.unique(y)) < 2:
-        return 1.0, 0.0
-    lr = LogisticRegression(C=1e4, max_iter=1000)
-    lr.fit(scores.reshape(-1, 1), y)
-    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
-
-
-def _logit(p: FloatArray) -> FloatArray:
-    q = np.clip(p, 1e-6, 1 - 1e-6)
-    out: FloatArray = np.log(q / (1 - q))
-    return out
-
-
 @dataclass(frozen=True)
 class TreeSettings:
     """The tree settings Détente's classifier tunes: leaves per tree, minimum rows per leaf, number of trees."""
@@ -154,13 +141,17 @@ def log_loss(y: FloatArray, p: FloatArray) -> float:
 
 @dataclass
 class BoostClassifier:
-    """Gradient-boosted trees, tuned and Platt-calibrated inside the training window (see the module docstring).
+    """Gradient-boosted trees, tuned and calibrated inside the training window (see the module docstring).
 
     ``fit`` splits the rows it is given by period: the last ``calibration_periods`` periods are the validation part,
     the older ones the fitting part. Every shape of ``grid`` is fitted on the older part and scored, at every count of
     ``tree_counts``, by the log loss of its raw probabilities on the validation part; the lowest wins (ties go to the
-    earlier, simpler setting). The winner's validation scores fit the Platt calibrator, and the trees are refitted on
-    all rows with the winning settings. When either part has fewer than ``min_positives`` positives or negatives,
+    earlier, simpler setting). The calibrator is chosen among ``calibrators`` and fitted on out-of-time
+    probabilities: the winner's on the validation part, and those of up to ``calibration_blocks`` − 1 earlier blocks
+    of ``calibration_periods`` periods, each from trees with the winning settings fitted on the periods before the
+    block (:meth:`_earlier_blocks`; each period held out in turn,
+    :func:`~detente.warning.calibration.choose_calibrator`). The trees are then refitted on all rows with the
+    winning settings. When either part has fewer than ``min_positives`` positives or negatives,
     ``default`` is used instead (and calibrated as before when both parts hold both classes). Nothing but the rows
     passed to ``fit`` is looked at. ``tuning`` records what was chosen and why.
     """
@@ -175,8 +166,12 @@ class BoostClassifier:
     seed: int = 20240201
     features: list[str] = field(default_factory=list)
     tuning: dict[str, Any] = field(default_factory=dict)
+    calibrators: tuple[str, ...] = CALIBRATORS
+    calibration_blocks: int = 3
     _booster: Any = None
-    _platt: tuple[float, float] = (1.0, 0.0)
+    _calibrator: Calibrator = field(default_factory=Calibrator)
+    #: the raw validation probabilities, outcomes and periods the calibrator was chosen and fitted on
+    validation: tuple[FloatArray, FloatArray, FloatArray] | None = None
 
     def _new(self, settings: TreeSettings) -> Any:
         lgb = load_lightgbm()
@@ -214,7 +209,8 @@ class BoostClassifier:
 
     def fit(self, X: pd.DataFrame, y: FloatArray, periods: FloatArray) -> BoostClassifier:
         self.features = list(X.columns)
-        self._platt = (1.0, 0.0)
+        self._calibrator, self.validation = Calibrator(), None
+        calibration: dict[str, Any] = {"calibrator": "identity", "calibration_reason": "no validation split"}
         settings, reason, loss = self.default, "no validation split", float("nan")
         cut = np.unique(periods)
         val_pos = 0
@@ -228,24 +224,59 @@ class BoostClassifier:
             if self.grid and self.tree_counts and fewest >= self.min_positives:
                 settings, p_late, loss = self._select(X, y, early, late)
                 reason = "lowest validation log loss"
-                self._platt = _platt_fit(_logit(p_late), y[late])
+                calibration = self._calibrate(*self._earlier_blocks(X, y, periods, settings, (p_late, late)))
             else:
                 reason = "grid disabled" if not (self.grid and self.tree_counts) else "too few validation positives"
                 if len(np.unique(y[early])) == 2 and len(np.unique(y[late])) == 2:
                     m = self._new(settings).fit(X[early], y[early])
-                    self._platt = _platt_fit(_logit(m.predict_proba(X[late])[:, 1]), y[late])
+                    last = (m.predict_proba(X[late])[:, 1], late)
+                    calibration = self._calibrate(*self._earlier_blocks(X, y, periods, settings, last))
         self.tuning = {
             **settings.as_dict(),
             "tuned": reason == "lowest validation log loss",
             "reason": reason,
             "validation_logloss": loss,
             "validation_positives": val_pos,
+            **calibration,
         }
         if reason == "one class only":
             self._booster = float(y.mean()) if y.size else 0.0
         else:
             self._booster = self._new(settings).fit(X, y)
         return self
+
+    def _earlier_blocks(
+        self,
+        X: pd.DataFrame,
+        y: FloatArray,
+        periods: FloatArray,
+        settings: TreeSettings,
+        last: tuple[FloatArray, npt.NDArray[np.bool_]],
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Out-of-time probabilities for the calibrator: the validation block's, and those of up to
+        ``calibration_blocks`` − 1 earlier blocks of ``calibration_periods`` periods, each forecast by trees of the
+        chosen settings fitted on the periods before it (a block is used when at least 4 periods precede it and
+        they hold both classes)."""
+        cut = np.unique(periods)
+        k = self.calibration_periods
+        scores, masks = [last[0]], [last[1]]
+        for b in range(1, self.calibration_blocks):
+            if cut.size < (b + 1) * k + 4:
+                break
+            lo, hi = cut[-(b + 1) * k], cut[-b * k]
+            before, block = periods < lo, (periods >= lo) & (periods < hi)
+            if len(np.unique(y[before])) < 2:
+                break
+            scores.append(self._new(settings).fit(X[before], y[before]).predict_proba(X[block])[:, 1])
+            masks.append(block)
+        p = np.concatenate(scores[::-1])
+        rows = np.concatenate([np.flatnonzero(m) for m in masks[::-1]])
+        return p, y[rows], periods[rows]
+
+    def _calibrate(self, p: FloatArray, y: FloatArray, periods: FloatArray) -> dict[str, Any]:
+        self.validation = (np.asarray(p, dtype=np.float64), y, periods)
+        self._calibrator, record = choose_calibrator(p, y, periods, kinds=self.calibrators)
+        return record
 
     def raw(self, X: pd.DataFrame) -> FloatArray:
         if isinstance(self._booster, float):
@@ -254,9 +285,7 @@ class BoostClassifier:
         return out
 
     def predict(self, X: pd.DataFrame) -> FloatArray:
-        a, b = self._platt
-        out: FloatArray = 1.0 / (1.0 + np.exp(-(a * _logit(self.raw(X)) + b)))
-        return out
+        return self._calibrator.apply(self.raw(X))
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """TreeSHAP contributions of each feature to the uncalibrated log-odds (LightGBM ``pred_contrib``)."""
@@ -292,7 +321,7 @@ class ElasticNetLogit:
         import warnings
 
         from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
-        from sklearn.linear_model import LogisticRegressionCV
+        from sklearn.linear_model import LogisticRegressionCV  # type: ignore[import-untyped]
         from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
 
         self._median = X.median()

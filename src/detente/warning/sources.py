@@ -5,7 +5,8 @@
   where ``gwno_battle`` is empty, ``gwno_loc`` is used.
 - UCDP/PRIO Armed Conflict Dataset (conflict-year) → country-year conflict counts by location (``gwno_loc``).
 - Gleditsch–Ward state membership (the ``gw_states`` table) → which country-years exist.
-- The Early Warning Project's prepared predictor table (country-year, its own variable names).
+- The Early Warning Project's prepared predictor table (country-year, its own variable names), and its published
+  forecasts (one risk per country).
 - User covariate tables: any CSV with a unit column and a period column (see :func:`read_covariates`).
 
 Every reader checks its columns and raises :class:`WarningDataError` naming the file and the missing field.
@@ -27,6 +28,7 @@ __all__ = [
     "read_acd_country_year",
     "read_brd_country_year",
     "read_covariates",
+    "read_ewp_forecasts",
     "read_ewp_predictors",
     "read_gw_states",
 ]
@@ -154,6 +156,22 @@ def read_ewp_predictors(path: Path | str) -> pd.DataFrame:
     p = Path(path)
     required = ("ewp_name", "year", "ccode", "mk_onset", "mk_onset_1or2", *EWP_PREDICTORS)
     return _read(p, required)
+
+
+def read_ewp_forecasts(path: Path | str, column: str = "risk_1or2.from2024") -> pd.DataFrame:
+    """The Early Warning Project's published forecasts (``forecasts3Sep2025.csv``): ``ewp_name`` and ``risk`` (the
+    probability in ``column``: by default onset in 2025 or 2026 from the 2024 predictors), one row per country."""
+    p = Path(path)
+    raw = _read(p, ("ewp_name", column))
+    risk = pd.to_numeric(raw[column], errors="coerce")
+    bad = risk.isna() | (risk < 0) | (risk > 1)
+    if bad.any():
+        line = int(bad.to_numpy().argmax()) + 2
+        raise WarningDataError("risk is not a probability in [0, 1]", path=p, line=line, field=column)
+    if raw["ewp_name"].duplicated().any():
+        line = int(raw["ewp_name"].duplicated().to_numpy().argmax()) + 2
+        raise WarningDataError("country listed twice", path=p, line=line, field="ewp_name")
+    return pd.DataFrame({"ewp_name": raw["ewp_name"].astype(str), "risk": risk.astype(np.float64)})
 
 
 #: cell values read as missing in a covariate column (an empty cell is missing too)

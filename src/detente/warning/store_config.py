@@ -385,7 +385,7 @@ def store_backtest(
             "positives": float(hit.sum()),
             "n": float(hit.size),
         }
-        reliability[str(name)] = metrics.reliability_table(hit, p, bins=10)
+        reliability[str(name)] = metrics.calibration_table(hit, p)
     return {
         "protocol": {
             "level": panels.level,

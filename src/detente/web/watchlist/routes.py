@@ -215,7 +215,11 @@ def model_page(request: Request, ctx: Ctx, p: User, as_of: AsOf = None) -> Respo
             "models": models,
             "model_names": MODEL_NAMES,
             "reliability": Markup(reliability_svg(doc["model"]["reliability"])),
-            "shown": [m for m, rows in doc["model"]["reliability"].items() if len(rows) > 1],
+            "shown": [
+                m
+                for m, rows in doc["model"]["reliability"].items()
+                if sum(not r.get("top_share") and not r.get("decile") for r in rows) > 1
+            ],
             "best": _best(models),
         }
 

@@ -87,7 +87,8 @@ def _marker(shape: str, x: float, y: float, title: str) -> str:
 
 def reliability_svg(tables: dict[str, list[dict[str, float]]], *, size: int = 360) -> str:
     """Observed frequency against mean forecast per probability bin, one marked line per model, the diagonal
-    dashed. Models whose forecasts fall in one bin only (constant baselines) have no curve and are left out."""
+    dashed. Models whose forecasts fall in one bin only (constant baselines) have no curve and are left out, and so
+    are the deciles and the bin of the highest 5 % of forecasts (``decile``, ``top_share`` > 0), which overlap them."""
     left, bottom, right, top = 52, 44, 12, 12
     w, h = size - left - right, size - top - bottom
 
@@ -117,7 +118,9 @@ def reliability_svg(tables: dict[str, list[dict[str, float]]], *, size: int = 36
         f'<text class="axis" transform="translate(14 {top + h / 2}) rotate(-90)" text-anchor="middle">'
         f"observed frequency</text>"
     )
-    shown = [(name, rows) for name, rows in tables.items() if len(rows) > 1]
+    # the probability-scale bins only: deciles and the top-5 % bin overlap them
+    scale = {name: [r for r in rows if not r.get("top_share") and not r.get("decile")] for name, rows in tables.items()}
+    shown = [(name, rows) for name, rows in scale.items() if len(rows) > 1]
     for i, (name, rows) in enumerate(shown):
         shape = _SHAPES[i % len(_SHAPES)]
         pts = [(px(r["mean_forecast"]), py(r["observed_frequency"]), r) for r in rows]
