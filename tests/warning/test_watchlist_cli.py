@@ -100,6 +100,15 @@ def test_the_demo_watchlist_is_ranked_by_detentes_model_which_beats_every_baseli
     assert ranked["reason"].startswith(
         f"Détente's model beat the best baseline, {ranked['best_baseline']}".replace("_", " ")
     )
+    # beside each forecast, the record of forecasts like it: the decile of the chosen model's own backtest
+    deciles = [r for r in doc["model"]["reliability"]["detente_hurdle"] if r.get("decile")]
+    assert len(deciles) == 10 and sum(r["count"] for r in deciles) == ours["n"]
+    for u in doc["units"]:
+        rate = u["backtest_rate"]
+        home = next((r for r in deciles if u["p_exceed"] <= r["bin_high"]), deciles[-1])
+        assert rate["count"] == home["count"] and rate["observed"] == pytest.approx(home["observed_frequency"])
+        assert rate["hits"] == round(home["count"] * home["observed_frequency"])
+        assert rate["low"] <= rate["observed"] <= rate["high"]
     # the table is Détente's: its run file names the model, every unit has its drivers
     assert all(len(u["drivers"]) == 3 for u in doc["units"])
     run = (demo_ws / "warning" / "runs" / f"{doc['run']}.csv").read_text()

@@ -158,6 +158,11 @@ def test_watchlist_page_has_a_row_sparkline_and_events_link_per_unit(demo: Demo)
     assert html.count('href="/events?country=') >= 8
     assert "Computed <time" in html and "2026-03-01 09:00 UTC" in html
     assert 'href="/watchlist/model"' in html and "P(≥ 25 deaths)" in html
+    # each forecast beside the record of forecasts like it in the ranking model's own backtest
+    api = demo.client.get("/api/v1/watchlist", headers=_auth(demo, "viewer")).json()
+    for u in api["units"]:
+        rate = u["backtest_rate"]
+        assert f"forecasts like it came true {rate['hits']} of {rate['count']}" in html
 
 
 def test_model_page_and_api_give_the_backtest_table_and_reliability_diagram(demo: Demo) -> None:

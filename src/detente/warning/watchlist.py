@@ -221,7 +221,7 @@ def _events_query(unit: str, level: str, first: int, last: int) -> dict[str, str
 
 
 #: the cached document's format: a new one when the document changes (v2: ``ranked_by``, the backtest chooses)
-CACHE_FORMAT = "v3"  # v2: the model chosen by the backtest (ADR 0027); v3: with coverage (ADR 0030)
+CACHE_FORMAT = "v4"  # v2: the model chosen by the backtest (ADR 0027); v3: with coverage (ADR 0030); v4: backtest_rate
 
 
 def store_watchlist(
@@ -330,9 +330,34 @@ def store_watchlist(
             "model": backtest,
         }
     )
+    _add_backtest_rates(doc["units"], backtest["reliability"].get(chosen, []))
     clean: dict[str, Any] = _clean(doc)
     runs.store_cached(cache_name, clean)
     return clean
+
+
+def _add_backtest_rates(units: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
+    """Beside each ranked unit's P(≥ N): how often the ranking model's forecasts in the same decile of its own
+    backtest came true (``backtest_rate``: ``count``, ``hits``, ``observed``, 95 % Wilson ``low``/``high``), so a
+    forecast is read against the record of forecasts like it; None when the backtest has no deciles."""
+    from detente.warning.forecast import attach_backtest_rates
+
+    deciles = [r for r in rows if r.get("decile")]
+    ranked = [u for u in units if u.get("rank") is not None and u.get("p_exceed") is not None]
+    for u in units:
+        u["backtest_rate"] = None
+    if not deciles or not ranked:
+        return
+    table = attach_backtest_rates(pd.DataFrame({"probability": [float(u["p_exceed"]) for u in ranked]}), deciles)
+    for u, row in zip(ranked, table.to_dict(orient="records"), strict=True):
+        count, observed = float(row["backtest_count"]), float(row["backtest_observed"])
+        u["backtest_rate"] = {
+            "count": int(count),
+            "hits": round(count * observed),
+            "observed": observed,
+            "low": float(row["backtest_observed_low"]),
+            "high": float(row["backtest_observed_high"]),
+        }
 
 
 def _add_unit_data(

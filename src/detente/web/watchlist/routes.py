@@ -74,6 +74,16 @@ class MonthOut(BaseModel):
     note: str
 
 
+class BacktestRateOut(BaseModel):
+    """How often the ranking model's forecasts in the same decile of its own backtest came true."""
+
+    count: int
+    hits: int
+    observed: float
+    low: float
+    high: float
+
+
 class UnitOut(BaseModel):
     """One ranked unit (docs/watchlist.md describes every field)."""
 
@@ -93,6 +103,7 @@ class UnitOut(BaseModel):
     status: str = "forecast"
     status_text: str = ""
     sources: list[SourceOut] = []
+    backtest_rate: BacktestRateOut | None = None
 
 
 class WatchlistOut(BaseModel):
