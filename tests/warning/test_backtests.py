@@ -21,8 +21,13 @@ def _backtest_doc(config: str, data: Path, out: Path) -> dict[str, Any]:
     args = ["backtest", "--config", config, "--data", str(data), "--reduced", "--json", "--out-dir", str(out)]
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
-    doc: dict[str, Any] = json.loads(res.output)
+    doc: dict[str, Any] = json.loads(res.stdout)
     assert doc["config"] == config and doc["reduced"] is True
+    # progress on stderr, one bar per outcome (and level), each at its last origin
+    bars = re.findall(r"backtest (\S.*?) .*?(\d+)/(\d+) origins", res.stderr)
+    assert bars and all(done == total for _, done, total in bars), res.stderr
+    if "origins" in doc["protocol"]:
+        assert {int(total) for _, _, total in bars} == {len(doc["protocol"]["origins"])}
     assert (out / "metrics.json").exists() and (out / "metrics.csv").exists()
     return doc
 

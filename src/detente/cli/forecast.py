@@ -80,7 +80,8 @@ def backtest(
     from detente.warning.report import write_report
 
     covs = _covariates(config, covariates, covariate_unit, covariate_period)
-    result = run_backtest(config, _data(data), reduced=reduced, covariates=covs)
+    with _OriginBar() as bar:
+        result = run_backtest(config, _data(data), reduced=reduced, covariates=covs, progress=bar)
     if out_dir is not None:
         write_report(result, out_dir)
     doc = result.as_json()
@@ -94,6 +95,29 @@ def backtest(
     console.print(table)
     if doc.get("alerts"):
         _print_alert_rates(doc["alerts"])
+
+
+class _OriginBar:
+    """A progress bar per outcome (and level) on stderr, advanced after each origin of a walk-forward backtest."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bars = Progress(TextColumn("backtest {task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("origins"), TimeElapsedColumn(), console=err_console)  # fmt: skip
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _OriginBar:
+        self.bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bars.stop()
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if what not in self.tasks:
+            self.tasks[what] = self.bars.add_task(what, total=total)
+        self.bars.update(self.tasks[what], completed=done, total=total)
 
 
 def _print_alert_rates(alerts: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from detente.warning.models import BinaryModel, CountModel
 __all__ = [
     "BinarySpec",
     "CountSpec",
+    "Progress",
     "calibration_by_model",
     "score_binary",
     "score_counts",
@@ -31,6 +32,8 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 PanelAt = Callable[[int], pd.DataFrame]
+#: told after each origin: (what is being backtested, origins done, origins in all) — the CLI draws a progress bar
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ def walk_forward_binary(
     make_models: Callable[[], Sequence[BinaryModel]],
     *,
     tuning: list[dict[str, Any]] | None = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Predictions (``origin``, ``unit``, ``model``, ``p``, ``y``) for every origin and model.
 
@@ -72,7 +76,9 @@ def walk_forward_binary(
     """
     truth_y = truth.set_index(["unit", "period"])[spec.target]
     rows: list[pd.DataFrame] = []
-    for t in origins:
+    for done, t in enumerate(origins):
+        if progress is not None:
+            progress(spec.target, done, len(origins))
         panel = panel_at(t)
         train = panel[(panel["period"] <= t - spec.lead) & panel[spec.target].notna()]
         test = panel[panel["period"] == t]
@@ -93,6 +99,8 @@ def walk_forward_binary(
             rows.append(
                 pd.DataFrame({"origin": t, "unit": test["unit"].to_numpy(), "model": model.name, "p": p, "y": y})
             )
+    if progress is not None:
+        progress(spec.target, len(origins), len(origins))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["origin", "unit", "model", "p", "y"])
 
 
@@ -148,12 +156,15 @@ def walk_forward_counts(
     make_models: Callable[[], Sequence[CountModel]],
     *,
     seed: int = 20240201,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Per-row scores (``origin``, ``horizon``, ``unit``, ``model``, ``y``, ``crps``, ``ignorance``, ``interval``,
     ``q05``, ``q50``, ``q95``) for every origin, horizon and model."""
     truth_y = truth.set_index(["unit", "period"])[spec.target]
     rows: list[pd.DataFrame] = []
-    for t in origins:
+    for done, t in enumerate(origins):
+        if progress is not None:
+            progress(spec.target, done, len(origins))
         panel = panel_at(t)
         target_by_key = panel.set_index(["unit", "period"])[spec.target]
         test = panel[panel["period"] == t]
@@ -195,6 +206,8 @@ def walk_forward_counts(
                         }
                     )
                 )
+    if progress is not None:
+        progress(spec.target, len(origins), len(origins))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 

@@ -21,6 +21,7 @@ from detente.warning.alert_backtest import monthly_alert_rates
 from detente.warning.backtest import (
     BinarySpec,
     CountSpec,
+    Progress,
     calibration_by_model,
     score_binary,
     score_counts,
@@ -163,7 +164,9 @@ def country_year_models(outcome: str) -> Callable[[], Sequence[BinaryModel]]:
     return make
 
 
-def ucdp_country_year(data: Path, *, reduced: bool = False, covariates: Sequence[Covariates] = ()) -> BacktestResult:
+def ucdp_country_year(
+    data: Path, *, reduced: bool = False, covariates: Sequence[Covariates] = (), progress: Progress | None = None
+) -> BacktestResult:
     """P(≥ 25 state-based battle deaths in t+1) and P(ACD onset in t+1), outcome years 2000–2021, walk-forward."""
     source = CountryYearData.from_dir(data)
     last = source.last_year
@@ -187,7 +190,9 @@ def ucdp_country_year(data: Path, *, reduced: bool = False, covariates: Sequence
         spec = BinarySpec(target=outcome, features=features, lead=1)
         chosen: list[dict[str, Any]] = []
         make = base_only(country_year_models(outcome), COUNTRY_YEAR_FEATURES)
-        preds = walk_forward_binary(with_covariates(panel_at, bound), truth, origins, spec, make, tuning=chosen)
+        preds = walk_forward_binary(
+            with_covariates(panel_at, bound), truth, origins, spec, make, tuning=chosen, progress=progress
+        )
         _merge(models, score_binary(preds, k=k, prefix=prefix))
         calibration[prefix.rstrip("_")] = calibration_by_model(preds)
         tables[f"predictions_{prefix.rstrip('_')}"] = preds
@@ -211,7 +216,9 @@ def ucdp_country_year(data: Path, *, reduced: bool = False, covariates: Sequence
 # -- ewp-mass-killing -------------------------------------------------------------------------------------------
 
 
-def ewp_mass_killing(data: Path, *, reduced: bool = False, covariates: Sequence[Covariates] = ()) -> BacktestResult:
+def ewp_mass_killing(
+    data: Path, *, reduced: bool = False, covariates: Sequence[Covariates] = (), progress: Progress | None = None
+) -> BacktestResult:
     """The Early Warning Project's protocol: onset in t+1 or t+2, walk-forward over training end-years."""
     table = read_ewp_predictors(data / "early_warning_project" / "prepared2024predictors-2025-09-03.csv.gz")
     table = table.rename(columns={"ccode": "ccode_"}).assign(unit=lambda f: f["ewp_name"], period=lambda f: f["year"])
@@ -233,7 +240,13 @@ def ewp_mass_killing(data: Path, *, reduced: bool = False, covariates: Sequence[
 
     chosen: list[dict[str, Any]] = []
     preds = walk_forward_binary(
-        with_covariates(panel_at, bound), truth, origins, spec, base_only(make, EWP_PREDICTORS), tuning=chosen
+        with_covariates(panel_at, bound),
+        truth,
+        origins,
+        spec,
+        base_only(make, EWP_PREDICTORS),
+        tuning=chosen,
+        progress=progress,
     )
     models = score_binary(preds, k=30)
     protocol = {
@@ -264,7 +277,12 @@ def count_models(reduced: bool = False) -> Sequence[CountModel]:
 
 
 def ged_syria_monthly(
-    data: Path, *, reduced: bool = False, workspace: Path | None = None, covariates: Sequence[Covariates] = ()
+    data: Path,
+    *,
+    reduced: bool = False,
+    workspace: Path | None = None,
+    covariates: Sequence[Covariates] = (),
+    progress: Progress | None = None,
 ) -> BacktestResult:
     """Monthly fatalities, admin1-month and PRIO-GRID-month, horizons 1–3, ViEWS metrics."""
     with tempfile.TemporaryDirectory(prefix="detente-syria-") as tmp:
@@ -293,6 +311,7 @@ def ged_syria_monthly(
                 origins,
                 spec,
                 base_only(make, MONTHLY_FEATURES[level]),
+                progress=None if progress is None else _labelled(progress, level),
             )
             _merge(models, score_counts(scores, prefix=f"{level}_"))
             tables[f"scores_{level}"] = scores
@@ -317,12 +336,22 @@ CONFIGS: dict[str, Callable[..., BacktestResult]] = {
 }
 
 
+def _labelled(progress: Progress, label: str) -> Progress:
+    """The same progress, with the level in the label (``fatalities, admin1``)."""
+    return lambda what, done, total: progress(f"{what}, {label}", done, total)
+
+
 def run_backtest(
-    name: str, data: Path | str, *, reduced: bool = False, covariates: Sequence[Covariates] = ()
+    name: str,
+    data: Path | str,
+    *,
+    reduced: bool = False,
+    covariates: Sequence[Covariates] = (),
+    progress: Progress | None = None,
 ) -> BacktestResult:
-    """Run the named configuration on the data folder."""
+    """Run the named configuration on the data folder; ``progress`` hears each origin (a bar in the CLI)."""
     try:
         func = CONFIGS[name]
     except KeyError as exc:
         raise UnknownConfigError(f"no backtest configuration {name!r}; known: {', '.join(CONFIGS)}") from exc
-    return func(Path(data), reduced=reduced, covariates=covariates)
+    return func(Path(data), reduced=reduced, covariates=covariates, progress=progress)
