@@ -284,3 +284,29 @@ def test_only_ceasefires_carry_zones() -> None:
     assert _commitment(category=Category.CEASEFIRE, geo=zone).to_body()["geo"]["polygon"][0] == ["0", "0"]
     with pytest.raises(InputError, match="zone"):
         _commitment(geo=zone)
+
+
+@given(
+    start_day=st.integers(0, 3000),
+    period_days=st.integers(1, 120),
+    offset_hours=st.integers(0, 24 * 2000),
+    assessed_last=st.booleans(),
+)
+def test_an_owed_period_ended_before_now_and_before_the_next_due_date(
+    start_day: int, period_days: int, offset_hours: int, assessed_last: bool
+) -> None:
+    """The board never shows "overdue" next to a date that lies ahead: the owed period's own end is in the past."""
+    from detente.verification.board import due_of
+
+    start = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=start_day)
+    schedule = Schedule(start=start, period_days=period_days)
+    now = start + timedelta(hours=offset_hours)
+    current = int(schedule.period_of(now)[1:])
+    assessed = {f"P{current - 1}"} if assessed_last else set()
+    due = due_of(schedule, assessed, now)
+    if due.owed_period is None:
+        assert due.owed_due is None and (current == 0 or assessed_last)
+    else:
+        assert due.owed_period == f"P{current - 1}" and due.owed_due is not None
+        assert due.owed_due <= now
+        assert due.next_due is None or due.owed_due < due.next_due

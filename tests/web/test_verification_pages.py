@@ -228,7 +228,7 @@ def test_workflow_through_the_pages(client: TestClient, world: World) -> None:
     assert "awaiting" in client.get(base, headers=html).text.lower()  # a proposal, not yet a commitment
     decide_for(client.app.state.ctx, w.process_id, cid)  # type: ignore[attr-defined]
     board = client.get(base, headers=html).text
-    assert "OVERDUE: deadline not assessed" in board
+    assert "Overdue: the deadline passed on 2020-01-01 00:00 with no assessment" in board
     r = client.post(
         f"{base}/reports",
         data={"narrative": "31 released.", "label": "all_parties", "commitment_id": str(cid), "csrf_token": csrf},

@@ -263,6 +263,8 @@ class BoardRowOut(BaseModel):
     next_due: datetime | None
     overdue: bool
     owed_period: str | None
+    #: when the owed period ended (its assessment was due then)
+    owed_due: datetime | None = None
 
 
 class ImplementationOut(BaseModel):
@@ -291,6 +293,7 @@ class CommitmentDetail(BaseModel):
     commitment: CommitmentOut
     next_due: datetime | None
     owed_period: str | None
+    owed_due: datetime | None = None
     reports: list[ReportOut]
     assessments: list[AssessmentOut]
     violations: list[ViolationOut]

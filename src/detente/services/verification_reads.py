@@ -111,6 +111,7 @@ def board(
             next_due=r.next_due,
             overdue=r.overdue,
             owed_period=r.owed_period,
+            owed_due=r.owed_due,
         )
         for r in rows
     ]
@@ -135,6 +136,7 @@ def commitment_detail(app: AppContext, caller: Caller, process_id: int, commitme
             commitment=commitment_views(s, app, [row], info.party_names)[0],
             next_due=due.next_due,
             owed_period=due.owed_period,
+            owed_due=due.owed_due,
             reports=[report_out(r) for r in reports],
             assessments=[assessment_out(a) for a in assessed],
             violations=[violation_out(s, app, v) for v in violations],

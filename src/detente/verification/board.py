@@ -37,13 +37,14 @@ def schedule_of(body: Mapping[str, Any]) -> Schedule:
 class Due:
     next_due: datetime | None
     owed_period: str | None  # the ended period with no assessment
+    owed_due: datetime | None = None  # when that period ended (its assessment was due)
 
 
 def due_of(schedule: Schedule, assessed_periods: set[str], now: datetime) -> Due:
     """The next due date (``None`` past the calendar's end) and the ended period still owed an assessment."""
     if schedule.deadline is not None:
         owed = "deadline" if now > schedule.deadline and "deadline" not in assessed_periods else None
-        return Due(schedule.deadline, owed)
+        return Due(schedule.deadline, owed, schedule.deadline if owed else None)
     assert schedule.start is not None and schedule.period_days is not None
     if now < schedule.start:
         return Due(later(schedule.start, schedule.period_days), None)
@@ -51,7 +52,7 @@ def due_of(schedule: Schedule, assessed_periods: set[str], now: datetime) -> Due
     owed = None
     if current > 0 and f"P{current - 1}" not in assessed_periods:
         owed = f"P{current - 1}"
-    return Due(schedule.due(f"P{current}"), owed)
+    return Due(schedule.due(f"P{current}"), owed, schedule.due(owed) if owed else None)
 
 
 def stored_due(body: Mapping[str, Any], assessed_periods: set[str], now: datetime) -> Due:
@@ -74,6 +75,7 @@ class BoardRow:
     score: int | None
     next_due: datetime | None
     owed_period: str | None
+    owed_due: datetime | None = None
 
     @property
     def overdue(self) -> bool:
@@ -91,6 +93,7 @@ class BoardRow:
             "next_due": self.next_due.isoformat() if self.next_due else None,
             "overdue": self.overdue,
             "owed_period": self.owed_period,
+            "owed_due": self.owed_due.isoformat() if self.owed_due else None,
         }
 
 
@@ -123,6 +126,7 @@ def board_rows(
                 score=scores.get(cid),
                 next_due=due.next_due,
                 owed_period=due.owed_period,
+                owed_due=due.owed_due,
             )
         )
     return rows
