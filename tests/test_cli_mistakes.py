@@ -48,7 +48,10 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("watchlist-bad-month", ["watchlist", "-w", "{ws}", "--as-of", "2023-13"], ["'2023-13'", "YYYY-MM"]),
     ("watchlist-month-before-data", ["watchlist", "-w", "{ws}", "--as-of", "1900-01"], ["1900-01", "as_of"]),
     ("watchlist-unknown-config", ["watchlist", "-w", "{ws}", "--config", "nope"], ["'nope'", "store"]),
-    ("actors-bad-window", ["actors", "relations", "-w", "{ws}", "--window", "2023..2022"], ["2023..2022"]),
+    ("actors-window-backwards", ["actors", "relations", "-w", "{ws}", "--window", "2023..2022"], ["before it starts"]),
+    ("actors-bad-window", ["actors", "relations", "-w", "{ws}", "--window", "2023-13"], ["'2023-13'", "YYYY-MM"]),
+    ("actors-window-and-from", ["actors", "analyse", "-w", "{ws}", "--window", "2023", "--from", "2022"], ["--from"]),
+    ("actors-bad-from", ["actors", "export", "{ws}/net", "-w", "{ws}", "--from", "May"], ["'May'", "'from'"]),
     ("ledger-verify-missing-bundle", ["ledger", "verify", "{nodir}/bundle"], ["{nodir}/bundle"]),
 ]
 
@@ -81,3 +84,19 @@ def test_query_says_how_many_matched(ws: Path) -> None:
     everything = runner.invoke(app, ["events", "query", "-w", str(ws), "--limit", "0", "--country", "SYR"])
     last = everything.output.strip().splitlines()[-1]
     assert last.endswith("events") and "showing" not in last
+
+
+def test_one_date_syntax_for_windows(ws: Path) -> None:
+    """A window is FROM..TO or one period, each end YYYY, YYYY-MM or YYYY-MM-DD, as --from/--to everywhere."""
+    from detente.actors.relations import Window
+
+    assert str(Window.parse("2023")) == "2023-01-01..2023-12-31"
+    assert str(Window.parse("2022-07..2023-02")) == "2022-07-01..2023-02-28"
+    assert str(Window.parse("2024-02")) == "2024-02-01..2024-02-29"
+    assert str(Window.between("2019-06", "2019")) == "2019-06-01..2019-12-31"
+    by_period = runner.invoke(app, ["actors", "relations", "-w", str(ws), "--window", "2017", "--json"])
+    by_options = runner.invoke(app, ["actors", "relations", "-w", str(ws), "--from", "2017", "--to", "2017", "--json"])
+    assert by_period.exit_code == by_options.exit_code == 0, by_period.output + by_options.output
+    assert by_period.stdout == by_options.stdout and by_period.stdout.count('"source"') >= 1
+    diff = runner.invoke(app, ["actors", "diff", "2016", "2017", "-w", str(ws)])
+    assert diff.exit_code == 0, diff.output

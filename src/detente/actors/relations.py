@@ -88,11 +88,30 @@ class Window:
 
     @classmethod
     def parse(cls, text: str) -> Window:
+        """``FROM..TO`` or a single period, each end ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (the same dates as
+        ``--from``/``--to`` everywhere): ``2023`` is the whole year, ``2022-07..2023-06`` twelve months."""
+        from detente.errors import InputError
+        from detente.events.query import parse_date, parse_end
+
+        first, _, last = text.partition("..")
         try:
-            a, b = text.split("..", 1)
-            return cls(date.fromisoformat(a.strip()), date.fromisoformat(b.strip()))
-        except ValueError as exc:
-            raise RegistryInputError(f"bad window {text!r}: expected YYYY-MM-DD..YYYY-MM-DD") from exc
+            start, end = parse_date(first, "window"), parse_end(last if last else first, "window")
+        except InputError as exc:
+            raise RegistryInputError(
+                f"bad window {text!r}: expected FROM..TO or one period, each YYYY, YYYY-MM or YYYY-MM-DD"
+            ) from exc
+        return cls(start, end)
+
+    @classmethod
+    def between(cls, start: str | None, end: str | None) -> Window | None:
+        """The window of ``--from``/``--to`` (either may be left out: None for both means every event)."""
+        from detente.events.query import parse_date, parse_end
+
+        if start is None and end is None:
+            return None
+        return cls(
+            parse_date(start, "from") if start else date(1, 1, 1), parse_end(end, "to") if end else date(9999, 12, 31)
+        )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ import typer
 from rich.table import Table
 
 from detente.cli.common import (
+    FromOpt,
     JsonOpt,
+    ToOpt,
     UserOpt,
     WorkspaceOpt,
     as_user,
@@ -29,7 +31,11 @@ __all__ = ["app"]
 
 app = typer.Typer(help="Actors: registry across sources, merge review, relations from events, network analysis.")
 
-WindowOpt = Annotated[str | None, typer.Option("--window", help="YYYY-MM-DD..YYYY-MM-DD (default: all events).")]
+WindowOpt = Annotated[
+    str | None,
+    typer.Option("--window", help="FROM..TO or one period (YYYY, YYYY-MM, YYYY-MM-DD); or use --from/--to."),
+]
+PeriodArg = "FROM..TO or one period, each YYYY, YYYY-MM or YYYY-MM-DD (2023 = the whole year)"
 ProcessOpt = Annotated[
     int, typer.Option("--process", help="The process whose curators decide (access is per process).")
 ]
@@ -47,10 +53,14 @@ def _engine(workspace: Path | None) -> Iterator[tuple[Any, Any]]:
         yield actors.engine(a), actors.registry(a)
 
 
-def _window(text: str | None) -> Any:
+def _window(text: str | None, start: str | None = None, end: str | None = None) -> Any:
+    """The window of ``--window`` or of ``--from``/``--to`` (None: every event)."""
     from detente.actors.relations import Window
+    from detente.errors import InputError
 
-    return Window.parse(text) if text else None
+    if text and (start or end):
+        raise InputError("give either --window or --from/--to, not both", field="window")
+    return Window.parse(text) if text else Window.between(start, end)
 
 
 def _print_json(value: Any) -> None:
@@ -256,6 +266,8 @@ def show(
 def relations(
     workspace: WorkspaceOpt = None,
     window: WindowOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
     source: SourcesOpt = None,
     layer: Annotated[str, typer.Option("--layer", help="hostile, cooperative, events or fatalities")] = "hostile",
     top: TopOpt = 15,
@@ -263,7 +275,7 @@ def relations(
 ) -> None:
     """Top directed actor pairs in a window, with counts, fatalities and trend."""
     with _engine(workspace) as (engine, reg):
-        rs = engine.relations(reg, _window(window), sources=source)
+        rs = engine.relations(reg, _window(window, start, end), sources=source)
     rows = rs.top(layer, top)
     if as_json:
         _print_json(
@@ -292,6 +304,8 @@ def relations(
 def analyse(
     workspace: WorkspaceOpt = None,
     window: WindowOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
     source: SourcesOpt = None,
     process: Annotated[
         int | None, typer.Option("--process", help="Use the profiles of this process that --user may read.")
@@ -316,7 +330,7 @@ def analyse(
         book = None
         if process is not None and user:
             book = actors.merged_book(a, actors.open_scope(a, as_user(a, user), process))
-        rs = engine.relations(reg, _window(window), sources=source)
+        rs = engine.relations(reg, _window(window, start, end), sources=source)
         result = engine.analyse(rs, reg, book, top=top)
         paths = engine.influence_paths(rs, reg, access or [], reach, book) if reach else []
     if chart is not None:
@@ -352,8 +366,8 @@ def analyse(
 @app.command()
 @handle_errors
 def diff(
-    before: Annotated[str, typer.Argument(help="YYYY-MM-DD..YYYY-MM-DD")],
-    after: Annotated[str, typer.Argument(help="YYYY-MM-DD..YYYY-MM-DD")],
+    before: Annotated[str, typer.Argument(help=PeriodArg)],
+    after: Annotated[str, typer.Argument(help=PeriodArg)],
     workspace: WorkspaceOpt = None,
     min_events: Annotated[int, typer.Option("--min-events", min=1)] = 3,
     as_json: JsonOpt = False,
@@ -387,6 +401,8 @@ def export(
     out: Annotated[Path, typer.Argument(help="Folder to write network.graphml, actors.csv, relations.csv into.")],
     workspace: WorkspaceOpt = None,
     window: WindowOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
     source: SourcesOpt = None,
     chart: Annotated[bool, typer.Option("--chart", help="Also write network.svg.")] = False,
 ) -> None:
@@ -394,7 +410,7 @@ def export(
     from detente.actors.export import network_graph, write_csv, write_graphml
 
     with _engine(workspace) as (engine, reg):
-        rs = engine.relations(reg, _window(window), sources=source)
+        rs = engine.relations(reg, _window(window, start, end), sources=source)
         result = engine.analyse(rs, reg)
     graph = network_graph(rs, reg, result)
     out.mkdir(parents=True, exist_ok=True)

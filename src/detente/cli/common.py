@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from detente.services.context import AppContext
 
 __all__ = [
+    "FromOpt",
     "JsonOpt",
+    "ToOpt",
     "UserOpt",
     "WorkspaceOpt",
     "as_user",
@@ -47,6 +49,9 @@ WorkspaceOpt = Annotated[
         show_default=False,
     ),
 ]
+
+FromOpt = Annotated[str | None, typer.Option("--from", help="Start: YYYY, YYYY-MM or YYYY-MM-DD.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="End (the whole period): YYYY, YYYY-MM or YYYY-MM-DD.")]
 
 UserOpt = Annotated[
     str, typer.Option("--user", envvar="DETENTE_USER", help="Username of the person acting (access is theirs).")

@@ -12,9 +12,9 @@ import pyarrow as pa
 import typer
 from rich.table import Table
 
-from detente.cli.common import WorkspaceOpt, console, handle_errors, resolve_workspace
+from detente.cli.common import FromOpt, ToOpt, WorkspaceOpt, console, handle_errors, resolve_workspace
 from detente.errors import InputError
-from detente.events.query import EventFilter, check_countries, parse_date
+from detente.events.query import EventFilter, check_countries, parse_date, parse_end
 from detente.events.store import open_store
 
 __all__ = ["app"]
@@ -34,8 +34,6 @@ TABLE_COLUMNS = (
 )
 
 CountryOpt = Annotated[list[str] | None, typer.Option("--country", "-c", help="ISO alpha-3 code (repeatable).")]
-FromOpt = Annotated[str | None, typer.Option("--from", help="Start: YYYY, YYYY-MM or YYYY-MM-DD.")]
-ToOpt = Annotated[str | None, typer.Option("--to", help="End: YYYY, YYYY-MM or YYYY-MM-DD.")]
 CategoryOpt = Annotated[list[str] | None, typer.Option("--category", help="Canonical category (repeatable).")]
 ActorOpt = Annotated[str | None, typer.Option("--actor", help="Actor name or id contains this text.")]
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="Source slug (repeatable).")]
@@ -55,14 +53,7 @@ def _filter(
     actor: str | None,
     source: list[str] | None,
 ) -> EventFilter:
-    end_date = None
-    if end:
-        end_date = parse_date(end, "to")
-        if len(end.strip()) == 4:
-            end_date = end_date.replace(month=12, day=31)
-        elif len(end.strip()) == 7:
-            nxt = end_date.replace(year=end_date.year + end_date.month // 12, month=end_date.month % 12 + 1)
-            end_date = nxt.fromordinal(nxt.toordinal() - 1)
+    end_date = parse_end(end, "to") if end else None
     if country:
         check_countries(country, _present_countries(table))
     return EventFilter(

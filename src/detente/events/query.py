@@ -10,7 +10,7 @@ from typing import Any
 from detente.errors import InputError
 from detente.events.taxonomy import CATEGORIES
 
-__all__ = ["EventFilter", "check_countries", "parse_date"]
+__all__ = ["EventFilter", "check_countries", "parse_date", "parse_end"]
 
 
 def parse_date(value: str, name: str) -> date:
@@ -24,6 +24,18 @@ def parse_date(value: str, name: str) -> date:
         return date.fromisoformat(text)
     except ValueError as exc:
         raise InputError(f"bad date {value!r}: expected YYYY, YYYY-MM or YYYY-MM-DD", field=name) from exc
+
+
+def parse_end(value: str, name: str) -> date:
+    """The last day of ``YYYY``, ``YYYY-MM`` or the date ``YYYY-MM-DD`` itself: the end of a ``--to`` period."""
+    start = parse_date(value, name)
+    text = value.strip()
+    if len(text) == 4:
+        return start.replace(month=12, day=31)
+    if len(text) == 7:
+        following = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+        return date.fromordinal(following.toordinal() - 1)
+    return start
 
 
 def check_countries(codes: Sequence[str], present: Collection[str]) -> None:
