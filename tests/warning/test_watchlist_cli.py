@@ -24,7 +24,7 @@ def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _watchlist(ws: Path, *extra: str) -> dict[str, object]:
     res = runner.invoke(app, ["watchlist", "--workspace", str(ws), "--json", "--backtest-months", "2", *extra])
     assert res.exit_code == 0, res.output
-    doc: dict[str, object] = json.loads(res.output)
+    doc: dict[str, object] = json.loads(res.stdout)
     return doc
 
 
@@ -139,3 +139,14 @@ def test_when_no_model_beats_the_baseline_the_cli_says_so_and_ranks_by_it(demo_w
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
     assert "Ranked by zero: No model beat the best baseline, zero" in text
+
+
+def test_the_watchlist_shows_the_backtests_progress_on_stderr(demo_ws: Path) -> None:
+    import re
+
+    res = runner.invoke(
+        app, ["watchlist", "-w", str(demo_ws), "--json", "--backtest-months", "3", "--as-of", "2024-09"]
+    )
+    assert res.exit_code == 0, res.output
+    assert re.search(r"backtest origins .*3/3 origins", res.stderr), res.stderr
+    assert json.loads(res.stdout)["as_of"] == "2024-09"  # stdout stays pure JSON

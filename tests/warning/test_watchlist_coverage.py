@@ -106,7 +106,7 @@ def test_bad_months_name_the_field(syria_argentina: Path) -> None:
 def test_the_cli_names_the_sources_per_unit_and_their_freshness(syria_argentina: Path) -> None:
     res = runner.invoke(app, ["watchlist", "-w", str(syria_argentina), "--json", "--backtest-months", "2"])
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert doc["as_of"] == "2022-06" and all(u["sources"] for u in doc["units"])
     res = runner.invoke(app, ["watchlist", "-w", str(syria_argentina), "--backtest-months", "2"])
     assert res.exit_code == 0, res.output

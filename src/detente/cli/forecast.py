@@ -253,7 +253,8 @@ def watchlist(
 
         settings = StoreConfig(threshold=threshold, origins=backtest_months)
         now = dt.datetime.now(dt.UTC)
-        doc = store_watchlist(resolve_workspace(workspace), now=now, as_of=as_of, config=settings)
+        with _OriginBar() as bar:
+            doc = store_watchlist(resolve_workspace(workspace), now=now, as_of=as_of, config=settings, progress=bar)
     elif config == "ged-syria-monthly":
         from detente.warning.watchlist import syria_watchlist
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -323,7 +324,12 @@ def _nan_to_none(value: float) -> float | None:
 
 
 def store_backtest(
-    panels: StorePanels, t: int, config: StoreConfig = StoreConfig(), *, deadline: float | None = None
+    panels: StorePanels,
+    t: int,
+    config: StoreConfig = StoreConfig(),
+    *,
+    deadline: float | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Walk-forward scores of Détente's hurdle and the baselines at origins before ``t`` (data ≤ t only).
 
@@ -338,7 +344,9 @@ def store_backtest(
     rows: list[pd.DataFrame] = []
     done: list[int] = []
     truncated = False
-    for s in reversed(origins):  # the most recent origins first, so a deadline keeps the most relevant ones
+    for step, s in enumerate(reversed(origins)):  # the most recent first, so a deadline keeps the most relevant
+        if progress is not None:
+            progress("origins", step, len(origins))
         if deadline is not None and time.monotonic() > deadline:
             truncated = True
             break
@@ -369,6 +377,8 @@ def store_backtest(
                 )
             )
         done.append(s)
+    if progress is not None:
+        progress("origins", len(origins) if not truncated else len(done), len(origins))
     scores = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     models: dict[str, dict[str, float | None]] = {}
     reliability: dict[str, list[dict[str, float]]] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -232,6 +233,7 @@ def store_watchlist(
     config: StoreConfig = StoreConfig(),
     rule: AlertRule = AlertRule(),
     budget_seconds: float = 60.0,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """The watchlist of a workspace's event store as of ``as_of`` (default: the latest complete month before
     ``now``), cached per store version and as-of month; the forecast run is kept for the next run's change.
@@ -259,7 +261,7 @@ def store_watchlist(
     if hit is not None:
         return hit
     # the backtest first: its verdict chooses the model that ranks the units (detente.warning.selection)
-    backtest = store_backtest(panels, t, config, deadline=started + budget_seconds)
+    backtest = store_backtest(panels, t, config, deadline=started + budget_seconds, progress=progress)
     selection = select_model(
         backtest["models"], months=len(backtest["protocol"]["origins"]), threshold=config.threshold
     )
