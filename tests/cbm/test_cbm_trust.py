@@ -341,3 +341,20 @@ def test_updates_commute_without_clamping(outcomes: list[Outcome], signal: float
     forward = TrustState.start(["A", "B"], prior=0.5).apply_all(records).belief("A", "B")
     backward = TrustState.start(["A", "B"], prior=0.5).apply_all(records[::-1]).belief("A", "B")
     assert forward == pytest.approx(backward, rel=1e-9, abs=1e-9)
+
+
+def test_the_trust_chart_runs_on_dates_not_on_the_count_of_updates() -> None:
+    """The history chart's horizontal axis is the calendar: ticks are dates from the first update to the last."""
+    import re
+
+    from detente.web.cbm.svg import history_svg
+
+    state = TrustState.start(["A", "B"], prior=0.5)
+    empty = str(history_svg(state))
+    assert ">prior</text>" in empty and "no update yet" in empty
+    state = state.apply(record(minutes=0)).apply(record(Outcome.NON_COMPLIANT, minutes=60 * 24 * 45))
+    chart = str(history_svg(state))
+    dates = re.findall(r">(\d{4}-\d{2}-\d{2})</text>", chart)
+    assert dates[0] == "2024-03-01" and dates[-1] == "2024-04-15" and dates == sorted(dates) and len(dates) == 6
+    assert "update (0 = prior)" not in chart and "date (the prior is drawn at the first update)" in chart
+    assert "2024-04-15: " in chart  # each point's note names its date

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from html import escape
 
 from markupsafe import Markup
@@ -56,8 +57,9 @@ def lines_svg(
     width: int = 760,
     height: int = 330,
     x_ticks: Sequence[float] | None = None,
+    x_tick_labels: Sequence[str] | None = None,
 ) -> Markup:
-    """A line chart with bands on a 0–1 vertical scale."""
+    """A line chart with bands on a 0–1 vertical scale; ``x_tick_labels`` (one per tick) replace the numbers."""
     left, right, top, bottom = 52, 170, 14, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     xs = [x for s in series for x, _ in s.points] or [0.0, 1.0]
@@ -85,12 +87,13 @@ def lines_svg(
             f'stroke="none">{tick:.1f}</text>'
         )
     ticks = list(x_ticks) if x_ticks is not None else sorted({x for x, _ in series[0].points} if series else set())
+    names = list(x_tick_labels) if x_tick_labels is not None else [f"{tick:g}" for tick in ticks]
     step = max(1, len(ticks) // 12)
-    for tick in ticks[::step]:
+    for tick, name in list(zip(ticks, names, strict=True))[::step]:
         x = px(tick)
         out.append(
             f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" font-size="11" fill="#1b1f23" '
-            f'stroke="none">{tick:g}</text>'
+            f'stroke="none">{escape(name)}</text>'
         )
     out.append("</g>")
     out.append(
@@ -178,10 +181,16 @@ def trajectory_svg(result: SimulationResult, title: str = "Expected trust trajec
 
 
 def history_svg(state: TrustState, title: str = "Recorded trust") -> Markup:
-    """Each pair's belief after every update of the history (update 0 = the prior); a pair keeps its value while
-    other pairs are updated, so the lines stay level between its own updates."""
+    """Each pair's belief over time: the prior at the date of the first update, then the value after every update
+    at that update's date; a pair keeps its value while other pairs are updated, so the lines stay level between
+    its own updates. The horizontal axis is the calendar (dates), not the count of updates."""
+    history = list(state.history)
+    first = min((u.time for u in history), default=None)
+
+    def day(time: datetime) -> float:
+        return 0.0 if first is None else (time - first).total_seconds() / 86_400
+
     series = []
-    total = len(state.history)
     for truster in state.parties:
         for trustee in state.parties:
             if truster == trustee:
@@ -189,13 +198,27 @@ def history_svg(state: TrustState, title: str = "Recorded trust") -> Markup:
             value = next(b.belief for b in state.priors if b.truster == truster and b.trustee == trustee)
             points = [(0.0, value)]
             notes = [f"{truster} → {trustee}: prior {value:.2f}"]
-            for update in state.history:
+            for update in history:
+                when = update.time.date().isoformat()
                 if update.truster == truster and update.trustee == trustee:
                     value = update.after
-                    notes.append(f"update {update.seq + 1}: {update.explanation}")
+                    notes.append(f"{when}: {update.explanation}")
                 else:
-                    notes.append(f"{truster} → {trustee}: {value:.2f} (unchanged by update {update.seq + 1})")
-                points.append((float(update.seq + 1), value))
+                    notes.append(f"{when}: {truster} → {trustee} {value:.2f} (another pair was updated)")
+                points.append((day(update.time), value))
             series.append(Series(name=_short(f"{truster}->{trustee}"), points=points, notes=notes))
-    ticks = [float(x) for x in range(total + 1)]
-    return lines_svg(series, x_label="update (0 = prior)", title=title, x_ticks=ticks)
+    if first is None:
+        return lines_svg(
+            series, x_label="no update yet: the priors", title=title, x_ticks=[0.0], x_tick_labels=["prior"]
+        )
+    span = max(day(u.time) for u in history)
+    count = 6 if span > 0 else 1
+    ticks = [span * i / (count - 1) for i in range(count)] if count > 1 else [0.0]
+    labels = [(first + timedelta(days=t)).date().isoformat() for t in ticks]
+    return lines_svg(
+        series,
+        x_label="date (the prior is drawn at the first update)",
+        title=title,
+        x_ticks=ticks,
+        x_tick_labels=labels,
+    )
