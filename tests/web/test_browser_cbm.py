@@ -71,9 +71,21 @@ def test_cbm_pages_in_a_browser(browser: Any, demo: Demo) -> None:
     # the builder: one click plans, then one click makes the first step a commitment
     page.goto(f"{base}/plans")
     page.fill("input[name=horizon]", "6")
+    # measures are left out by name, ticked in a list grouped by domain (no ids typed by hand)
+    page.click(".measure-picker summary")
+    first = page.locator(".measure-picker input[name=exclude]").first
+    left_out = first.get_attribute("value")
+    name = page.locator(".measure-picker label.check").first.inner_text().strip()
+    first.check()
     page.click("form.js-busy button[type=submit]")
     page.wait_for_url("**/plans/2?done=plan_saved")
     assert "P(goal)" in page.inner_text(".pgoal")
+    text = page.inner_text("main")
+    assert left_out and left_out not in text and f"left out: {name}" in text  # named, not by its id
+    page.goto(f"{base}/plans")
+    assert page.locator(f".measure-picker input[value='{left_out}']").is_checked()  # the next plan starts from it
+    assert "1 left out" in page.inner_text(".measure-picker summary")
+    page.goto(f"{base}/plans/2")
     assert page.locator("svg.cbm-chart polyline.pair").count() == 2
     page.click("#step-1 button[type=submit]")
     page.wait_for_url("**/plans/2?done=commitment_made")

@@ -207,6 +207,8 @@ def plans(request: Request, process_id: IdPath, ctx: Ctx, p: User) -> Response:
         "may_plan": perms.may_plan,
         "may_relabel": perms.may_relabel_plans,
         "max_horizon": cbm_plans.MAX_HORIZON,
+        "measures": sorted(cp.catalogue.measures, key=lambda m: (m.domain.value, m.name)),
+        "excluded": set(defaults.exclude) if defaults is not None else set(),
     }
     return _page(request, "plans.html", cp, "plans", context)
 
@@ -222,7 +224,7 @@ def make_plan(
     max_cost: Unit = 0.6,
     max_risk: Unit = 0.6,
     min_verifiability: Unit = 0.5,
-    exclude: Annotated[str, Form(max_length=2000)] = "",
+    exclude: Annotated[list[Annotated[str, Form(max_length=2000)]] | None, Form()] = None,
     seed: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
 ) -> Response:
     cp = cbm.open_process(ctx, p, process_id)
@@ -232,7 +234,8 @@ def make_plan(
         max_cost=max_cost,
         max_risk=max_risk,
         min_verifiability=min_verifiability,
-        exclude=tuple(x for x in exclude.replace(",", " ").split() if x),
+        # ticked measures (one field each); ids typed by hand, separated by spaces or commas, still work
+        exclude=tuple(x for item in exclude or () for x in item.replace(",", " ").split() if x),
         seed=seed,
     )
     rev = cbm_plans.new_plan(ctx, p, cp, req)
@@ -261,6 +264,7 @@ def plan(request: Request, process_id: IdPath, revision: IdPath, ctx: Ctx, p: Us
         "links": links,
         "commit_labels": cbm_plans.step_labels(p, cp),
         "may_plan": cbm.permissions(p, cp).may_plan,
+        "measure_names": {m.id: m.name for m in cp.catalogue.measures},
     }
     return _page(request, "plan.html", cp, "plans", context)
 
