@@ -373,3 +373,27 @@ def test_demo_sets_trust_and_one_plan(app: FastAPI, fast_policy: AccountPolicy) 
     # the demo's trust judgements were made for the mediators only; the plan made from them is theirs too
     assert trust is not None and trust.inputs_label == "mediators_only" and stored.inputs_label == "mediators_only"
     assert not (Path(ctx.workspace) / "cbm").exists()  # nothing of the CBM state is a workspace file any more
+
+
+def test_every_role_finds_its_way_into_the_cbm_pages(client: TestClient, world: World) -> None:
+    """The process page's link leads every member somewhere they may be; tabs they may not follow are not shown;
+    a page they may not see is the designed one: the navigation kept, and what to do instead."""
+    pid = world.process_id
+    process_page = client.get(f"/processes/{pid}", headers={**bearer(world.tokens["viewer"]), "accept": "text/html"})
+    assert f'href="/processes/{pid}/cbm"' in process_page.text
+    for who in ROLES:
+        headers = {**bearer(world.tokens[who]), "accept": "text/html"}
+        home = client.get(f"/processes/{pid}/cbm", headers=headers)
+        if who == "non_member":  # not in the process: the designed page, still signed in
+            assert home.status_code == 404 and '<nav aria-label="Main">' in home.text
+            continue
+        assert home.status_code == 200, (who, home.text[:300])
+        mediator = who in ("administrator", "mediator")
+        assert home.url.path.endswith("/cbm/plans" if mediator else "/cbm/catalogue"), who
+        assert (f'href="/processes/{pid}/cbm/plans"' in home.text) == mediator, who
+        assert (f'href="/processes/{pid}/cbm/trust"' in home.text) == mediator, who
+        assert '<nav aria-label="Main">' in home.text
+        if not mediator:
+            denied = client.get(f"/processes/{pid}/cbm/plans", headers=headers)
+            assert denied.status_code == 404 and '<nav aria-label="Main">' in denied.text, who
+            assert "your processes" in denied.text and "Sign out" in denied.text, who

@@ -100,6 +100,8 @@ class CbmPermissions:
     may_plan: bool  # under the process's plan label
     may_relabel_trust: bool
     may_relabel_plans: bool
+    may_read_trust: bool = True  # the trust page (its label); a tab or link the caller may not follow is not shown
+    may_read_plans: bool = True
 
 
 def permissions(caller: Caller, cp: CbmProcess) -> CbmPermissions:
@@ -108,6 +110,8 @@ def permissions(caller: Caller, cp: CbmProcess) -> CbmPermissions:
         may_plan=allowed(caller, Action.PLAN, _record(cp.id, cp.settings.plan_label)),
         may_relabel_trust=allowed(caller, Action.UPDATE, _record(cp.id, cp.settings.trust_label)),
         may_relabel_plans=allowed(caller, Action.UPDATE, _record(cp.id, cp.settings.plan_label)),
+        may_read_trust=allowed(caller, Action.READ, _record(cp.id, cp.settings.trust_label)),
+        may_read_plans=allowed(caller, Action.READ, _record(cp.id, cp.settings.plan_label)),
     )
 
 

@@ -74,12 +74,25 @@ def _respond(
             return RedirectResponse("/account/second-factor", status_code=303)
         templates = getattr(request.app.state, "templates", None)
         if templates is not None:
-            context = {"status": status, "code": code, "message": message, "field": field}
+            principal = _principal(request)
+            context = {"status": status, "code": code, "message": message, "field": field, "user": principal,
+                       "csrf_token": principal.csrf_token if principal is not None else None}  # fmt: skip
             page: Response = templates.TemplateResponse(
                 request, "error.html", context, status_code=status, headers=headers
             )
             return page
     return JSONResponse(error_body(code, message, field), status_code=status, headers=headers)
+
+
+def _principal(request: Request) -> Any:
+    """The signed-in person, so that an error page keeps the navigation (they are not signed out by a 404); None
+    when the request carries no session or resolving it fails (the page is still shown, without the navigation)."""
+    from detente.web.deps import maybe_principal
+
+    try:
+        return maybe_principal(request)
+    except Exception:  # an error page must render whatever went wrong before it (the database, too)
+        return None
 
 
 async def _detente_error(request: Request, exc: Exception) -> Response:

@@ -39,7 +39,9 @@ CBM_MESSAGES = {
 def _page(request: Request, name: str, cp: CbmProcess, tab: str, context: dict[str, Any]) -> Response:
     done = request.query_params.get("done", "")
     flash = CBM_MESSAGES.get(done) or MESSAGES.get(done)
-    base = {"cp": cp, "tab": tab, "flash": flash, "label_names": _label_names(cp)}
+    principal = request.state.principal
+    base = {"cp": cp, "tab": tab, "flash": flash, "label_names": _label_names(cp),
+            "tabs": cbm.permissions(principal, cp) if principal is not None else None}  # fmt: skip
     return render(request, f"cbm/{name}", {**base, **context})
 
 
@@ -59,8 +61,10 @@ def _see(url: str, done: str) -> RedirectResponse:
 
 @page_router.get("", response_class=HTMLResponse, name="cbm_home")
 def home(process_id: IdPath, ctx: Ctx, p: User) -> Response:
-    cbm.open_process(ctx, p, process_id)
-    return RedirectResponse(f"/processes/{process_id}/cbm/plans", status_code=303)
+    """The plans for those who may read them, else the catalogue every member may browse."""
+    cp = cbm.open_process(ctx, p, process_id)
+    where = "plans" if cbm.permissions(p, cp).may_read_plans else "catalogue"
+    return RedirectResponse(f"/processes/{process_id}/cbm/{where}", status_code=303)
 
 
 @page_router.get("/catalogue", response_class=HTMLResponse)
