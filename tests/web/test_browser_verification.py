@@ -45,6 +45,18 @@ def test_workflow_in_the_browser(chromium: Any, demo_site: tuple[str, int, Any],
     assert page.locator("h1").inner_text().startswith("Commitments board")
     assert page.locator("table.board tbody tr").count() == 3
     _shoot(page, "board")
+    # at 375 px the board is a list of cards: nothing scrolls sideways and every status is on screen
+    page.set_viewport_size({"width": 375, "height": 740})
+    # reading scrollWidth makes the browser lay the page out at the new width first (no waiting needed)
+    wide = page.evaluate(
+        "() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 376)"
+        ".slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+    )
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375, wide
+    for box in (page.locator("table.board td[data-label=Status]").nth(i).bounding_box() for i in range(3)):
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    shot(page, "verification-board-375")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     follow(page, "text=Ceasefire along the Lowvale–Cinder Plain line")
     assert "candidates for a person to assess" in page.content()
