@@ -72,13 +72,11 @@ def _batches(expr: Any) -> Iterator[pa.Table]:
         yield pa.Table.from_batches([batch])
 
 
-def _write(expr: Any, fmt: str, out: Path | None) -> int:
+def _write(expr: Any, fmt: str, out: Path | None, *, option: str = "format") -> int:
     from detente.events.export import write_events
 
     if fmt not in EXPORT_FORMATS:
-        raise InputError(
-            f"unknown output format {fmt!r}; choose from table, {', '.join(EXPORT_FORMATS)}", field="format"
-        )
+        raise InputError(f"unknown output format {fmt!r}; choose from table, {', '.join(EXPORT_FORMATS)}", field=option)
     if out is None:
         if fmt == "parquet":
             raise InputError("Parquet output needs --out FILE", field="out")
@@ -167,7 +165,7 @@ def query(
         console.print(table)
         console.print(_shown(len(frame), matched or 0))
         return
-    _write(expr, output, out)
+    _write(expr, output, out, option="output")
 
 
 @app.command()
