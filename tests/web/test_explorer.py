@@ -230,8 +230,16 @@ def test_page_renders_filters_map_timeline_table_without_script(ex_app: FastAPI)
         assert "/api/v1/events/export.csv" not in html  # a viewer may not export
         assert "explorer.js" in html and "explorer.css" in html
         assert c.get("/static/explorer.js").status_code == 200
-        bad = c.get("/events", params={"start": "yesterday"}, headers={"Accept": "text/html"})
-        assert bad.status_code == 422 and "start" in bad.text
+        # a bad date typed into the address keeps the page: said beside the filter, the rest of the filter applied
+        bad = c.get("/events", params={"start": "yesterday", "country": "XAR"}, headers={"Accept": "text/html"})
+        assert bad.status_code == 422 and 'id="filter-problem"' in bad.text
+        assert "<strong>From</strong> “yesterday”" in bad.text and "shown without it" in bad.text
+        assert '<form class="ex-filters"' in bad.text and '<nav aria-label="Main">' in bad.text
+        assert "<td>XAR</td>" in bad.text and "<td>XBO</td>" not in bad.text  # the country filter still applies
+        worse = c.get("/events", params={"start": "2023-13", "end": "soon", "category": "war"})
+        assert (
+            worse.status_code == 422 and "<strong>From</strong> “2023-13”" in worse.text and "Page 1 of" in worse.text
+        )
 
 
 def test_boundaries_are_real_and_simplified(tmp_path: Path) -> None:

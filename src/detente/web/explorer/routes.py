@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
+from detente.errors import InputError
 from detente.events.explore import EventQueries, MapData
 from detente.events.explore_query import MAX_PAGE, MAX_PAGE_SIZE, ExplorerQuery, parse_query
 from detente.events.groups import GROUPS, group_of
@@ -322,10 +323,28 @@ def _empty_message(q: ExplorerQuery, data: MapData) -> str:
     return "No events match this filter." if q.is_filtered else "No events in this workspace yet."
 
 
+def _page_query(request: Request) -> tuple[ExplorerQuery, InputError | None]:
+    """The page's filter; a bad value (a date typed into the address, an unknown category) is reported beside the
+    filter and left out, so the user keeps the page and the rest of what they asked for — not an error page. Each
+    further bad value is dropped in turn (at most one per parameter)."""
+    items = list(request.query_params.multi_items())
+    first: InputError | None = None
+    for _ in range(len(items) + 1):
+        try:
+            return parse_query(items), first
+        except InputError as exc:
+            first = first or exc
+            if exc.field is None or not any(k == exc.field for k, _ in items):
+                break
+            items = [(k, v) for k, v in items if k != exc.field]
+    return parse_query([]), first
+
+
 @page_router.get("/events", name="explorer")
-def events_page(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
+def events_page(request: Request, ctx: Ctx, p: User) -> Response:
     from detente.web.pages import render
 
+    q, problem = _page_query(request)
     queries = _queries(ctx, request, p)
     page = queries.page(q)
     tl = queries.timeline(q)
@@ -353,5 +372,7 @@ def events_page(request: Request, ctx: Ctx, p: User, q: Q) -> Response:
         "measure_url": lambda m: "/events?" + q.query_string(measure=m),
         "map_empty": None if has_marks(data) else _empty_message(q, data),
         "page_url": lambda n: "/events?" + q.query_string(paging=True, page=n),
+        "problem": problem,
+        "asked": dict(request.query_params),
     }
-    return render(request, "explorer/events.html", context)
+    return render(request, "explorer/events.html", context, status=422 if problem else 200)
