@@ -88,7 +88,7 @@ def choose_level(table: Any, admin1_share: float = 0.8) -> str:
     stats = table.aggregate(n=table.count(), named=table.admin1.notnull().sum()).to_pandas().iloc[0]
     n, named = int(stats["n"]), int(stats["named"] or 0)
     if n == 0:
-        raise WarningDataError("the event store is empty: import events first", field="events")
+        raise _empty_store()
     return "admin1" if named >= admin1_share * n else "country"
 
 
@@ -97,8 +97,14 @@ def latest_complete_month(last_event: dt.date, today: dt.date) -> int:
     return min(month_index(today) - 1, month_index(last_event))
 
 
+def _empty_store() -> WarningDataError:
+    return WarningDataError("the event store is empty: import events first", field="events")
+
+
 def default_as_of(coverage: Coverage, today: dt.date, countries: list[str] | None = None) -> int:
     """The last month with data for the units shown (of ``countries``, default all), and before today's month."""
+    if not coverage.sources:
+        raise _empty_store()
     last = coverage.last_month(countries)
     if last is None:
         raise WarningDataError("no source covers the units shown: import events first", field="as_of")
@@ -153,8 +159,8 @@ class StorePanels:
                 raw.loc[~covered, col] = np.nan
             for col in DEATH_INDICATORS:
                 raw.loc[~deaths, col] = np.nan
+            raw["covered"], raw["deaths_known"] = covered, deaths  # carried through the features, row for row
             panel = monthly_features(raw, "admin1")
-            panel["covered"], panel["deaths_known"] = self._known(panel)
             panel["months_of_data"] = panel.groupby("unit", sort=False)["deaths_known"].cumsum().astype(int)
             self._cache[t] = panel
         return self._cache[t]
@@ -187,14 +193,16 @@ class StorePanels:
         return f"{self.unit_names.get(unit, region)}, {self.names.get(iso3, iso3)}"
 
 
-def open_store_panels(table: Any, config: StoreConfig = StoreConfig()) -> tuple[StorePanels, dt.date]:
+def open_store_panels(
+    table: Any, config: StoreConfig = StoreConfig(), *, coverage: Coverage | None = None
+) -> tuple[StorePanels, dt.date]:
     """The panels of an event table and the date of its last event."""
     level = choose_level(table, config.admin1_share)
     span = table.aggregate(lo=table.date_start.min(), hi=table.date_start.max()).to_pandas().iloc[0]
     lo, hi = pd.Timestamp(span["lo"]).date(), pd.Timestamp(span["hi"]).date()
     names = country_names(table)
     regions = admin1_names(table) if level == "admin1" else {}
-    coverage = store_coverage(table)
+    coverage = coverage if coverage is not None else store_coverage(table)
     panels = StorePanels(table, level, month_index(lo), month_index(hi), names, config.window, coverage, regions)
     return panels, hi
 

@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 
 from detente.errors import WarningDataError
+from detente.events.coverage import store_coverage
 from detente.warning.alerts import Alert, AlertRule, measure_rates, scan_panel
-from detente.warning.drivers import describe_input, sentence
 from detente.warning.forecast import count_forecast, parse_period
 from detente.warning.monthly import MonthlyPanels, syria_panels
 from detente.warning.panels import month_label, period_end
@@ -40,8 +40,6 @@ __all__ = [
     "CACHE_FORMAT",
     "RunStore",
     "build_watchlist",
-    "describe_driver",
-    "describe_feature",
     "parse_month",
     "store_watchlist",
     "syria_watchlist",
@@ -126,17 +124,6 @@ def syria_watchlist(data: Path | str, as_of: str, *, rule: AlertRule = AlertRule
 
 
 # -- the watchlist of any workspace's event store ---------------------------------------------------------------
-
-
-def describe_feature(feature: str) -> str:
-    """A feature name in plain words: ``fatalities_r3`` → "deaths over the last 3 months"."""
-    return describe_input(feature)
-
-
-def describe_driver(feature: str, contribution: float, value: float | None = None, level: str | None = None) -> str:
-    """One sentence an analyst can say out loud: the input, its value for the unit and its level (when given), and
-    which way it pushed the forecast (:func:`detente.warning.drivers.sentence`)."""
-    return sentence(feature, contribution, value, level)
 
 
 def _clean(value: Any) -> Any:
@@ -249,9 +236,7 @@ def store_watchlist(
     store = open_store(workspace)
     version = manifest_version(store.manifest().to_json())
     table = store.table()
-    panels, _ = open_store_panels(table, config)
-    coverage = panels.coverage
-    assert coverage is not None  # open_store_panels computes it
+    coverage = store_coverage(table)  # the default month needs it, before the cache can be looked up
     default = default_as_of(coverage, now.date())
     t = default if as_of is None else parse_month(as_of)
     label = month_label(t)
@@ -260,6 +245,7 @@ def store_watchlist(
     hit = runs.cached(cache_name)
     if hit is not None:
         return hit
+    panels, _ = open_store_panels(table, config, coverage=coverage)
     # the backtest first: its verdict chooses the model that ranks the units (detente.warning.selection)
     backtest = store_backtest(panels, t, config, deadline=started + budget_seconds, progress=progress)
     selection = select_model(
